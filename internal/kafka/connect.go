@@ -1,0 +1,123 @@
+package kafka
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// ConnectError is a failed connection explained in one line: the address
+// tried and the cause a person can act on.
+type ConnectError struct {
+	Addr  string // the broker address that failed, or the seed list
+	Cause string // e.g. "connection refused", "SASL authentication failed"
+	Err   error  // the underlying error
+}
+
+func (e *ConnectError) Error() string {
+	return fmt.Sprintf("cannot connect to Kafka at %s: %s", e.Addr, e.Cause)
+}
+
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// Connect builds a client and proves the cluster answers within the
+// config's timeout. A failure is a [*ConnectError].
+func (c Config) Connect(ctx context.Context, extra ...kgo.Opt) (*kgo.Client, error) {
+	cl, err := c.NewClient(extra...)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout())
+	defer cancel()
+	if err := cl.Ping(ctx); err != nil {
+		cl.Close()
+		return nil, c.Explain(err)
+	}
+	return cl, nil
+}
+
+// Explain turns a client error into a [*ConnectError] naming the address and
+// the cause; errors that are not connection failures pass through unchanged.
+func (c Config) Explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *ConnectError
+	if errors.As(err, &ce) {
+		return err
+	}
+	cause := classify(err, c)
+	if cause == "" {
+		return err
+	}
+	addr := strings.Join(c.Brokers, ",")
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Addr != nil {
+		addr = opErr.Addr.String()
+	}
+	return &ConnectError{Addr: addr, Cause: cause, Err: err}
+}
+
+// classify names the cause of a connection failure, or "" when err is not one.
+func classify(err error, c Config) string {
+	var (
+		dnsErr   *net.DNSError
+		netErr   net.Error
+		recErr   tls.RecordHeaderError
+		authErr  x509.UnknownAuthorityError
+		hostErr  x509.HostnameError
+		certErr  x509.CertificateInvalidError
+		eofErr   *kgo.ErrFirstReadEOF
+		tlsAlert tls.AlertError
+	)
+	switch {
+	case errors.Is(err, kerr.SaslAuthenticationFailed):
+		return "SASL authentication failed: check --sasl-username/--sasl-password and --sasl-mechanism"
+	case errors.Is(err, kerr.UnsupportedSaslMechanism):
+		return fmt.Sprintf("SASL mechanism %s is not enabled on the broker: pick one the listener allows", c.SASL.Mechanism)
+	case errors.Is(err, kerr.IllegalSaslState):
+		return "SASL handshake rejected: is this a SASL listener?"
+	case errors.As(err, &dnsErr):
+		return fmt.Sprintf("DNS lookup of %q failed (%s): check the host name in --brokers", dnsErr.Name, dnsErrText(dnsErr))
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused: nothing listens there; is the cluster up and --brokers right?"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "host unreachable: check --brokers and the network path"
+	case errors.As(err, &recErr):
+		return "TLS handshake failed: the broker does not speak TLS on this port (drop --tls or use its TLS listener)"
+	case errors.As(err, &authErr), errors.As(err, &certErr):
+		return "TLS certificate not trusted: pass the cluster's CA with --tls-ca"
+	case errors.As(err, &hostErr):
+		return "TLS certificate does not match the host: set --tls-server-name to a name in the certificate"
+	case errors.As(err, &tlsAlert):
+		return "TLS handshake rejected by the broker (" + tlsAlert.Error() + "): check --tls-cert/--tls-key"
+	case errors.As(err, &eofErr), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+		switch {
+		case c.SASL.Mechanism != "":
+			return "SASL authentication failed (the broker closed the connection): check --sasl-username/--sasl-password and --sasl-mechanism"
+		case c.TLS.enabled():
+			return "the broker closed the connection during the TLS handshake: is this port a TLS listener?"
+		default:
+			return "the broker closed the connection: does the listener require SASL (--sasl-mechanism) or TLS (--tls)?"
+		}
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return fmt.Sprintf("no answer within %s: is the address reachable from here and advertised correctly?", c.timeout())
+	}
+	return ""
+}
+
+func dnsErrText(e *net.DNSError) string {
+	if e.IsNotFound {
+		return "no such host"
+	}
+	return e.Err
+}

@@ -1,0 +1,220 @@
+// Package testkit is the one place ksuite's tests get their real parts: a
+// kfake cluster always, and the real 3-node Apache Kafka cluster started by
+// test/kafka/cluster.sh when KSUITE_TEST_KAFKA holds its bootstrap list.
+//
+// Integration tests run once per cluster:
+//
+//	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+//		topic := c.CreateTopic(t, 3, 1)
+//		cl := c.Client(t)
+//		...
+//	})
+//
+// With KSUITE_REQUIRE_KAFKA=1 (set by the test command) a missing real
+// cluster fails the test instead of silently running kfake only.
+package testkit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ksuite/ksuite/internal/kafka"
+)
+
+// Environment variables the test command sets.
+const (
+	// EnvKafka holds the real cluster's PLAINTEXT bootstrap list.
+	EnvKafka = "KSUITE_TEST_KAFKA"
+	// EnvKafkaSASL holds the real cluster's SASL_PLAINTEXT (SCRAM) bootstrap list.
+	EnvKafkaSASL = "KSUITE_TEST_KAFKA_SASL"
+	// EnvRequireKafka makes a missing real cluster a test failure.
+	EnvRequireKafka = "KSUITE_REQUIRE_KAFKA"
+)
+
+// SASL credentials seeded into the real test cluster by cluster.sh.
+const (
+	SASLUser     = "ksuite"
+	SASLPassword = "ksuite-test-secret"
+)
+
+// Cluster is one cluster a test runs against.
+type Cluster struct {
+	// Name is "kfake" or "kafka"; it names the subtest.
+	Name string
+	// Brokers is the bootstrap list.
+	Brokers []string
+	// Real is true for Apache Kafka, where replication, config sources and
+	// validate-only behave for real.
+	Real bool
+	// Fake is the embedded cluster, nil for real Kafka.
+	Fake *kfake.Cluster
+}
+
+// Config is the connection config for the cluster with a short timeout.
+func (c Cluster) Config() kafka.Config {
+	return kafka.Config{Brokers: c.Brokers, Timeout: 15 * time.Second}
+}
+
+// Bootstrap is the comma-separated bootstrap list, as --brokers takes it.
+func (c Cluster) Bootstrap() string { return strings.Join(c.Brokers, ",") }
+
+// Client returns a client for the cluster, closed when the test ends.
+func (c Cluster) Client(t testing.TB, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := c.Config().NewClient(opts...)
+	if err != nil {
+		t.Fatalf("client for %s: %v", c.Name, err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// Admin returns an admin client for the cluster, closed when the test ends.
+func (c Cluster) Admin(t testing.TB) *kadm.Client {
+	t.Helper()
+	return kadm.NewClient(c.Client(t))
+}
+
+// CreateTopic creates a topic with a name unique to this test and returns
+// it; the topic is deleted when the test ends.
+func (c Cluster) CreateTopic(t testing.TB, partitions int32, rf int16, configs ...map[string]*string) string {
+	t.Helper()
+	name := TopicName(t)
+	var cfg map[string]*string
+	if len(configs) > 0 {
+		cfg = configs[0]
+	}
+	adm := c.Admin(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := adm.CreateTopic(ctx, partitions, rf, cfg, name)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatalf("create topic %s on %s: %v", name, c.Name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, _ = adm.DeleteTopics(ctx, name)
+	})
+	return name
+}
+
+// Clusters returns the clusters a test must run against: a fresh 3-broker
+// kfake cluster (auto topic creation on, closed at cleanup; opts add to it)
+// and, when KSUITE_TEST_KAFKA is set, the shared real cluster.
+func Clusters(t testing.TB, opts ...kfake.Opt) []Cluster {
+	t.Helper()
+	out := []Cluster{NewFake(t, opts...)}
+	if real, ok := RealKafka(t); ok {
+		out = append(out, real)
+	}
+	return out
+}
+
+// ForEachCluster runs fn as a subtest per cluster of [Clusters].
+func ForEachCluster(t *testing.T, fn func(t *testing.T, c Cluster), opts ...kfake.Opt) {
+	t.Helper()
+	for _, c := range Clusters(t, opts...) {
+		t.Run(c.Name, func(t *testing.T) { fn(t, c) })
+	}
+}
+
+// NewFake starts a 3-broker kfake cluster on random loopback ports, closed
+// when the test ends.
+func NewFake(t testing.TB, opts ...kfake.Opt) Cluster {
+	t.Helper()
+	base := []kfake.Opt{
+		kfake.NumBrokers(3),
+		kfake.AllowAutoTopicCreation(),
+		kfake.DefaultNumPartitions(1),
+	}
+	fake, err := kfake.NewCluster(append(base, opts...)...)
+	if err != nil {
+		t.Fatalf("kfake: %v", err)
+	}
+	t.Cleanup(fake.Close)
+	return Cluster{Name: "kfake", Brokers: fake.ListenAddrs(), Fake: fake}
+}
+
+// RealKafka returns the real cluster if KSUITE_TEST_KAFKA is set. When it is
+// not and KSUITE_REQUIRE_KAFKA=1, the test fails.
+func RealKafka(t testing.TB) (Cluster, bool) {
+	t.Helper()
+	bootstrap := os.Getenv(EnvKafka)
+	if bootstrap == "" {
+		if os.Getenv(EnvRequireKafka) == "1" {
+			t.Fatalf("%s is empty but %s=1: start the cluster with test/kafka/cluster.sh up", EnvKafka, EnvRequireKafka)
+		}
+		return Cluster{}, false
+	}
+	return Cluster{Name: "kafka", Brokers: strings.Split(bootstrap, ","), Real: true}, true
+}
+
+// RealKafkaSASL returns the real cluster's SCRAM listener, if known.
+func RealKafkaSASL(t testing.TB) (Cluster, bool) {
+	t.Helper()
+	if _, ok := RealKafka(t); !ok {
+		return Cluster{}, false
+	}
+	bootstrap := os.Getenv(EnvKafkaSASL)
+	if bootstrap == "" {
+		t.Fatalf("%s is set but %s is empty: run the tests through `make test`", EnvKafka, EnvKafkaSASL)
+	}
+	return Cluster{Name: "kafka-sasl", Brokers: strings.Split(bootstrap, ","), Real: true}, true
+}
+
+var unsafeTopicChars = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
+
+// TopicName is a topic name unique to this test run, readable in listings:
+// ksuite-test.<test name>.<random>. Tests share the real cluster, so names
+// must never collide across tests or runs.
+func TopicName(t testing.TB) string {
+	name := unsafeTopicChars.ReplaceAllString(t.Name(), "_")
+	if len(name) > 150 {
+		name = name[len(name)-150:]
+	}
+	return "ksuite-test." + name + "." + RandomSuffix()
+}
+
+// RandomSuffix is 8 random hex characters.
+func RandomSuffix() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Eventually polls cond every 20ms until it returns true or timeout passes,
+// then fails the test with msg. It is the only way tests wait.
+func Eventually(t testing.TB, timeout time.Duration, msg string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not true within %s: %s", timeout, msg)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Context returns a context cancelled when the test ends or after timeout.
+func Context(t testing.TB, timeout time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole test run, from a fresh machine: install what is missing, start a real 3-node
+# Apache Kafka 4 cluster and PostgreSQL, run every Go test (race detector on) against kfake,
+# real Kafka, SQLite and PostgreSQL, and stop both servers even when tests fail.
+#
+# Extra arguments go to `go test` (e.g. scripts/test.sh -run TestUp ./internal/embedded).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { echo "test.sh: $*" >&2; }
+
+need_apt=()
+command -v kcat >/dev/null || need_apt+=(kcat)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
+command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || need_apt+=(maven)
+if [ ${#need_apt[@]} -gt 0 ]; then
+	log "installing ${need_apt[*]}"
+	apt-get update -qq
+	apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+cleanup() {
+	test/kafka/cluster.sh down || true
+	test/postgres/pg.sh down || true
+}
+trap cleanup EXIT INT TERM
+
+KSUITE_TEST_POSTGRES=$(test/postgres/pg.sh up)
+KSUITE_TEST_KAFKA=$(test/kafka/cluster.sh up)
+KSUITE_TEST_KAFKA_SASL=$(test/kafka/cluster.sh sasl-bootstrap)
+KSUITE_TEST_KAFKA_CLASSPATH=$(test/kafka/cluster.sh classpath)
+export KSUITE_TEST_POSTGRES KSUITE_TEST_KAFKA KSUITE_TEST_KAFKA_SASL KSUITE_TEST_KAFKA_CLASSPATH
+export KSUITE_REQUIRE_KAFKA=1 KSUITE_REQUIRE_POSTGRES=1
+
+args=("$@")
+[ ${#args[@]} -gt 0 ] || args=(./...)
+log "go test -race against kfake + $KSUITE_TEST_KAFKA, SQLite + PostgreSQL"
+go test -race -count=1 -timeout 25m "${args[@]}"
