@@ -1,0 +1,219 @@
+package event
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// SpecVersion is the CloudEvents version this package writes and accepts.
+const SpecVersion = "1.0"
+
+// ContentTypeJSON is the default datacontenttype.
+const ContentTypeJSON = "application/json"
+
+// LegacySource is the source given to events decoded from the legacy
+// {"uuid": ..., "data": ...} shape, which carries none.
+const LegacySource = "legacy"
+
+// Event is a CloudEvents 1.0 event.
+//
+// On the wire it is written in structured JSON mode (see [Event.MarshalJSON]);
+// [Decode] also reads binary mode and the legacy shape.
+type Event struct {
+	// ID identifies the event; with Source it is unique. [New] sets a UUIDv7,
+	// which sorts by creation time.
+	ID string
+	// Source names the producer, e.g. "member-service". The [Producer] and
+	// [Outbox] fill it from their config when empty.
+	Source string
+	// Type is the kind of event, e.g. "signup-event".
+	Type string
+	// Subject is the aggregate the event is about (an entity id). It becomes
+	// the record key, so one entity's events stay in one partition, in order.
+	Subject string
+	// Time is when the event happened; zero means unset.
+	Time time.Time
+	// DataContentType is the media type of Data; "" means application/json.
+	DataContentType string
+	// DataSchema optionally points at the schema of Data.
+	DataSchema string
+	// Data is the payload: JSON text when DataContentType is JSON, raw bytes
+	// otherwise.
+	Data []byte
+	// Extensions holds extension attributes (string values), e.g.
+	// "traceparent". Names are lower-case letters and digits.
+	Extensions map[string]string
+}
+
+// New returns an event of type typ about subject with data marshalled to
+// JSON, a fresh UUIDv7 id and the current time. Source is left to the
+// producer's config unless set afterwards.
+func New(typ, subject string, data any) (*Event, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("event: marshal data of %s: %w", typ, err)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, fmt.Errorf("event: new id: %w", err)
+	}
+	return &Event{
+		ID:              id.String(),
+		Type:            typ,
+		Subject:         subject,
+		Time:            time.Now().UTC(),
+		DataContentType: ContentTypeJSON,
+		Data:            raw,
+	}, nil
+}
+
+// isJSON reports whether the content type carries JSON data, which
+// structured mode embeds as a JSON value rather than base64.
+func isJSON(contentType string) bool {
+	if contentType == "" {
+		return true
+	}
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.TrimSpace(strings.ToLower(mt))
+	return mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json")
+}
+
+// reserved are the context attributes with their own Event fields; they
+// cannot be extensions.
+var reserved = map[string]bool{
+	"specversion": true, "id": true, "source": true, "type": true, "subject": true,
+	"time": true, "datacontenttype": true, "dataschema": true, "data": true, "data_base64": true,
+}
+
+// Validate checks the CloudEvents rules the package relies on: id, source
+// and type are set, JSON data is valid JSON, extension names are legal.
+func (e *Event) Validate() error {
+	switch {
+	case e.ID == "":
+		return decodeErr("", "id", ErrInvalid, "id is empty")
+	case e.Source == "":
+		return decodeErr("", "source", ErrInvalid, "source is empty")
+	case e.Type == "":
+		return decodeErr("", "type", ErrInvalid, "type is empty")
+	}
+	for name, v := range map[string]string{"id": e.ID, "source": e.Source, "type": e.Type,
+		"subject": e.Subject, "datacontenttype": e.DataContentType, "dataschema": e.DataSchema} {
+		if !utf8.ValidString(v) {
+			return decodeErr("", name, ErrInvalid, "%s is not valid UTF-8", name)
+		}
+	}
+	if len(e.Data) > 0 && isJSON(e.DataContentType) && !json.Valid(e.Data) {
+		return decodeErr("", "data", ErrInvalid, "data is not valid JSON for content type %q", e.DataContentType)
+	}
+	for name := range e.Extensions {
+		if !validExtensionName(name) {
+			return decodeErr("", name, ErrInvalid, "extension name %q must be lower-case letters or digits", name)
+		}
+		if !utf8.ValidString(e.Extensions[name]) {
+			return decodeErr("", name, ErrInvalid, "%s is not valid UTF-8", name)
+		}
+	}
+	return nil
+}
+
+func validExtensionName(name string) bool {
+	if name == "" || reserved[name] {
+		return false
+	}
+	for _, r := range name {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// MarshalJSON writes the event in CloudEvents structured JSON mode. JSON
+// data stays a JSON value under "data" (so consumers that read the legacy
+// "data" field keep working); other data goes base64 under "data_base64".
+func (e *Event) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(160 + len(e.Data))
+	b.WriteString(`{"specversion":"1.0"`)
+	field := func(name, value string) {
+		if value == "" {
+			return
+		}
+		b.WriteString(`,"`)
+		b.WriteString(name)
+		b.WriteString(`":`)
+		writeJSONString(&b, value)
+	}
+	field("id", e.ID)
+	field("source", e.Source)
+	field("type", e.Type)
+	if !e.Time.IsZero() {
+		field("time", e.Time.Format(time.RFC3339Nano))
+	}
+	field("subject", e.Subject)
+	ct := e.DataContentType
+	if ct == "" && len(e.Data) > 0 {
+		ct = ContentTypeJSON
+	}
+	field("datacontenttype", ct)
+	field("dataschema", e.DataSchema)
+	// Sorted so equal events encode to equal bytes.
+	for _, name := range slices.Sorted(maps.Keys(e.Extensions)) {
+		field(name, e.Extensions[name])
+	}
+	if len(e.Data) > 0 {
+		if isJSON(ct) {
+			if !json.Valid(e.Data) {
+				return nil, decodeErr("structured", "data", ErrInvalid, "data is not valid JSON")
+			}
+			b.WriteString(`,"data":`)
+			b.Write(e.Data)
+		} else {
+			b.WriteString(`,"data_base64":"`)
+			b.WriteString(base64.StdEncoding.EncodeToString(e.Data))
+			b.WriteByte('"')
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// writeJSONString writes s as a JSON string; the fast path avoids
+// reflection for the plain ASCII attribute values that are the norm.
+func writeJSONString(b *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			q, _ := json.Marshal(s)
+			b.Write(q)
+			return
+		}
+	}
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
+}
+
+// UnmarshalJSON reads a structured-mode CloudEvent. It does not accept the
+// legacy shape; use [Decode] or [DecodeValue] for that.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return decodeErr("structured", "", ErrMalformed, "%v", err)
+	}
+	ev, err := fromStructured(m)
+	if err != nil {
+		return err
+	}
+	*e = *ev
+	return nil
+}
