@@ -107,6 +107,7 @@ KSUITE_* environment variables, or a profile from ksuite.yaml.`,
 	kafka.AddFlags(root.PersistentFlags())
 	root.AddCommand(
 		a.versionCmd(),
+		a.topicsCmd(),
 	)
 	return root
 }

@@ -1,0 +1,494 @@
+package topics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// DefaultWaitTimeout bounds how long [Apply] waits for the cluster to
+// reflect its changes when [ApplyOptions.WaitTimeout] is zero. Creating
+// and deleting topics takes seconds; moving replicas of big partitions can
+// take far longer, so raise it (or cancel ctx yourself) for those.
+const DefaultWaitTimeout = 5 * time.Minute
+
+// requestTimeout is what each admin request asks the controller to wait
+// before answering: long enough for a thousand topics, short enough that
+// a stuck controller surfaces as an error.
+const requestTimeout = 60 * time.Second
+
+// ApplyOptions tunes [Apply]. The zero value applies everything except
+// deletes and waits up to [DefaultWaitTimeout].
+type ApplyOptions struct {
+	// AllowDelete executes the plan's deletes. Without it they are
+	// skipped with a warning on Progress. Default false, because a
+	// deleted topic's records are gone.
+	AllowDelete bool
+	// DryRun sends the creates, partition increases and config changes
+	// with the brokers' validate-only flag, so the brokers check them
+	// without changing anything. Reassignments and deletes have no
+	// validate-only mode in Kafka; a dry run lists them only.
+	DryRun bool
+	// Progress receives one line per step (nil for silence).
+	Progress io.Writer
+	// WaitTimeout bounds each wait for the cluster to reflect a step;
+	// zero means [DefaultWaitTimeout].
+	WaitTimeout time.Duration
+}
+
+// ApplyResult says what [Apply] did.
+type ApplyResult struct {
+	// Applied counts the topics created, updated and deleted (in a dry run:
+	// validated). Blocked is always 0: a blocked plan applies nothing.
+	Applied Summary
+	// SkippedDeletes are the deletes left out because AllowDelete was false.
+	SkippedDeletes []string
+}
+
+// Apply executes a plan: one CreateTopics request for every create, one
+// CreatePartitions for every increase, one IncrementalAlterConfigs for every
+// config change, a partition reassignment for replication-factor changes,
+// and — with AllowDelete — one DeleteTopics. After each step it waits until
+// the cluster shows the result, so a caller can produce to a created topic
+// as soon as Apply returns.
+//
+// A plan with a blocked change is refused as a whole: Apply returns an error
+// wrapping [ErrBlocked] and changes nothing. Failures of single topics do
+// not stop the other steps; they are returned joined, each naming its
+// topic.
+func Apply(ctx context.Context, cl *kgo.Client, p *PlanResult, opts ApplyOptions) (ApplyResult, error) {
+	var res ApplyResult
+	if p.Blocked() {
+		var names []string
+		for _, c := range p.Changes {
+			if c.Action == ActionBlocked {
+				names = append(names, c.Topic)
+			}
+		}
+		return res, fmt.Errorf("%w: %s", ErrBlocked, strings.Join(names, ", "))
+	}
+	if opts.WaitTimeout <= 0 {
+		opts.WaitTimeout = DefaultWaitTimeout
+	}
+	a := &applier{cl: cl, p: p, opts: opts, progress: opts.Progress}
+	if a.progress == nil {
+		a.progress = io.Discard
+	}
+	var creates, parts, configs, rfs, waits, deletes []Change
+	for _, c := range p.Changes {
+		switch c.Action {
+		case ActionCreate:
+			creates = append(creates, c)
+		case ActionDelete:
+			deletes = append(deletes, c)
+		case ActionUpdate:
+			if c.Partitions != nil {
+				parts = append(parts, c)
+			}
+			if len(c.Config) > 0 {
+				configs = append(configs, c)
+			}
+			if c.waitReassign {
+				waits = append(waits, c)
+			}
+			if c.ReplicationFactor != nil && *c.ReplicationFactor.From != *c.ReplicationFactor.To || c.ReplicationFactor != nil && c.waitReassign {
+				rfs = append(rfs, c)
+			}
+		}
+	}
+	updated := map[string]bool{}
+	var errs []error
+	fail := func(err error) { errs = append(errs, err) }
+
+	if len(waits) > 0 && !opts.DryRun {
+		if err := a.waitReassignments(ctx, names(waits)); err != nil {
+			return res, err
+		}
+	}
+	if len(creates) > 0 {
+		ok, err := a.create(ctx, creates)
+		res.Applied.Create = len(ok)
+		if err != nil {
+			fail(err)
+		}
+	}
+	if len(parts) > 0 {
+		ok, err := a.addPartitions(ctx, parts)
+		for _, n := range ok {
+			updated[n] = true
+		}
+		if err != nil {
+			fail(err)
+		}
+	}
+	if len(configs) > 0 {
+		ok, err := a.alterConfigs(ctx, configs)
+		for _, n := range ok {
+			updated[n] = true
+		}
+		if err != nil {
+			fail(err)
+		}
+	}
+	if len(rfs) > 0 {
+		if opts.DryRun {
+			a.logf("replication factor: %d topic(s) would be reassigned (%s); Kafka has no validate-only reassignment, so this is not checked by the brokers", len(rfs), strings.Join(names(rfs), ", "))
+			for _, c := range rfs {
+				updated[c.Topic] = true
+			}
+		} else {
+			ok, err := a.reassign(ctx, rfs)
+			for _, n := range ok {
+				updated[n] = true
+			}
+			if err != nil {
+				fail(err)
+			}
+		}
+	}
+	res.Applied.Update = len(updated)
+	switch {
+	case len(deletes) == 0:
+	case !opts.AllowDelete:
+		res.SkippedDeletes = names(deletes)
+		a.logf("warning: %d delete(s) skipped, pass --allow-delete to delete: %s", len(deletes), strings.Join(res.SkippedDeletes, ", "))
+	case opts.DryRun:
+		a.logf("delete: %d topic(s) would be deleted (%s); Kafka has no validate-only delete", len(deletes), strings.Join(names(deletes), ", "))
+		res.Applied.Delete = len(deletes)
+	default:
+		ok, err := a.delete(ctx, deletes)
+		res.Applied.Delete = len(ok)
+		if err != nil {
+			fail(err)
+		}
+	}
+	return res, errors.Join(errs...)
+}
+
+type applier struct {
+	cl       *kgo.Client
+	p        *PlanResult
+	opts     ApplyOptions
+	progress io.Writer
+}
+
+func (a *applier) logf(format string, args ...any) {
+	fmt.Fprintf(a.progress, format+"\n", args...)
+}
+
+func (a *applier) verb(do, dry string) string {
+	if a.opts.DryRun {
+		return dry
+	}
+	return do
+}
+
+func names(cs []Change) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Topic
+	}
+	return out
+}
+
+// topicErr names the topic, the step and the broker's message.
+func topicErr(step, topic string, code int16, msg *string) error {
+	return fmt.Errorf("%s %s: %w%s", step, topic, kerr.ErrorForCode(code), errMessage(msg))
+}
+
+func (a *applier) create(ctx context.Context, cs []Change) ([]string, error) {
+	start := time.Now()
+	a.logf("%s %d topic(s)…", a.verb("creating", "validating the creation of"), len(cs))
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.TimeoutMillis = int32(requestTimeout.Milliseconds())
+	req.ValidateOnly = a.opts.DryRun
+	for _, c := range cs {
+		t := a.p.desired[c.Topic]
+		rt := kmsg.NewCreateTopicsRequestTopic()
+		rt.Topic = t.Name
+		rt.NumPartitions = t.Partitions
+		rt.ReplicationFactor = t.ReplicationFactor
+		for _, k := range sortedKeys(t.Config) {
+			rc := kmsg.NewCreateTopicsRequestTopicConfig()
+			rc.Name = k
+			rc.Value = kmsg.StringPtr(t.Config[k])
+			rt.Configs = append(rt.Configs, rc)
+		}
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(ctx, a.cl)
+	if err != nil {
+		return nil, fmt.Errorf("create topics: %w", err)
+	}
+	var ok []string
+	var errs []error
+	for _, t := range resp.Topics {
+		if t.ErrorCode != 0 {
+			errs = append(errs, topicErr("create topic", t.Topic, t.ErrorCode, t.ErrorMessage))
+			continue
+		}
+		ok = append(ok, t.Topic)
+	}
+	if !a.opts.DryRun && len(ok) > 0 {
+		if err := a.waitTopics(ctx, "created topics to have leaders", ok, false, func(ot *observedTopic, want Topic) bool {
+			return ot != nil && ot.partitionCount() == int(want.Partitions)
+		}); err != nil {
+			return ok, errors.Join(append(errs, err)...)
+		}
+	}
+	a.logf("  %s %d topic(s) in %s", a.verb("created", "validated"), len(ok), since(start))
+	return ok, errors.Join(errs...)
+}
+
+func (a *applier) addPartitions(ctx context.Context, cs []Change) ([]string, error) {
+	start := time.Now()
+	a.logf("%s partitions of %d topic(s)…", a.verb("adding", "validating new"), len(cs))
+	req := kmsg.NewPtrCreatePartitionsRequest()
+	req.TimeoutMillis = int32(requestTimeout.Milliseconds())
+	req.ValidateOnly = a.opts.DryRun
+	for _, c := range cs {
+		rt := kmsg.NewCreatePartitionsRequestTopic()
+		rt.Topic = c.Topic
+		rt.Count = int32(*c.Partitions.To)
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(ctx, a.cl)
+	if err != nil {
+		return nil, fmt.Errorf("create partitions: %w", err)
+	}
+	var ok []string
+	var errs []error
+	for _, t := range resp.Topics {
+		if t.ErrorCode != 0 {
+			errs = append(errs, topicErr("add partitions to", t.Topic, t.ErrorCode, t.ErrorMessage))
+			continue
+		}
+		ok = append(ok, t.Topic)
+	}
+	if !a.opts.DryRun && len(ok) > 0 {
+		if err := a.waitTopics(ctx, "new partitions to appear", ok, false, func(ot *observedTopic, want Topic) bool {
+			return ot != nil && ot.partitionCount() >= int(want.Partitions)
+		}); err != nil {
+			return ok, errors.Join(append(errs, err)...)
+		}
+	}
+	a.logf("  %s partitions of %d topic(s) in %s", a.verb("added", "validated"), len(ok), since(start))
+	return ok, errors.Join(errs...)
+}
+
+func (a *applier) alterConfigs(ctx context.Context, cs []Change) ([]string, error) {
+	start := time.Now()
+	a.logf("%s configs of %d topic(s)…", a.verb("changing", "validating"), len(cs))
+	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
+	req.ValidateOnly = a.opts.DryRun
+	for _, c := range cs {
+		rr := kmsg.NewIncrementalAlterConfigsRequestResource()
+		rr.ResourceType = kmsg.ConfigResourceTypeTopic
+		rr.ResourceName = c.Topic
+		for _, cc := range c.Config {
+			rc := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+			rc.Name = cc.Key
+			if cc.Op == OpDelete {
+				rc.Op = kmsg.IncrementalAlterConfigOpDelete
+			} else {
+				rc.Op = kmsg.IncrementalAlterConfigOpSet
+				rc.Value = cc.To
+			}
+			rr.Configs = append(rr.Configs, rc)
+		}
+		req.Resources = append(req.Resources, rr)
+	}
+	var ok []string
+	var errs []error
+	for _, shard := range a.cl.RequestSharded(ctx, req) {
+		if shard.Err != nil {
+			return ok, fmt.Errorf("alter topic configs: %w", shard.Err)
+		}
+		for _, r := range shard.Resp.(*kmsg.IncrementalAlterConfigsResponse).Resources {
+			if r.ErrorCode != 0 {
+				errs = append(errs, topicErr("change configs of", r.ResourceName, r.ErrorCode, r.ErrorMessage))
+				continue
+			}
+			ok = append(ok, r.ResourceName)
+		}
+	}
+	if !a.opts.DryRun && len(ok) > 0 {
+		if err := a.waitConfigs(ctx, ok); err != nil {
+			return ok, errors.Join(append(errs, err)...)
+		}
+	}
+	a.logf("  %s configs of %d topic(s) in %s", a.verb("changed", "validated"), len(ok), since(start))
+	return ok, errors.Join(errs...)
+}
+
+func (a *applier) delete(ctx context.Context, cs []Change) ([]string, error) {
+	start := time.Now()
+	a.logf("deleting %d topic(s)…", len(cs))
+	req := kmsg.NewPtrDeleteTopicsRequest()
+	req.TimeoutMillis = int32(requestTimeout.Milliseconds())
+	for _, c := range cs {
+		req.TopicNames = append(req.TopicNames, c.Topic)
+		rt := kmsg.NewDeleteTopicsRequestTopic()
+		rt.Topic = kmsg.StringPtr(c.Topic)
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(ctx, a.cl)
+	if err != nil {
+		return nil, fmt.Errorf("delete topics: %w", err)
+	}
+	var ok []string
+	var errs []error
+	for _, t := range resp.Topics {
+		name := ""
+		if t.Topic != nil {
+			name = *t.Topic
+		}
+		if t.ErrorCode != 0 && t.ErrorCode != kerr.UnknownTopicOrPartition.Code {
+			errs = append(errs, topicErr("delete topic", name, t.ErrorCode, t.ErrorMessage))
+			continue
+		}
+		ok = append(ok, name)
+	}
+	if len(ok) > 0 {
+		if err := a.waitTopics(ctx, "deleted topics to be gone", ok, true, func(ot *observedTopic, _ Topic) bool {
+			return ot == nil
+		}); err != nil {
+			return ok, errors.Join(append(errs, err)...)
+		}
+	}
+	a.logf("  deleted %d topic(s) in %s", len(ok), since(start))
+	return ok, errors.Join(errs...)
+}
+
+// waitTopics polls metadata of topics until done holds for each (ot is nil
+// for a topic the cluster does not know) on every live broker. Brokers
+// apply the controller's metadata log each at its own pace, and a client
+// may ask any of them next, so one broker agreeing is not enough.
+//
+// For deletes (gone is true) a topic counts as present while a broker knows
+// it at all; otherwise a topic counts only once every partition has a leader.
+func (a *applier) waitTopics(ctx context.Context, what string, topics []string, gone bool, done func(ot *observedTopic, want Topic) bool) error {
+	return a.poll(ctx, what, func(ctx context.Context) (bool, string, error) {
+		pending := map[string]bool{}
+		for _, b := range a.brokers() {
+			s, err := readTopics(ctx, b, topics, !gone)
+			if err != nil {
+				return false, "", err
+			}
+			for _, name := range topics {
+				if !done(s.topics[name], a.p.desired[name]) {
+					pending[name] = true
+				}
+			}
+		}
+		return len(pending) == 0, fmt.Sprintf("%d of %d pending", len(pending), len(topics)), nil
+	})
+}
+
+// brokers returns a requestor per live broker, or the client itself when
+// the plan saw no brokers (a hand-built plan).
+func (a *applier) brokers() []kmsg.Requestor {
+	var out []kmsg.Requestor
+	if a.p.state != nil {
+		for _, b := range a.p.state.brokers {
+			out = append(out, a.cl.Broker(int(b.id)))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, a.cl)
+	}
+	return out
+}
+
+// readTopics reads the metadata of topics from one broker. With leaders set
+// it leaves out topics with a partition lacking a leader: they are not
+// usable yet.
+func readTopics(ctx context.Context, r kmsg.Requestor, topics []string, leaders bool) (*clusterState, error) {
+	req := kmsg.NewPtrMetadataRequest()
+	req.AllowAutoTopicCreation = false
+	for _, t := range topics {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(t)
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("read metadata: %w", err)
+	}
+	s := &clusterState{topics: map[string]*observedTopic{}}
+outer:
+	for _, t := range resp.Topics {
+		if t.Topic == nil || t.ErrorCode == kerr.UnknownTopicOrPartition.Code || leaders && t.ErrorCode != 0 {
+			continue
+		}
+		ot := &observedTopic{name: *t.Topic, replicas: map[int32][]int32{}}
+		for _, p := range t.Partitions {
+			if leaders && (p.ErrorCode != 0 || p.Leader < 0) {
+				continue outer
+			}
+			ot.replicas[p.Partition] = p.Replicas
+		}
+		s.topics[ot.name] = ot
+	}
+	return s, nil
+}
+
+// waitConfigs polls DescribeConfigs on every live broker until each changed
+// topic shows its declared configs and no undeclared override.
+func (a *applier) waitConfigs(ctx context.Context, topics []string) error {
+	return a.poll(ctx, "configs to take effect", func(ctx context.Context) (bool, string, error) {
+		pending := map[string]bool{}
+		for _, b := range a.brokers() {
+			have, err := describeConfigs(ctx, b, topics)
+			if err != nil {
+				return false, "", err
+			}
+			for _, name := range topics {
+				if len(configChanges(a.p.desired[name].Config, have[name])) > 0 {
+					pending[name] = true
+				}
+			}
+		}
+		return len(pending) == 0, fmt.Sprintf("%d of %d pending", len(pending), len(topics)), nil
+	})
+}
+
+// poll calls check until it reports done, backing off from 50ms to 1s, and
+// gives up after the wait timeout with the last status.
+func (a *applier) poll(ctx context.Context, what string, check func(context.Context) (bool, string, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, a.opts.WaitTimeout)
+	defer cancel()
+	delay := 50 * time.Millisecond
+	lastStatus, lastLog := "", time.Now()
+	for {
+		done, status, err := check(ctx)
+		if err == nil && done {
+			return nil
+		}
+		if err != nil {
+			status = err.Error()
+		}
+		if status != lastStatus && time.Since(lastLog) > 2*time.Second {
+			a.logf("  waiting for %s: %s", what, status)
+			lastLog = time.Now()
+		}
+		lastStatus = status
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("waiting for %s: gave up after %s (%s): the cluster accepted the change but does not show it yet; re-run plan to see where it stands", what, a.opts.WaitTimeout, lastStatus)
+		case <-t.C:
+		}
+		delay = min(2*delay, time.Second)
+	}
+}
+
+func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }

@@ -1,0 +1,233 @@
+package topics
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// clusterState is what a plan knows about the cluster. It is plain data so
+// the diff can be tested without a cluster.
+type clusterState struct {
+	brokers []broker
+	topics  map[string]*observedTopic
+}
+
+type broker struct {
+	id   int32
+	rack string
+}
+
+type observedTopic struct {
+	name     string
+	internal bool
+	// replicas holds each partition's replica list, leader-preferred first.
+	replicas map[int32][]int32
+	// configs is nil when they were not read (topics outside the files).
+	configs map[string]observedConfig
+	// reassigning holds partitions with a reassignment in progress.
+	reassigning map[int32]reassignment
+}
+
+type observedConfig struct {
+	value  *string
+	source kmsg.ConfigSource
+}
+
+type reassignment struct {
+	replicas, adding, removing []int32
+}
+
+func (t *observedTopic) partitionCount() int { return len(t.replicas) }
+
+// replicationFactor is the factor the topic has or is being moved to: a
+// partition under reassignment lists both old and new replicas, and the
+// ones being removed do not count.
+func (t *observedTopic) replicationFactor() int {
+	rf := 0
+	for p, rs := range t.replicas {
+		n := len(rs)
+		if r, ok := t.reassigning[p]; ok {
+			n = len(r.replicas) - len(r.removing)
+		}
+		rf = max(rf, n)
+	}
+	return rf
+}
+
+// uniformRF reports whether every partition has (or is moving to) rf replicas.
+func (t *observedTopic) uniformRF(rf int) bool {
+	for p, rs := range t.replicas {
+		n := len(rs)
+		if r, ok := t.reassigning[p]; ok {
+			n = len(r.replicas) - len(r.removing)
+		}
+		if n != rf {
+			return false
+		}
+	}
+	return true
+}
+
+// readState reads the cluster for a plan: one Metadata request for topic
+// names and placement, and — only for the declared topics that exist — one
+// DescribeConfigs and one ListPartitionReassignments.
+func readState(ctx context.Context, cl *kgo.Client, declared []string) (*clusterState, error) {
+	s, err := readMetadata(ctx, cl, nil)
+	if err != nil {
+		return nil, err
+	}
+	var existing []string
+	for _, name := range declared {
+		if _, ok := s.topics[name]; ok {
+			existing = append(existing, name)
+		}
+	}
+	if len(existing) == 0 {
+		return s, nil
+	}
+	configs, err := describeConfigs(ctx, cl, existing)
+	if err != nil {
+		return nil, err
+	}
+	for name, c := range configs {
+		s.topics[name].configs = c
+	}
+	moving, err := listReassignments(ctx, cl, s, existing)
+	if err != nil {
+		return nil, err
+	}
+	for name, m := range moving {
+		s.topics[name].reassigning = m
+	}
+	return s, nil
+}
+
+// readMetadata reads brokers and topics; topics nil means all topics. It
+// never asks the broker to auto-create a topic.
+func readMetadata(ctx context.Context, cl *kgo.Client, topics []string) (*clusterState, error) {
+	req := kmsg.NewPtrMetadataRequest()
+	req.AllowAutoTopicCreation = false
+	if topics != nil {
+		req.Topics = make([]kmsg.MetadataRequestTopic, 0, len(topics))
+		for _, t := range topics {
+			rt := kmsg.NewMetadataRequestTopic()
+			rt.Topic = kmsg.StringPtr(t)
+			req.Topics = append(req.Topics, rt)
+		}
+	}
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return nil, fmt.Errorf("read cluster metadata: %w", err)
+	}
+	s := &clusterState{topics: make(map[string]*observedTopic, len(resp.Topics))}
+	for _, b := range resp.Brokers {
+		br := broker{id: b.NodeID}
+		if b.Rack != nil {
+			br.rack = *b.Rack
+		}
+		s.brokers = append(s.brokers, br)
+	}
+	sort.Slice(s.brokers, func(i, j int) bool { return s.brokers[i].id < s.brokers[j].id })
+	for _, t := range resp.Topics {
+		if t.Topic == nil {
+			continue
+		}
+		switch err := kerr.ErrorForCode(t.ErrorCode); err {
+		case nil, kerr.LeaderNotAvailable:
+		case kerr.UnknownTopicOrPartition:
+			continue
+		default:
+			if kerr.IsRetriable(err) {
+				continue // e.g. a topic being deleted; it is gone for planning
+			}
+			return nil, fmt.Errorf("read metadata of topic %s: %w", *t.Topic, err)
+		}
+		ot := &observedTopic{name: *t.Topic, internal: t.IsInternal, replicas: make(map[int32][]int32, len(t.Partitions))}
+		for _, p := range t.Partitions {
+			ot.replicas[p.Partition] = p.Replicas
+		}
+		s.topics[ot.name] = ot
+	}
+	return s, nil
+}
+
+// describeConfigs reads the effective configs of topics in one request.
+func describeConfigs(ctx context.Context, r kmsg.Requestor, topics []string) (map[string]map[string]observedConfig, error) {
+	req := kmsg.NewPtrDescribeConfigsRequest()
+	for _, t := range topics {
+		rr := kmsg.NewDescribeConfigsRequestResource()
+		rr.ResourceType = kmsg.ConfigResourceTypeTopic
+		rr.ResourceName = t
+		req.Resources = append(req.Resources, rr)
+	}
+	out := make(map[string]map[string]observedConfig, len(topics))
+	resp, err := req.RequestWith(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("read topic configs: %w", err)
+	}
+	for _, r := range resp.Resources {
+		if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
+			if err == kerr.UnknownTopicOrPartition {
+				continue // deleted between metadata and now
+			}
+			return nil, fmt.Errorf("read configs of topic %s: %w%s", r.ResourceName, err, errMessage(r.ErrorMessage))
+		}
+		m := make(map[string]observedConfig, len(r.Configs))
+		for _, c := range r.Configs {
+			// kfake may list a key once per source, most specific last.
+			m[c.Name] = observedConfig{value: c.Value, source: c.Source}
+		}
+		out[r.ResourceName] = m
+	}
+	return out, nil
+}
+
+// listReassignments returns the partitions of topics with a reassignment in
+// progress.
+func listReassignments(ctx context.Context, cl *kgo.Client, s *clusterState, topics []string) (map[string]map[int32]reassignment, error) {
+	req := kmsg.NewPtrListPartitionReassignmentsRequest()
+	req.TimeoutMillis = 30000
+	for _, name := range topics {
+		rt := kmsg.NewListPartitionReassignmentsRequestTopic()
+		rt.Topic = name
+		for p := range s.topics[name].replicas {
+			rt.Partitions = append(rt.Partitions, p)
+		}
+		if len(rt.Partitions) > 0 {
+			req.Topics = append(req.Topics, rt)
+		}
+	}
+	if len(req.Topics) == 0 {
+		return nil, nil
+	}
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return nil, fmt.Errorf("list partition reassignments: %w", err)
+	}
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		return nil, fmt.Errorf("list partition reassignments: %w%s", err, errMessage(resp.ErrorMessage))
+	}
+	out := map[string]map[int32]reassignment{}
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if out[t.Topic] == nil {
+				out[t.Topic] = map[int32]reassignment{}
+			}
+			out[t.Topic][p.Partition] = reassignment{replicas: p.Replicas, adding: p.AddingReplicas, removing: p.RemovingReplicas}
+		}
+	}
+	return out, nil
+}
+
+func errMessage(m *string) string {
+	if m == nil || *m == "" {
+		return ""
+	}
+	return " (" + strings.TrimSpace(*m) + ")"
+}

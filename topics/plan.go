@@ -1,0 +1,298 @@
+package topics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Action is what a plan does to one topic.
+type Action string
+
+// The actions of a [Change], as they appear in JSON.
+const (
+	ActionCreate  Action = "create"
+	ActionUpdate  Action = "update"
+	ActionDelete  Action = "delete"
+	ActionBlocked Action = "blocked"
+)
+
+// ConfigOp is how one config key changes.
+type ConfigOp string
+
+// The config operations, as IncrementalAlterConfigs performs them.
+const (
+	OpSet    ConfigOp = "set"
+	OpDelete ConfigOp = "delete"
+)
+
+// Delta is a number before and after a change. From is nil for a create,
+// To is nil for a delete.
+type Delta struct {
+	From *int `json:"from"`
+	To   *int `json:"to"`
+}
+
+// ConfigChange is one config key before and after a change. From is nil
+// when the key has no value on the cluster yet; To is nil for a delete.
+type ConfigChange struct {
+	Key  string   `json:"key"`
+	From *string  `json:"from"`
+	To   *string  `json:"to"`
+	Op   ConfigOp `json:"op"`
+}
+
+// Change is what a plan does to one topic. Partitions, ReplicationFactor
+// and Config are set only for what changes; a create carries every declared
+// value and a delete the values that go away.
+type Change struct {
+	Topic             string         `json:"topic"`
+	Action            Action         `json:"action"`
+	Partitions        *Delta         `json:"partitions,omitempty"`
+	ReplicationFactor *Delta         `json:"replicationFactor,omitempty"`
+	Config            []ConfigChange `json:"config,omitempty"`
+	// Reason explains a blocked change, a delete, or a wait for a
+	// reassignment already in progress.
+	Reason string `json:"reason,omitempty"`
+
+	// waitReassign is set when a reassignment started earlier must finish.
+	waitReassign bool
+}
+
+// Summary counts changes by action.
+type Summary struct {
+	Create  int `json:"create"`
+	Update  int `json:"update"`
+	Delete  int `json:"delete"`
+	Blocked int `json:"blocked"`
+}
+
+// Total is the number of changes, blocked ones included.
+func (s Summary) Total() int { return s.Create + s.Update + s.Delete + s.Blocked }
+
+// PlanResult is what [Apply] would do to make the cluster match a
+// [Desired] state. Marshalled to JSON it is the documented, stable shape
+// {"changes":[...],"summary":{...}}.
+type PlanResult struct {
+	// Changes are sorted by topic name.
+	Changes []Change
+	// Unmanaged are existing topics the files neither declare nor own
+	// through a manage prefix. They are information only: never changed,
+	// never counted as changes. Internal (__*) topics are not listed.
+	Unmanaged []string
+	// Brokers is the number of live brokers when the plan was made.
+	Brokers int
+
+	desired map[string]Topic
+	state   *clusterState
+}
+
+// Summary counts the plan's changes by action.
+func (p *PlanResult) Summary() Summary {
+	var s Summary
+	for _, c := range p.Changes {
+		switch c.Action {
+		case ActionCreate:
+			s.Create++
+		case ActionUpdate:
+			s.Update++
+		case ActionDelete:
+			s.Delete++
+		case ActionBlocked:
+			s.Blocked++
+		}
+	}
+	return s
+}
+
+// HasChanges reports whether the plan changes anything (or is blocked).
+func (p *PlanResult) HasChanges() bool { return len(p.Changes) > 0 }
+
+// Blocked reports whether any change is blocked; [Apply] then refuses the
+// whole plan.
+func (p *PlanResult) Blocked() bool { return p.Summary().Blocked > 0 }
+
+// ErrBlocked is returned (wrapped) by [Apply] and [Sync] for a plan with a
+// blocked change. Nothing was changed.
+var ErrBlocked = errors.New("the plan has blocked changes, so nothing was applied")
+
+// RFError is returned by [Plan] when topics ask for more replicas than
+// there are live brokers. It is found before anything is applied.
+type RFError struct {
+	// Topics maps each offending topic to the factor it asks for.
+	Topics  map[string]int
+	Brokers int
+}
+
+func (e *RFError) Error() string {
+	names := sortedKeys(e.Topics)
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s (%d)", n, e.Topics[n]))
+	}
+	return fmt.Sprintf("replication factor above the %d live broker(s) for %s: lower replication-factor (e.g. in an environment overlay) or start more brokers", e.Brokers, strings.Join(parts, ", "))
+}
+
+// Plan validates d, reads the cluster and returns what [Apply] would do.
+// It reads metadata for all topic names (needed to find managed topics to
+// delete) and configs and reassignments only for the declared topics. It
+// writes nothing.
+func Plan(ctx context.Context, cl *kgo.Client, d *Desired) (*PlanResult, error) {
+	for _, p := range Validate(d) {
+		if p.Severity == SeverityError {
+			return nil, &ValidationError{Problems: Validate(d)}
+		}
+	}
+	names := make([]string, len(d.Topics))
+	for i, t := range d.Topics {
+		names[i] = t.Name
+	}
+	s, err := readState(ctx, cl, names)
+	if err != nil {
+		return nil, err
+	}
+	return diff(d, s)
+}
+
+// diff is the pure heart of planning: desired versus observed.
+func diff(d *Desired, s *clusterState) (*PlanResult, error) {
+	p := &PlanResult{desired: make(map[string]Topic, len(d.Topics)), state: s, Brokers: len(s.brokers)}
+	tooHigh := map[string]int{}
+	for _, t := range d.Topics {
+		p.desired[t.Name] = t
+		ot, exists := s.topics[t.Name]
+		if !exists {
+			if int(t.ReplicationFactor) > len(s.brokers) {
+				tooHigh[t.Name] = int(t.ReplicationFactor)
+			}
+			p.Changes = append(p.Changes, createChange(t))
+			continue
+		}
+		c, ok := updateChange(t, ot)
+		if !ok {
+			continue
+		}
+		if c.ReplicationFactor != nil && int(t.ReplicationFactor) > len(s.brokers) {
+			tooHigh[t.Name] = int(t.ReplicationFactor)
+		}
+		p.Changes = append(p.Changes, c)
+	}
+	for name, ot := range s.topics {
+		if _, declared := p.desired[name]; declared || ot.internal || strings.HasPrefix(name, "__") {
+			continue
+		}
+		if !d.managed(name) {
+			p.Unmanaged = append(p.Unmanaged, name)
+			continue
+		}
+		from, rf := ot.partitionCount(), ot.replicationFactor()
+		p.Changes = append(p.Changes, Change{
+			Topic:             name,
+			Action:            ActionDelete,
+			Partitions:        &Delta{From: &from},
+			ReplicationFactor: &Delta{From: &rf},
+			Reason:            fmt.Sprintf("not declared in the topics files, inside manage prefix %q", prefixOf(d.Manage, name)),
+		})
+	}
+	if len(tooHigh) > 0 {
+		return nil, &RFError{Topics: tooHigh, Brokers: len(s.brokers)}
+	}
+	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Topic < p.Changes[j].Topic })
+	sort.Strings(p.Unmanaged)
+	return p, nil
+}
+
+func createChange(t Topic) Change {
+	parts, rf := int(t.Partitions), int(t.ReplicationFactor)
+	c := Change{
+		Topic:             t.Name,
+		Action:            ActionCreate,
+		Partitions:        &Delta{To: &parts},
+		ReplicationFactor: &Delta{To: &rf},
+	}
+	for _, k := range sortedKeys(t.Config) {
+		v := t.Config[k]
+		c.Config = append(c.Config, ConfigChange{Key: k, To: &v, Op: OpSet})
+	}
+	return c
+}
+
+// updateChange compares one existing topic; ok is false when it matches.
+func updateChange(t Topic, ot *observedTopic) (Change, bool) {
+	c := Change{Topic: t.Name, Action: ActionUpdate}
+	var reasons []string
+	if from, to := ot.partitionCount(), int(t.Partitions); from != to {
+		c.Partitions = &Delta{From: &from, To: &to}
+		if to < from {
+			c.Action = ActionBlocked
+			reasons = append(reasons, fmt.Sprintf("partitions cannot go down from %d to %d: Kafka cannot remove partitions, and recreating the topic would lose its records and break key ordering; keep partitions: %d, or migrate to a new topic", from, to, from))
+		}
+	}
+	if to := int(t.ReplicationFactor); !ot.uniformRF(to) {
+		from := ot.replicationFactor()
+		c.ReplicationFactor = &Delta{From: &from, To: &to}
+	}
+	if len(ot.reassigning) > 0 {
+		c.waitReassign = true
+		if c.ReplicationFactor == nil {
+			rf := ot.replicationFactor()
+			c.ReplicationFactor = &Delta{From: &rf, To: &rf}
+		}
+		reasons = append(reasons, fmt.Sprintf("a replica reassignment of %d partition(s) is in progress; apply waits for it", len(ot.reassigning)))
+	}
+	c.Config = configChanges(t.Config, ot.configs)
+	if c.Partitions == nil && c.ReplicationFactor == nil && len(c.Config) == 0 {
+		return Change{}, false
+	}
+	c.Reason = strings.Join(reasons, "; ")
+	return c, true
+}
+
+// configChanges compares declared configs with the effective ones. A
+// declared key matches whatever the source of its effective value (broker
+// default, cluster-wide dynamic default or topic override), so a cluster
+// whose defaults differ from Kafka's still plans no changes. An override
+// the files no longer declare is removed.
+func configChanges(want map[string]string, have map[string]observedConfig) []ConfigChange {
+	var out []ConfigChange
+	for _, k := range sortedKeys(want) {
+		v := want[k]
+		cur, ok := have[k]
+		if ok && cur.value != nil && configEqual(k, v, *cur.value) {
+			continue
+		}
+		cc := ConfigChange{Key: k, To: &v, Op: OpSet}
+		if ok && cur.value != nil {
+			from := *cur.value
+			cc.From = &from
+		}
+		out = append(out, cc)
+	}
+	for _, k := range sortedKeys(have) {
+		cur := have[k]
+		if _, declared := want[k]; declared || cur.source != kmsg.ConfigSourceDynamicTopicConfig {
+			continue
+		}
+		cc := ConfigChange{Key: k, Op: OpDelete}
+		if cur.value != nil {
+			from := *cur.value
+			cc.From = &from
+		}
+		out = append(out, cc)
+	}
+	return out
+}
+
+func prefixOf(prefixes []string, name string) string {
+	for _, p := range prefixes {
+		if p != "" && strings.HasPrefix(name, p) {
+			return p
+		}
+	}
+	return ""
+}
