@@ -1,0 +1,202 @@
+package event
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// groupConsumer is one consumer group's poll loop and its client.
+//
+// The at-least-once contract rests on two franz-go options. AutoCommitMarks
+// commits only offsets the router marked, and it marks a record only after
+// its handler succeeded or it was dead-lettered. BlockRebalanceOnPoll holds
+// rebalances from one poll until AllowRebalance, so a partition is never
+// revoked while one of its records is being handled: in-flight work
+// finishes (or is abandoned unmarked and fetched again) before the revoke
+// callback commits.
+type groupConsumer struct {
+	r      *Router
+	group  string
+	routes map[string]*route
+	dlt    *kgo.Client
+	cl     *kgo.Client
+
+	mu      sync.Mutex
+	stop    chan struct{} // closed to end the current round early
+	crashed bool
+}
+
+func (gc *groupConsumer) cfg() *RouterConfig { return &gc.r.cfg }
+
+func (gc *groupConsumer) run(ctx context.Context) error {
+	cfg := gc.cfg()
+	opts := append(slices.Clone(cfg.ClientOpts),
+		kgo.ConsumerGroup(gc.group),
+		kgo.ConsumeTopics(slices.Sorted(maps.Keys(gc.routes))...),
+		kgo.AutoCommitMarks(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.Balancers(kgo.CooperativeStickyBalancer()),
+		kgo.ConsumeResetOffset(cfg.ResetOffset),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.OnPartitionsRevoked(gc.onRevoked),
+		kgo.OnPartitionsLost(gc.onLost),
+		kgo.OnPartitionsCallbackBlocked(func(context.Context, *kgo.Client) { gc.endRound() }),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("event: consumer for group %s: %w", gc.group, err)
+	}
+	gc.cl = cl
+
+	for ctx.Err() == nil && !gc.isCrashed() {
+		fetches := cl.PollRecords(ctx, cfg.MaxPollRecords)
+		if fetches.IsClientClosed() {
+			break
+		}
+		fetches.EachError(func(topic string, p int32, err error) {
+			if ctx.Err() == nil {
+				cfg.Logger.Warn("event: fetch error", "group", gc.group, "topic", topic, "partition", p, "err", err)
+			}
+		})
+		// Records polled when ctx was cancelled are dropped unmarked: the
+		// next owner gets them from the committed offset.
+		if ctx.Err() == nil {
+			gc.round(ctx, fetches)
+		}
+		cl.AllowRebalance()
+	}
+	gc.shutdown()
+	return nil
+}
+
+// shutdown commits what was marked, leaves the group and closes the client;
+// after a simulated crash it only closes.
+func (gc *groupConsumer) shutdown() {
+	cfg := gc.cfg()
+	if !gc.isCrashed() {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		if err := gc.cl.CommitMarkedOffsets(ctx); err != nil {
+			cfg.Logger.Warn("event: final commit", "group", gc.group, "err", err)
+		}
+		cancel()
+	}
+	gc.cl.AllowRebalance()
+	gc.cl.Close() // leaves the group; onRevoked commits nothing new
+}
+
+func (gc *groupConsumer) isCrashed() bool {
+	gc.mu.Lock()
+	defer gc.mu.Unlock()
+	return gc.crashed
+}
+
+// onRevoked commits the marks of the partitions being revoked before the
+// next owner starts from them. It runs only between rounds
+// (BlockRebalanceOnPoll), so every mark is final.
+func (gc *groupConsumer) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+	if gc.isCrashed() || len(revoked) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, gc.cfg().ShutdownTimeout)
+	defer cancel()
+	if err := cl.CommitMarkedOffsets(ctx); err != nil {
+		gc.cfg().Logger.Warn("event: commit on revoke", "group", gc.group, "err", err)
+	}
+}
+
+// onLost cannot commit: the group has moved on. The partitions' unmarked
+// records go to their next owner.
+func (gc *groupConsumer) onLost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	if len(lost) > 0 {
+		gc.cfg().Logger.Warn("event: partitions lost", "group", gc.group, "partitions", lost)
+	}
+}
+
+// endRound tells the current round to start nothing new and stop waiting
+// for retries: a rebalance is waiting, or the router is shutting down.
+func (gc *groupConsumer) endRound() {
+	gc.mu.Lock()
+	defer gc.mu.Unlock()
+	if gc.stop != nil {
+		select {
+		case <-gc.stop:
+		default:
+			close(gc.stop)
+		}
+	}
+}
+
+// crash makes the consumer stop like a killed process (tests only).
+func (gc *groupConsumer) crash() {
+	gc.mu.Lock()
+	gc.crashed = true
+	gc.mu.Unlock()
+	gc.endRound()
+}
+
+// round handles one poll: partitions in parallel, each in order. Records a
+// partition did not finish are fetched again: the partition is rewound to
+// its first unfinished offset before rebalances are allowed.
+func (gc *groupConsumer) round(ctx context.Context, fetches kgo.Fetches) {
+	cfg := gc.cfg()
+	stop := make(chan struct{})
+	gc.mu.Lock()
+	gc.stop = stop
+	gc.mu.Unlock()
+	defer func() {
+		gc.mu.Lock()
+		gc.stop = nil
+		gc.mu.Unlock()
+	}()
+	timer := time.AfterFunc(cfg.RoundTimeout, gc.endRound)
+	defer timer.Stop()
+	// Shutdown (ctx cancelled) ends the round at once for new work; handlers
+	// already running keep a context that lives ShutdownTimeout longer.
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	unhook := context.AfterFunc(ctx, func() {
+		gc.endRound()
+		time.AfterFunc(cfg.ShutdownTimeout, cancel)
+	})
+	defer unhook()
+
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		rewind = make(map[string]map[int32]kgo.EpochOffset)
+	)
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) == 0 {
+			return
+		}
+		rt := gc.routes[p.Topic]
+		wg.Go(func() {
+			for range p.Records {
+				cfg.Observer.Consumed(gc.group, p.Topic, p.Partition)
+			}
+			pw := &partitionWork{gc: gc, rt: rt, recs: p.Records, stop: stop, done: make([]bool, len(p.Records))}
+			pw.process(hctx)
+			if next, ok := pw.firstUndone(); ok {
+				mu.Lock()
+				if rewind[p.Topic] == nil {
+					rewind[p.Topic] = make(map[int32]kgo.EpochOffset)
+				}
+				rewind[p.Topic][p.Partition] = kgo.EpochOffset{Epoch: -1, Offset: next}
+				mu.Unlock()
+			} else if p.HighWatermark > 0 {
+				last := p.Records[len(p.Records)-1].Offset
+				cfg.Observer.Lag(gc.group, p.Topic, p.Partition, max(p.HighWatermark-last-1, 0))
+			}
+		})
+	})
+	wg.Wait()
+	if len(rewind) > 0 && ctx.Err() == nil && !gc.isCrashed() {
+		gc.cl.SetOffsets(rewind)
+	}
+}

@@ -1,0 +1,237 @@
+package event
+
+import (
+	"context"
+	"hash/fnv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// partitionWork handles one partition's records of one poll round.
+type partitionWork struct {
+	gc   *groupConsumer
+	rt   *route
+	recs []*kgo.Record
+	stop <-chan struct{}
+
+	mu   sync.Mutex
+	done []bool // done[i]: recs[i] handled, skipped or dead-lettered
+	next int    // recs[:next] are all done and marked
+}
+
+// stopped reports whether the round was told to start nothing new.
+func (pw *partitionWork) stopped() bool {
+	select {
+	case <-pw.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// finish records that recs[i] is done and marks the longest finished prefix
+// for commit, so the committed offset never passes an unfinished record.
+func (pw *partitionWork) finish(i int) {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	pw.done[i] = true
+	start := pw.next
+	for pw.next < len(pw.done) && pw.done[pw.next] {
+		pw.next++
+	}
+	if pw.next > start {
+		pw.gc.cl.MarkCommitRecords(pw.recs[pw.next-1])
+	}
+}
+
+// firstUndone is the offset of the first record not done, if any.
+func (pw *partitionWork) firstUndone() (int64, bool) {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	if pw.next == len(pw.recs) {
+		return 0, false
+	}
+	return pw.recs[pw.next].Offset, true
+}
+
+func (pw *partitionWork) process(ctx context.Context) {
+	switch {
+	case pw.rt.batch != nil:
+		pw.batches(ctx)
+	case pw.gc.cfg().KeyConcurrency > 1:
+		pw.lanes(ctx, pw.gc.cfg().KeyConcurrency)
+	default:
+		pw.sequence(ctx, pw.recs, 0)
+	}
+}
+
+// sequence handles recs (starting at index base) in order, stopping at the
+// first record it has to abandon.
+func (pw *partitionWork) sequence(ctx context.Context, recs []*kgo.Record, base int) {
+	for i, r := range recs {
+		if pw.stopped() || !pw.handle(ctx, r) {
+			return
+		}
+		pw.finish(base + i)
+	}
+}
+
+// lanes handles the records of distinct keys in parallel: a key always maps
+// to the same lane and a lane is sequential, so per-key order holds.
+func (pw *partitionWork) lanes(ctx context.Context, n int) {
+	idx := make([][]int, n)
+	for i, r := range pw.recs {
+		h := fnv.New32a()
+		h.Write(r.Key)
+		lane := int(h.Sum32() % uint32(n))
+		idx[lane] = append(idx[lane], i)
+	}
+	var wg sync.WaitGroup
+	for _, lane := range idx {
+		if len(lane) == 0 {
+			continue
+		}
+		wg.Go(func() {
+			for _, i := range lane {
+				if pw.stopped() || !pw.handle(ctx, pw.recs[i]) {
+					return
+				}
+				pw.finish(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// batches gives runs of consecutive decodable records to the batch handler.
+// An undecodable record is dead-lettered between runs; a failed run is
+// handled again record by record.
+func (pw *partitionWork) batches(ctx context.Context) {
+	gc, maxBatch := pw.gc, pw.gc.cfg().MaxBatch
+	single := func(ctx context.Context, msg *Message) error {
+		return callBatch(ctx, pw.rt.batch, []*Message{msg})
+	}
+	for i := 0; i < len(pw.recs); {
+		if pw.stopped() {
+			return
+		}
+		var msgs []*Message
+		for j := i; j < len(pw.recs) && len(msgs) < maxBatch; j++ {
+			ev, err := Decode(pw.recs[j])
+			if err != nil {
+				if len(msgs) == 0 {
+					if !pw.deadLetter(ctx, pw.recs[j], err, 0) {
+						return
+					}
+					pw.finish(j)
+					i++
+				}
+				break
+			}
+			msgs = append(msgs, &Message{Event: ev, Record: pw.recs[j], Group: gc.group, Attempt: 1})
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		start := time.Now()
+		err := callBatch(ctx, pw.rt.batch, msgs)
+		d := time.Since(start)
+		if err == nil {
+			for k, msg := range msgs {
+				if gc.r.crashAfter != nil && gc.r.crashAfter(msg) {
+					gc.crash()
+					return
+				}
+				gc.cfg().Observer.Handled(gc.group, msg.Record.Topic, d/time.Duration(len(msgs)))
+				pw.finish(i + k)
+			}
+			i += len(msgs)
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		gc.cfg().Observer.Failed(gc.group, msgs[0].Record.Topic, d, err)
+		for _, msg := range msgs {
+			if pw.stopped() || !pw.deliver(ctx, msg, single) {
+				return
+			}
+			pw.finish(i)
+			i++
+		}
+	}
+}
+
+// handle decodes r and delivers it to its handler. It returns true when r
+// is done (handled, skipped or dead-lettered) and false when it was
+// abandoned and must be fetched again.
+func (pw *partitionWork) handle(ctx context.Context, r *kgo.Record) bool {
+	ev, err := Decode(r)
+	if err != nil {
+		return pw.deadLetter(ctx, r, err, 0)
+	}
+	h := pw.rt.handler(ev.Type)
+	if h == nil {
+		return true // no handler for this type in this group: skip it
+	}
+	if tp := traceparentOf(r); tp != "" {
+		ctx = ContextWithTraceparent(ctx, tp)
+	}
+	return pw.deliver(ctx, &Message{Event: ev, Record: r, Group: pw.gc.group}, h)
+}
+
+// deliver calls h with retries, then dead-letters msg if it still fails.
+func (pw *partitionWork) deliver(ctx context.Context, msg *Message, h HandlerFunc) bool {
+	gc, obs, policy := pw.gc, pw.gc.cfg().Observer, pw.rt.retry
+	topic := msg.Record.Topic
+	for attempt := 1; ; attempt++ {
+		msg.Attempt = attempt
+		start := time.Now()
+		err := callHandler(ctx, h, msg)
+		d := time.Since(start)
+		if err == nil {
+			if gc.r.crashAfter != nil && gc.r.crashAfter(msg) {
+				gc.crash()
+				return false
+			}
+			obs.Handled(gc.group, topic, d)
+			return true
+		}
+		obs.Failed(gc.group, topic, d, err)
+		if ctx.Err() != nil {
+			return false // shutdown cut the handler short: not its fault
+		}
+		if IsPermanent(err) || attempt >= policy.MaxAttempts {
+			return pw.deadLetter(ctx, msg.Record, err, attempt)
+		}
+		if !wait(ctx, pw.stop, policy.backoff(attempt)) {
+			return false // rebalance or shutdown: redeliver later
+		}
+		obs.Retried(gc.group, topic)
+	}
+}
+
+// deadLetter writes r to its dead-letter topic, retrying until the write
+// succeeds or the round ends. Losing the record is not an option, so a
+// dead-letter topic that cannot be written holds the partition.
+func (pw *partitionWork) deadLetter(ctx context.Context, r *kgo.Record, cause error, attempts int) bool {
+	gc, cfg := pw.gc, pw.gc.cfg()
+	dl := deadLetterRecord(r, gc.group, cause, attempts)
+	for try := 1; ; try++ {
+		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		err := gc.dlt.ProduceSync(pctx, dl).FirstErr()
+		cancel()
+		if err == nil {
+			cfg.Logger.Warn("event: dead-lettered", "group", gc.group, "topic", r.Topic,
+				"partition", r.Partition, "offset", r.Offset, "attempts", attempts, "err", cause)
+			cfg.Observer.DeadLettered(gc.group, r.Topic)
+			return true
+		}
+		cfg.Logger.Error("event: dead-letter write failed", "topic", dl.Topic, "err", err)
+		if !wait(ctx, pw.stop, cfg.Retry.backoff(try)) {
+			return false
+		}
+	}
+}

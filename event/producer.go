@@ -1,0 +1,129 @@
+package event
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// ProducerConfig configures a [Producer]. Set exactly one of Client and
+// ClientOpts.
+type ProducerConfig struct {
+	// Client is a caller-owned client to produce with; Close leaves it open.
+	// Its producer settings are the caller's: keep franz-go's defaults
+	// (idempotent writes, acks=all) for the guarantees this package gives.
+	Client *kgo.Client
+	// ClientOpts builds a client owned by the producer: seed brokers, SASL,
+	// TLS and any tuning. The producer appends acks=all; franz-go's producer
+	// is idempotent by default, so retries never duplicate or reorder a
+	// partition's records.
+	ClientOpts []kgo.Opt
+	// Source fills Event.Source when an event leaves it empty, e.g.
+	// "member-service". Default: "" (every event must then carry one).
+	Source string
+}
+
+// Validate reports a config that cannot work.
+func (c *ProducerConfig) Validate() error {
+	if (c.Client == nil) == (len(c.ClientOpts) == 0) {
+		return errors.New("event: producer needs exactly one of Client or ClientOpts")
+	}
+	return nil
+}
+
+// Producer publishes events as structured-mode CloudEvents records keyed by
+// subject. It is safe for concurrent use.
+type Producer struct {
+	cl     *kgo.Client
+	owned  bool
+	source string
+}
+
+// NewProducer returns a producer; call Close when done.
+func NewProducer(cfg ProducerConfig) (*Producer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Producer{cl: cfg.Client, source: cfg.Source}
+	if p.cl == nil {
+		opts := append(append([]kgo.Opt(nil), cfg.ClientOpts...), kgo.RequiredAcks(kgo.AllISRAcks()))
+		cl, err := kgo.NewClient(opts...)
+		if err != nil {
+			return nil, fmt.Errorf("event: producer client: %w", err)
+		}
+		p.cl, p.owned = cl, true
+	}
+	return p, nil
+}
+
+// Client is the underlying franz-go client.
+func (p *Producer) Client() *kgo.Client { return p.cl }
+
+// record validates ev (after filling its source) and builds its record, with
+// ctx's traceparent.
+func (p *Producer) record(ctx context.Context, topic string, ev *Event) (*kgo.Record, error) {
+	if ev.Source == "" {
+		ev.Source = p.source
+	}
+	r, err := ev.Record(topic)
+	if err != nil {
+		return nil, err
+	}
+	addTraceparent(ctx, r)
+	return r, nil
+}
+
+// Publish writes events to topic and returns once every one is acknowledged
+// by all in-sync replicas, or the first error. Events with the same subject
+// are written in argument order. ctx bounds the wait; give it a deadline.
+func (p *Producer) Publish(ctx context.Context, topic string, events ...*Event) error {
+	rs := make([]*kgo.Record, 0, len(events))
+	for _, ev := range events {
+		r, err := p.record(ctx, topic, ev)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
+	}
+	if err := p.cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
+		return fmt.Errorf("event: publish to %s: %w", topic, err)
+	}
+	return nil
+}
+
+// PublishAsync buffers ev for topic and returns at once; done (which may be
+// nil) is called from a client goroutine with the outcome once the broker
+// acknowledges it or it fails. Records are batched per partition, so this is
+// the high-throughput form. Call [Producer.Flush] to wait for everything
+// buffered. A validation error is passed to done synchronously.
+func (p *Producer) PublishAsync(ctx context.Context, topic string, ev *Event, done func(error)) {
+	r, err := p.record(ctx, topic, ev)
+	if err != nil {
+		if done != nil {
+			done(err)
+		}
+		return
+	}
+	p.cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
+		if done != nil {
+			if err != nil {
+				err = fmt.Errorf("event: publish to %s: %w", topic, err)
+			}
+			done(err)
+		}
+	})
+}
+
+// Flush waits until every buffered event is acknowledged or failed, or ctx
+// ends.
+func (p *Producer) Flush(ctx context.Context) error { return p.cl.Flush(ctx) }
+
+// Close closes the client if the producer created it. Buffered events that
+// were not flushed fail.
+func (p *Producer) Close() {
+	if p.owned {
+		p.cl.Close()
+	}
+}

@@ -1,0 +1,281 @@
+package event
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// RouterConfig configures a [Router]. Only ClientOpts is required.
+type RouterConfig struct {
+	// ClientOpts are the franz-go options every consumer (one client per
+	// group) and the dead-letter producer start from: seed brokers, SASL,
+	// TLS, and group tuning such as kgo.SessionTimeout. The router appends
+	// the options its guarantees need (consumer group, topics,
+	// AutoCommitMarks, BlockRebalanceOnPoll, cooperative-sticky balancing,
+	// read-committed isolation, acks=all for dead letters); do not pass
+	// those.
+	ClientOpts []kgo.Opt
+	// Retry is the default retry policy of handlers; see [RetryPolicy] for
+	// its defaults.
+	Retry RetryPolicy
+	// ResetOffset is where a group with no committed offset starts.
+	// Default: the start of each partition, so a new service sees the
+	// topic's history (Spring's default is the end).
+	ResetOffset kgo.Offset
+	// MaxPollRecords bounds the records processed per poll round. Default
+	// 1000. Smaller rounds let rebalances in sooner.
+	MaxPollRecords int
+	// KeyConcurrency is how many keys of one partition are handled in
+	// parallel; records with the same key stay in order. Default 1: strict
+	// partition order. Above 1, the committed offset is the watermark below
+	// which every record is done; a crash may redeliver some records past
+	// it, which the inbox makes harmless.
+	KeyConcurrency int
+	// MaxBatch bounds the events given to one call of a batch handler.
+	// Default 100.
+	MaxBatch int
+	// RoundTimeout bounds one poll round: past it no new record is started
+	// and retry waits end, the rest is fetched again next round. It keeps a
+	// slow partition from holding a rebalance past the group's rebalance
+	// timeout (60s by default). Default 20s.
+	RoundTimeout time.Duration
+	// ShutdownTimeout is how long in-flight handlers may run after the
+	// router's context is cancelled before their own context is cancelled.
+	// Default 30s.
+	ShutdownTimeout time.Duration
+	// Observer receives metrics. Default: none. See package eventprom.
+	Observer Observer
+	// Logger receives operational logs (dead letters, fetch errors).
+	// Default: discarded.
+	Logger *slog.Logger
+}
+
+func (c *RouterConfig) setDefaults() {
+	c.Retry.setDefaults()
+	if c.ResetOffset == (kgo.Offset{}) {
+		c.ResetOffset = kgo.NewOffset().AtStart()
+	}
+	if c.MaxPollRecords <= 0 {
+		c.MaxPollRecords = 1000
+	}
+	if c.KeyConcurrency <= 0 {
+		c.KeyConcurrency = 1
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 100
+	}
+	if c.RoundTimeout <= 0 {
+		c.RoundTimeout = 20 * time.Second
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+// Validate reports a config that cannot work.
+func (c *RouterConfig) Validate() error {
+	if len(c.ClientOpts) == 0 {
+		return errors.New("event: router needs ClientOpts (at least kgo.SeedBrokers)")
+	}
+	return nil
+}
+
+// Router consumes topics in consumer groups and hands each event to the
+// handler registered for its group, topic and (optionally) type. It replaces
+// Spring's @KafkaListener: see the package documentation for the
+// guarantees. Register every handler, then call [Router.Run] once.
+type Router struct {
+	cfg    RouterConfig
+	mws    []Middleware
+	groups map[string]map[string]*route // group → topic → route
+	ran    atomic.Bool
+
+	// crashAfter, when it returns true after a handler succeeded, makes the
+	// group consumer stop like a killed process: the record is not marked
+	// and nothing is committed. Tests only.
+	crashAfter func(*Message) bool
+}
+
+// route is what one group does with one topic.
+type route struct {
+	byType   map[string]HandlerFunc // "" is the catch-all
+	raw      map[string]handlerSpec
+	batch    BatchHandlerFunc
+	retry    RetryPolicy
+	hasRetry bool
+}
+
+type handlerSpec struct {
+	h   HandlerFunc
+	mws []Middleware
+}
+
+// handler is the handler for an event type, nil when none applies.
+func (rt *route) handler(typ string) HandlerFunc {
+	if h, ok := rt.byType[typ]; ok {
+		return h
+	}
+	return rt.byType[""]
+}
+
+// NewRouter returns a router; register handlers before calling Run.
+func NewRouter(cfg RouterConfig) (*Router, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	return &Router{cfg: cfg, groups: make(map[string]map[string]*route)}, nil
+}
+
+// Use adds middleware around every handler (not batch handlers), outermost
+// first, before any per-handler middleware.
+func (r *Router) Use(mws ...Middleware) { r.mws = append(r.mws, mws...) }
+
+// HandleOption refines a registration.
+type HandleOption func(*handleOptions)
+
+type handleOptions struct {
+	typ      string
+	mws      []Middleware
+	retry    RetryPolicy
+	hasRetry bool
+}
+
+// OfType restricts the handler to events of type typ. A topic may have one
+// handler per type plus one without OfType for every other type; events no
+// handler accepts are skipped (committed without a call).
+func OfType(typ string) HandleOption { return func(o *handleOptions) { o.typ = typ } }
+
+// WithMiddleware wraps this handler only, inside the router-wide middleware.
+func WithMiddleware(mws ...Middleware) HandleOption {
+	return func(o *handleOptions) { o.mws = append(o.mws, mws...) }
+}
+
+// WithRetry overrides the router's retry policy for the topic in this group.
+func WithRetry(p RetryPolicy) HandleOption {
+	return func(o *handleOptions) { p.setDefaults(); o.retry, o.hasRetry = p, true }
+}
+
+func (r *Router) route(group, topic string) *route {
+	if r.ran.Load() {
+		panic("event: handler registered after Router.Run")
+	}
+	if group == "" || topic == "" {
+		panic("event: handler needs a group and a topic")
+	}
+	topics := r.groups[group]
+	if topics == nil {
+		topics = make(map[string]*route)
+		r.groups[group] = topics
+	}
+	rt := topics[topic]
+	if rt == nil {
+		rt = &route{raw: make(map[string]handlerSpec)}
+		topics[topic] = rt
+	}
+	return rt
+}
+
+func (rt *route) apply(o handleOptions) {
+	if o.hasRetry {
+		rt.retry, rt.hasRetry = o.retry, true
+	}
+}
+
+// Handle registers h for topic in consumer group group. It panics on a
+// duplicate registration or one after Run, both programming errors.
+func (r *Router) Handle(group, topic string, h HandlerFunc, opts ...HandleOption) {
+	var o handleOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	rt := r.route(group, topic)
+	if _, dup := rt.raw[o.typ]; dup || rt.batch != nil {
+		panic(fmt.Sprintf("event: duplicate handler for group %q topic %q type %q", group, topic, o.typ))
+	}
+	rt.raw[o.typ] = handlerSpec{h: h, mws: o.mws}
+	rt.apply(o)
+}
+
+// HandleBatch registers h for every event of topic in group, given in runs
+// of up to MaxBatch consecutive events of one partition. If a batch fails,
+// its events are handled again one at a time (h called with one event each)
+// with the usual retries and dead-lettering, so one bad event costs only
+// itself. Use it with [Inbox.BatchHandler] to apply many events in one
+// database transaction.
+func (r *Router) HandleBatch(group, topic string, h BatchHandlerFunc, opts ...HandleOption) {
+	var o handleOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	rt := r.route(group, topic)
+	if len(rt.raw) > 0 || rt.batch != nil {
+		panic(fmt.Sprintf("event: duplicate handler for group %q topic %q", group, topic))
+	}
+	rt.batch = h
+	rt.apply(o)
+}
+
+// Run consumes until ctx is cancelled, then shuts down gracefully: it stops
+// polling, lets in-flight handlers finish (cancelling them after
+// ShutdownTimeout), commits what succeeded and leaves the groups. It returns
+// nil after a clean shutdown, or the error that stopped a group early (a
+// client that cannot be created).
+func (r *Router) Run(ctx context.Context) error {
+	if !r.ran.CompareAndSwap(false, true) {
+		return ErrRouterClosed
+	}
+	if len(r.groups) == 0 {
+		return errors.New("event: router has no handlers")
+	}
+	for _, topics := range r.groups {
+		for _, rt := range topics {
+			rt.byType = make(map[string]HandlerFunc, len(rt.raw))
+			for typ, spec := range rt.raw {
+				rt.byType[typ] = Chain(Chain(spec.h, spec.mws...), r.mws...)
+			}
+			if !rt.hasRetry {
+				rt.retry = r.cfg.Retry
+			}
+		}
+	}
+	dlt, err := kgo.NewClient(append(slices.Clone(r.cfg.ClientOpts), kgo.RequiredAcks(kgo.AllISRAcks()))...)
+	if err != nil {
+		return fmt.Errorf("event: dead-letter producer: %w", err)
+	}
+	defer dlt.Close()
+
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, group := range slices.Sorted(maps.Keys(r.groups)) {
+		gc := &groupConsumer{r: r, group: group, routes: r.groups[group], dlt: dlt}
+		wg.Go(func() {
+			if err := gc.run(ctx); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}

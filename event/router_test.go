@@ -1,0 +1,170 @@
+package event
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ksuite/ksuite/internal/testkit"
+)
+
+type seqData struct {
+	Seq int `json:"seq"`
+}
+
+// A poison record, a record whose handler always fails, and one failing
+// permanently each go to <topic>.DLT with the documented headers, and the
+// records after them on the same partition are handled.
+func TestRouterDeadLetters(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := topicWithDLT(t, c, 1)
+		group := testkit.TopicName(t)
+		var handled counter
+		var failAttempts, panics atomic.Int32
+		r := newTestRouter(t, c)
+		r.Handle(group, topic, Typed(func(ctx context.Context, msg *Message, d seqData) error {
+			switch msg.Event.Type {
+			case "flaky-forever":
+				failAttempts.Add(1)
+				return errors.New("database unavailable")
+			case "rejected":
+				return Permanent(errors.New("member does not exist"))
+			case "boom":
+				panics.Add(1)
+				panic("nil map")
+			}
+			handled.add(strconv.Itoa(d.Seq))
+			return nil
+		}))
+		produceEvents(t, c, topic, mustEvent(t, "ok", "k1", seqData{1}))
+		produceRaw(t, c, &kgo.Record{Topic: topic, Key: []byte("k1"), Value: []byte("not an event"),
+			Headers: []kgo.RecordHeader{{Key: "origin", Value: []byte("legacy-app")}}})
+		produceEvents(t, c, topic,
+			mustEvent(t, "ok", "k1", seqData{2}),
+			mustEvent(t, "flaky-forever", "k2", seqData{3}),
+			mustEvent(t, "rejected", "k3", seqData{4}),
+			mustEvent(t, "boom", "k4", seqData{5}),
+			mustEvent(t, "bad-data", "k5", "a string, not an object"),
+			mustEvent(t, "ok", "k1", seqData{6}),
+		)
+		stop := start(t, r)
+		testkit.Eventually(t, 60*time.Second, "records after the failures handled", func() bool { return handled.count("6") == 1 })
+		stop()
+
+		if got := strings.Join(handled.order(), ","); got != "1,2,6" {
+			t.Errorf("handled %s, want 1,2,6", got)
+		}
+		if failAttempts.Load() != 3 || panics.Load() != 3 {
+			t.Errorf("flaky handler ran %d times, panicking one %d, want 3 each (MaxAttempts)", failAttempts.Load(), panics.Load())
+		}
+		dlt := readAll(t, c, DeadLetterTopic(topic), 5)
+		want := []struct{ offset, attempts, key, errPart string }{
+			{"1", "0", "k1", "not a JSON object"},
+			{"3", "3", "k2", "database unavailable"},
+			{"4", "1", "k3", "member does not exist"},
+			{"5", "3", "k4", "panic"},
+			{"6", "1", "k5", "data"},
+		}
+		for i, w := range want {
+			rec := dlt[i]
+			if header(rec, HeaderDLTOriginalOffset) != w.offset || header(rec, HeaderDLTAttempts) != w.attempts ||
+				string(rec.Key) != w.key || !strings.Contains(header(rec, HeaderDLTError), w.errPart) ||
+				header(rec, HeaderDLTOriginalTopic) != topic || header(rec, HeaderDLTOriginalPartition) != "0" ||
+				header(rec, HeaderDLTGroup) != group {
+				t.Errorf("dead letter %d: key %q headers %s, want offset %s attempts %s key %s error ~%q",
+					i, rec.Key, headerString(rec), w.offset, w.attempts, w.key, w.errPart)
+			}
+		}
+		if string(dlt[0].Value) != "not an event" || header(dlt[0], "origin") != "legacy-app" {
+			t.Errorf("dead letter lost the original value or headers: %q %s", dlt[0].Value, headerString(dlt[0]))
+		}
+	})
+}
+
+// With KeyConcurrency, keys of one partition run in parallel but each key's
+// events are handled exactly in the order they were produced.
+func TestRouterPerKeyOrder(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := topicWithDLT(t, c, 3)
+		group := testkit.TopicName(t)
+		const keys, perKey = 12, 40
+		var (
+			seen             counter
+			inFlight, peak   atomic.Int32
+			outOfOrder, dups atomic.Int32
+			last             [keys]atomic.Int32
+		)
+		r := newTestRouter(t, c, func(cfg *RouterConfig) { cfg.KeyConcurrency = 4 })
+		r.Handle(group, topic, Typed(func(ctx context.Context, msg *Message, d seqData) error {
+			n := inFlight.Add(1)
+			defer inFlight.Add(-1)
+			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			}
+			k, _ := strconv.Atoi(strings.TrimPrefix(msg.Event.Subject, "key-"))
+			if prev := last[k].Swap(int32(d.Seq)); int32(d.Seq) != prev+1 {
+				if int32(d.Seq) <= prev {
+					dups.Add(1)
+				} else {
+					outOfOrder.Add(1)
+				}
+			}
+			seen.add(msg.Event.ID)
+			return nil
+		}))
+		var evs []*Event
+		for s := 1; s <= perKey; s++ {
+			for k := range keys {
+				evs = append(evs, mustEvent(t, "tick", fmt.Sprintf("key-%d", k), seqData{s}))
+			}
+		}
+		produceEvents(t, c, topic, evs...)
+		start(t, r)
+		testkit.Eventually(t, 60*time.Second, "all events handled", func() bool { return seen.distinct() == len(evs) })
+		if outOfOrder.Load() != 0 || dups.Load() != 0 {
+			t.Errorf("%d events out of order, %d repeated", outOfOrder.Load(), dups.Load())
+		}
+		if peak.Load() < 2 {
+			t.Errorf("peak concurrency %d: partitions and keys were not handled in parallel", peak.Load())
+		}
+	})
+}
+
+// Handlers registered by type get only their type; other types fall to the
+// catch-all, and a group without a catch-all skips them.
+func TestRouterByType(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := topicWithDLT(t, c, 1)
+		g1, g2 := testkit.TopicName(t), testkit.TopicName(t)
+		var got counter
+		r := newTestRouter(t, c)
+		note := func(tag string) HandlerFunc {
+			return func(_ context.Context, msg *Message) error { got.add(tag + ":" + msg.Event.Type); return nil }
+		}
+		r.Handle(g1, topic, note("g1-signup"), OfType("signup"))
+		r.Handle(g1, topic, note("g1-any"))
+		r.Handle(g2, topic, note("g2-signup"), OfType("signup"))
+		var mwOrder counter
+		r.Use(func(next HandlerFunc) HandlerFunc {
+			return func(ctx context.Context, msg *Message) error { mwOrder.add("outer"); return next(ctx, msg) }
+		})
+		produceEvents(t, c, topic, mustEvent(t, "signup", "a", nil), mustEvent(t, "leave", "a", nil),
+			mustEvent(t, "signup", "b", nil))
+		start(t, r)
+		testkit.Eventually(t, 60*time.Second, "both groups done", func() bool {
+			return got.count("g1-signup:signup") == 2 && got.count("g1-any:leave") == 1 && got.count("g2-signup:signup") == 2
+		})
+		if got.count("g2-signup:leave") != 0 || got.count("g1-any:signup") != 0 {
+			t.Errorf("type routing wrong: %v", got.order())
+		}
+		if mwOrder.count("outer") != 5 {
+			t.Errorf("router middleware ran %d times, want 5", mwOrder.count("outer"))
+		}
+	})
+}
