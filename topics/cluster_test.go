@@ -1,0 +1,374 @@
+package topics_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ksuite/ksuite/internal/testkit"
+	"github.com/ksuite/ksuite/topics"
+)
+
+// fixture is one test's corner of a cluster: a unique prefix that the
+// files it writes own through manage.prefixes, so deletes on the shared
+// real cluster can never reach another test's topics.
+type fixture struct {
+	t      *testing.T
+	ctx    context.Context
+	cl     *kgo.Client
+	adm    *kadm.Client
+	prefix string
+}
+
+func newFixture(t *testing.T, c testkit.Cluster) *fixture {
+	f := &fixture{t: t, ctx: testkit.Context(t, 2*time.Minute), cl: c.Client(t), prefix: testkit.TopicName(t) + "-"}
+	f.adm = kadm.NewClient(f.cl)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if names, err := f.adm.ListTopics(ctx); err == nil {
+			var mine []string
+			for _, n := range names.Names() {
+				if strings.HasPrefix(n, f.prefix) {
+					mine = append(mine, n)
+				}
+			}
+			_, _ = f.adm.DeleteTopics(ctx, mine...)
+		}
+	})
+	return f
+}
+
+// name is a topic name inside the fixture's prefix.
+func (f *fixture) name(s string) string { return f.prefix + s }
+
+// desired parses a topics file body; "{{p}}" stands for the prefix, and
+// the manage block owning it is added.
+func (f *fixture) desired(body string) *topics.Desired {
+	f.t.Helper()
+	src := fmt.Sprintf("manage:\n  prefixes: [%q]\n", f.prefix) + strings.ReplaceAll(body, "{{p}}", f.prefix)
+	d, err := topics.Parse("test.yaml", []byte(src), "")
+	if err != nil {
+		f.t.Fatalf("parse:\n%s\n%v", src, err)
+	}
+	return d
+}
+
+func (f *fixture) plan(d *topics.Desired) *topics.PlanResult {
+	f.t.Helper()
+	p, err := topics.Plan(f.ctx, f.cl, d)
+	if err != nil {
+		f.t.Fatalf("plan: %v", err)
+	}
+	return p
+}
+
+func (f *fixture) apply(p *topics.PlanResult, opts topics.ApplyOptions) topics.ApplyResult {
+	f.t.Helper()
+	var progress bytes.Buffer
+	opts.Progress = &progress
+	res, err := topics.Apply(f.ctx, f.cl, p, opts)
+	if err != nil {
+		f.t.Fatalf("apply: %v\nprogress:\n%s", err, progress.String())
+	}
+	return res
+}
+
+// wantSummary plans d and checks the counts; it returns the plan.
+func (f *fixture) wantSummary(d *topics.Desired, want topics.Summary) *topics.PlanResult {
+	f.t.Helper()
+	p := f.plan(d)
+	if got := p.Summary(); got != want {
+		var b strings.Builder
+		_ = p.WriteText(&b)
+		f.t.Fatalf("plan summary = %+v, want %+v\n%s", got, want, b.String())
+	}
+	return p
+}
+
+// replicas returns each partition's replica count, nil when the topic does
+// not exist. It asks a broker directly: kadm's Metadata may answer from
+// the client's cache, which would hide what apply just did.
+func (f *fixture) replicas(topic string) []int {
+	f.t.Helper()
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(f.ctx, f.cl)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 {
+		return nil
+	}
+	out := make([]int, len(resp.Topics[0].Partitions))
+	for _, p := range resp.Topics[0].Partitions {
+		out[p.Partition] = len(p.Replicas)
+	}
+	return out
+}
+
+// partitions is the partition count, -1 when the topic does not exist.
+func (f *fixture) partitions(topic string) int {
+	f.t.Helper()
+	rs := f.replicas(topic)
+	if rs == nil {
+		return -1
+	}
+	return len(rs)
+}
+
+func (f *fixture) config(topic, key string) string {
+	f.t.Helper()
+	rc, err := f.adm.DescribeTopicConfigs(f.ctx, topic)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	r, err := rc.On(topic, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, c := range r.Configs {
+		if c.Key == key {
+			return c.MaybeValue()
+		}
+	}
+	return ""
+}
+
+func TestApplyLifecycle(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		f := newFixture(t, c)
+		a, b := f.name("a"), f.name("b")
+
+		// Create two topics in one apply; the plan afterwards is empty.
+		v1 := f.desired(`defaults: {partitions: 2, replication-factor: 2}
+topics:
+  - name: {{p}}a
+    config: {retention.ms: 3600000, cleanup.policy: delete}
+  - name: {{p}}b
+`)
+		res := f.apply(f.wantSummary(v1, topics.Summary{Create: 2}), topics.ApplyOptions{})
+		if res.Applied.Create != 2 {
+			t.Fatalf("applied = %+v, want 2 creates", res.Applied)
+		}
+		if got := f.partitions(a); got != 2 {
+			t.Fatalf("%s has %d partitions, want 2", a, got)
+		}
+		if got := f.config(a, "retention.ms"); got != "3600000" {
+			t.Fatalf("retention.ms = %q, want 3600000", got)
+		}
+		f.wantSummary(v1, topics.Summary{})
+
+		// Declaring a key at the value the broker already has (from its
+		// defaults, not an override) is no change.
+		f.wantSummary(f.desired(`defaults: {partitions: 2, replication-factor: 2}
+topics:
+  - name: {{p}}a
+    config: {retention.ms: "3600000", cleanup.policy: delete}
+  - name: {{p}}b
+    config: {min.insync.replicas: 1, max.message.bytes: 1048588}
+`), topics.Summary{})
+
+		// Grow a, change one config and drop another; b leaves the file.
+		v2 := f.desired(`topics:
+  - name: {{p}}a
+    partitions: 4
+    replication-factor: 2
+    config: {retention.ms: 7200000}
+`)
+		p := f.wantSummary(v2, topics.Summary{Update: 1, Delete: 1})
+		res = f.apply(p, topics.ApplyOptions{})
+		if res.Applied.Delete != 0 || !slices.Equal(res.SkippedDeletes, []string{b}) {
+			t.Fatalf("without AllowDelete: applied %+v, skipped %v; want b skipped", res.Applied, res.SkippedDeletes)
+		}
+		if f.partitions(b) != 2 {
+			t.Fatalf("%s must survive an apply without AllowDelete", b)
+		}
+		if got := f.partitions(a); got != 4 {
+			t.Fatalf("%s has %d partitions, want 4", a, got)
+		}
+		if got := f.config(a, "retention.ms"); got != "7200000" {
+			t.Fatalf("retention.ms = %q, want 7200000", got)
+		}
+		p = f.wantSummary(v2, topics.Summary{Delete: 1})
+		res = f.apply(p, topics.ApplyOptions{AllowDelete: true})
+		if res.Applied.Delete != 1 || f.partitions(b) != -1 {
+			t.Fatalf("with AllowDelete: applied %+v, %s partitions %d; want it gone", res.Applied, b, f.partitions(b))
+		}
+		f.wantSummary(v2, topics.Summary{})
+
+		// A decrease is blocked and Apply refuses the whole plan.
+		v3 := f.desired(`topics:
+  - {name: "{{p}}a", partitions: 1, replication-factor: 2, config: {retention.ms: 1000}}
+  - {name: "{{p}}c", partitions: 1, replication-factor: 2}
+`)
+		p = f.wantSummary(v3, topics.Summary{Create: 1, Blocked: 1})
+		if _, err := topics.Apply(f.ctx, f.cl, p, topics.ApplyOptions{}); !errors.Is(err, topics.ErrBlocked) {
+			t.Fatalf("apply of a blocked plan: err = %v, want ErrBlocked", err)
+		}
+		if f.partitions(f.name("c")) != -1 || f.config(a, "retention.ms") != "7200000" {
+			t.Fatal("a blocked plan must change nothing")
+		}
+	})
+}
+
+func TestApplyDryRunChangesNothing(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		f := newFixture(t, c)
+		f.apply(f.plan(f.desired("topics: [{name: '{{p}}a', partitions: 1, replication-factor: 1}]")), topics.ApplyOptions{})
+		d := f.desired(`topics:
+  - {name: "{{p}}a", partitions: 3, replication-factor: 1, config: {retention.ms: 1000}}
+  - {name: "{{p}}new", partitions: 1, replication-factor: 1}
+`)
+		res := f.apply(f.wantSummary(d, topics.Summary{Create: 1, Update: 1}), topics.ApplyOptions{DryRun: true})
+		if res.Applied.Create != 1 || res.Applied.Update != 1 {
+			t.Fatalf("dry run validated %+v, want 1 create and 1 update", res.Applied)
+		}
+		if f.partitions(f.name("new")) != -1 || f.partitions(f.name("a")) != 1 || f.config(f.name("a"), "retention.ms") == "1000" {
+			t.Fatal("a dry run changed the cluster")
+		}
+		f.wantSummary(d, topics.Summary{Create: 1, Update: 1})
+	})
+}
+
+func TestDryRunSurfacesBrokerRejection(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		f := newFixture(t, c)
+		d := f.desired("topics: [{name: '{{p}}raced', partitions: 1, replication-factor: 1}]")
+		p := f.wantSummary(d, topics.Summary{Create: 1})
+		// Someone creates the topic between plan and apply: the brokers'
+		// validate-only check must catch it and name the topic.
+		if _, err := f.adm.CreateTopic(f.ctx, 1, 1, nil, f.name("raced")); err != nil {
+			t.Fatal(err)
+		}
+		_, err := topics.Apply(f.ctx, f.cl, p, topics.ApplyOptions{DryRun: true})
+		if err == nil || !strings.Contains(err.Error(), f.name("raced")) || !strings.Contains(err.Error(), "TOPIC_ALREADY_EXISTS") {
+			t.Fatalf("dry run err = %v, want the broker's TOPIC_ALREADY_EXISTS naming the topic", err)
+		}
+	})
+}
+
+func TestUnmanagedTopicsAreInformationOnly(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		f := newFixture(t, c)
+		foreign := c.CreateTopic(t, 1, 1)
+		// No manage block: nothing is ever deleted, others are unmanaged.
+		d, err := topics.Parse("t.yaml", []byte(fmt.Sprintf("topics: [{name: %q, partitions: 1, replication-factor: 1}]", f.name("a"))), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := f.plan(d)
+		if p.Summary() != (topics.Summary{Create: 1}) || !slices.Contains(p.Unmanaged, foreign) {
+			t.Fatalf("summary %+v, unmanaged %v: want 1 create and %s unmanaged", p.Summary(), p.Unmanaged, foreign)
+		}
+		for _, u := range p.Unmanaged {
+			if strings.HasPrefix(u, "__") {
+				t.Fatalf("internal topic %s listed as unmanaged", u)
+			}
+		}
+	})
+}
+
+func TestReplicationFactorAboveLiveBrokersFailsBeforeApplying(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		f := newFixture(t, c)
+		d := f.desired("topics:\n  - {name: '{{p}}ok', partitions: 1, replication-factor: 1}\n  - {name: '{{p}}big', partitions: 1, replication-factor: 4}\n")
+		_, err := topics.Plan(f.ctx, f.cl, d)
+		var rfe *topics.RFError
+		if !errors.As(err, &rfe) || rfe.Brokers != 3 {
+			t.Fatalf("err = %v, want RFError with 3 brokers", err)
+		}
+		if f.partitions(f.name("ok")) != -1 {
+			t.Fatal("nothing may be created when a replication factor is impossible")
+		}
+	})
+}
+
+func TestReplicationFactorChange(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		if !c.Real {
+			t.Skip("kfake accepts reassignments without moving replicas; real Kafka is where they happen")
+		}
+		f := newFixture(t, c)
+		name := f.name("rf")
+		rfOf := func() []int { return f.replicas(name) }
+		f.apply(f.plan(f.desired("topics: [{name: '{{p}}rf', partitions: 3, replication-factor: 1}]")), topics.ApplyOptions{})
+		up := f.desired("topics: [{name: '{{p}}rf', partitions: 4, replication-factor: 3}]")
+		p := f.wantSummary(up, topics.Summary{Update: 1})
+		if got := p.Changes[0].ReplicationFactor; got == nil || *got.From != 1 || *got.To != 3 {
+			t.Fatalf("replicationFactor change = %+v, want 1 → 3", got)
+		}
+		f.apply(p, topics.ApplyOptions{})
+		if got := rfOf(); !slices.Equal(got, []int{3, 3, 3, 3}) {
+			t.Fatalf("replicas per partition = %v, want 3 each", got)
+		}
+		f.wantSummary(up, topics.Summary{})
+
+		down := f.desired("topics: [{name: '{{p}}rf', partitions: 4, replication-factor: 2}]")
+		f.apply(f.wantSummary(down, topics.Summary{Update: 1}), topics.ApplyOptions{})
+		if got := rfOf(); !slices.Equal(got, []int{2, 2, 2, 2}) {
+			t.Fatalf("replicas per partition = %v, want 2 each", got)
+		}
+		f.wantSummary(down, topics.Summary{})
+	})
+}
+
+func TestExportThenPlanHasNoChanges(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		f := newFixture(t, c)
+		f.apply(f.plan(f.desired(`topics:
+  - {name: "{{p}}a", partitions: 3, replication-factor: 2, config: {retention.ms: 3600000, cleanup.policy: "compact,delete", min.cleanable.dirty.ratio: 0.25}}
+  - {name: "{{p}}b", partitions: 1, replication-factor: 1}
+`)), topics.ApplyOptions{})
+		out, err := topics.Export(f.ctx, f.cl, topics.ExportOptions{Include: regexp.MustCompile("^" + regexp.QuoteMeta(f.prefix))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := topics.Parse("exported.yaml", out, "")
+		if err != nil {
+			t.Fatalf("exported file does not parse: %v\n%s", err, out)
+		}
+		if len(d.Topics) != 2 || d.Topics[0].Config["retention.ms"] != "3600000" || d.Topics[1].Config != nil {
+			t.Fatalf("exported topics = %+v\n%s", d.Topics, out)
+		}
+		if bytes.Contains(out, []byte("segment.bytes")) {
+			t.Fatalf("export must leave out configs at their defaults:\n%s", out)
+		}
+		if p := f.plan(d); p.HasChanges() {
+			var b strings.Builder
+			_ = p.WriteText(&b)
+			t.Fatalf("plan of the exported file has changes:\n%s", b.String())
+		}
+	})
+}
+
+func TestSync(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		f := newFixture(t, c)
+		path := t.TempDir() + "/topics.yaml"
+		src := fmt.Sprintf("topics:\n  - {name: %q, partitions: 2, replication-factor: 2}\n", f.name("s"))
+		if err := writeFile(path, src); err != nil {
+			t.Fatal(err)
+		}
+		var progress bytes.Buffer
+		s, err := topics.Sync(f.ctx, f.cl, []string{path}, "", &progress)
+		if err != nil || s.Create != 1 {
+			t.Fatalf("Sync = %+v, %v\n%s", s, err, progress.String())
+		}
+		if s, err = topics.Sync(f.ctx, f.cl, []string{path}, "", nil); err != nil || s.Total() != 0 {
+			t.Fatalf("second Sync = %+v, %v; want nothing to do", s, err)
+		}
+	})
+}
