@@ -107,6 +107,9 @@ KSUITE_* environment variables, or a profile from ksuite.yaml.`,
 	kafka.AddFlags(root.PersistentFlags())
 	root.AddCommand(
 		a.versionCmd(),
+		a.upCmd(),
+		a.produceCmd(),
+		a.consumeCmd(),
 		a.topicsCmd(),
 	)
 	return root

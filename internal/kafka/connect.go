@@ -110,6 +110,9 @@ func classify(err error, c Config) string {
 			return "the broker closed the connection: does the listener require SASL (--sasl-mechanism) or TLS (--tls)?"
 		}
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		if c.TLS.enabled() {
+			return fmt.Sprintf("no TLS handshake within %s: is this port a TLS listener, and reachable from here?", c.timeout())
+		}
 		return fmt.Sprintf("no answer within %s: is the address reachable from here and advertised correctly?", c.timeout())
 	}
 	return ""

@@ -1,0 +1,104 @@
+package kafka_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/ksuite/ksuite/internal/kafka"
+	"github.com/ksuite/ksuite/internal/testkit"
+)
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// connectFails connects with cfg and checks the failure: a *ConnectError
+// whose one line names want, within the timeout (never a hang), and never
+// the password.
+func connectFails(t *testing.T, cfg kafka.Config, want string) {
+	t.Helper()
+	start := time.Now()
+	cl, err := cfg.Connect(context.Background())
+	elapsed := time.Since(start)
+	if err == nil {
+		cl.Close()
+		t.Fatalf("connect to %v succeeded, want failure %q", cfg.Brokers, want)
+	}
+	var ce *kafka.ConnectError
+	if !errors.As(err, &ce) {
+		t.Fatalf("error %T %v is not a *ConnectError", err, err)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, want) || strings.Contains(msg, "\n") {
+		t.Errorf("error %q: want one line containing %q", msg, want)
+	}
+	if cfg.SASL.Password != "" && strings.Contains(msg, cfg.SASL.Password) {
+		t.Errorf("error leaks the password: %q", msg)
+	}
+	if limit := cfg.Timeout + 2*time.Second; elapsed > limit {
+		t.Errorf("failing took %s, more than the timeout %s", elapsed, cfg.Timeout)
+	}
+}
+
+func TestConnectUnreachable(t *testing.T) {
+	addr := closedPort(t)
+	connectFails(t, kafka.Config{Brokers: []string{addr}, Timeout: 3 * time.Second}, addr+": connection refused")
+}
+
+func TestConnectDNS(t *testing.T) {
+	connectFails(t, kafka.Config{Brokers: []string{"no-such-host.invalid:9092"}, Timeout: 3 * time.Second},
+		`DNS lookup of "no-such-host.invalid" failed`)
+}
+
+func TestConnectTLSToPlaintext(t *testing.T) {
+	c := testkit.NewFake(t)
+	cfg := c.Config()
+	cfg.Timeout = 3 * time.Second
+	cfg.TLS.Enabled = true
+	connectFails(t, cfg, "TLS")
+}
+
+func TestConnectWrongSASLPassword(t *testing.T) {
+	const user, pass = "app", "right-password"
+	fake := testkit.NewFake(t, kfake.EnableSASL(), kfake.Superuser(kafka.MechanismScramSHA256, user, pass))
+	clusters := []struct {
+		testkit.Cluster
+		mechanism, user, pass string
+	}{{fake, kafka.MechanismScramSHA256, user, pass}}
+	if real, ok := testkit.RealKafkaSASL(t); ok {
+		clusters = append(clusters, struct {
+			testkit.Cluster
+			mechanism, user, pass string
+		}{real, kafka.MechanismScramSHA512, testkit.SASLUser, testkit.SASLPassword})
+	}
+	for _, c := range clusters {
+		t.Run(c.Name, func(t *testing.T) {
+			cfg := c.Config()
+			cfg.Timeout = 5 * time.Second
+			cfg.SASL = kafka.SASL{Mechanism: c.mechanism, Username: c.user, Password: c.pass}
+
+			cl, err := cfg.Connect(context.Background())
+			if err != nil {
+				t.Fatalf("right password: %v", err)
+			}
+			cl.Close()
+
+			cfg.SASL.Password = "wrong-password-value"
+			connectFails(t, cfg, "SASL authentication failed")
+		})
+	}
+}
