@@ -34,16 +34,12 @@ func newFixture(t *testing.T, c testkit.Cluster) *fixture {
 	f := &fixture{t: t, ctx: testkit.Context(t, 2*time.Minute), cl: c.Client(t), prefix: testkit.TopicName(t) + "-"}
 	f.adm = kadm.NewClient(f.cl)
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		// Delete through ksuite itself: an empty file owning the prefix.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if names, err := f.adm.ListTopics(ctx); err == nil {
-			var mine []string
-			for _, n := range names.Names() {
-				if strings.HasPrefix(n, f.prefix) {
-					mine = append(mine, n)
-				}
-			}
-			_, _ = f.adm.DeleteTopics(ctx, mine...)
+		d := &topics.Desired{Manage: []string{f.prefix}}
+		if p, err := topics.Plan(ctx, f.cl, d); err == nil {
+			_, _ = topics.Apply(ctx, f.cl, p, topics.ApplyOptions{AllowDelete: true})
 		}
 	})
 	return f

@@ -37,8 +37,12 @@ func state(topics ...*observedTopic) *clusterState {
 }
 
 func TestDiff(t *testing.T) {
-	def := func(v string) observedConfig { return observedConfig{value: sp(v), source: kmsg.ConfigSourceDefaultConfig} }
-	dyn := func(v string) observedConfig { return observedConfig{value: sp(v), source: kmsg.ConfigSourceDynamicTopicConfig} }
+	def := func(v string) observedConfig {
+		return observedConfig{value: sp(v), source: kmsg.ConfigSourceDefaultConfig}
+	}
+	dyn := func(v string) observedConfig {
+		return observedConfig{value: sp(v), source: kmsg.ConfigSourceDynamicTopicConfig}
+	}
 	brokerDyn := func(v string) observedConfig {
 		return observedConfig{value: sp(v), source: kmsg.ConfigSourceDynamicDefaultBrokerConfig}
 	}
@@ -93,10 +97,10 @@ func TestDiff(t *testing.T) {
 			want:    `[{"topic":"a","action":"update","replicationFactor":{"from":2,"to":3}}]`,
 		},
 		{
-			name:    "managed undeclared topic is deleted, others unmanaged, internal ignored",
-			desired: Desired{Topics: []Topic{topic("app-a", 1, 1, nil)}, Manage: []string{"app-"}},
-			cluster: state(observed("app-a", 1, 1, nil), observed("app-old", 2, 1, nil), observed("other", 1, 1, nil), observed("__consumer_offsets", 50, 3, nil)),
-			want:    `[{"topic":"app-old","action":"delete","partitions":{"from":2,"to":null},"replicationFactor":{"from":1,"to":null},"reason":"not declared in the topics files, inside manage prefix \"app-\""}]`,
+			name:      "managed undeclared topic is deleted, others unmanaged, internal ignored",
+			desired:   Desired{Topics: []Topic{topic("app-a", 1, 1, nil)}, Manage: []string{"app-"}},
+			cluster:   state(observed("app-a", 1, 1, nil), observed("app-old", 2, 1, nil), observed("other", 1, 1, nil), observed("__consumer_offsets", 50, 3, nil)),
+			want:      `[{"topic":"app-old","action":"delete","partitions":{"from":2,"to":null},"replicationFactor":{"from":1,"to":null},"reason":"not declared in the topics files, inside manage prefix \"app-\""}]`,
 			unmanaged: []string{"other"},
 		},
 		{
