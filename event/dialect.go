@@ -1,0 +1,79 @@
+package event
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Dialect is the SQL database the [Outbox] and [Inbox] tables live in. The
+// package uses only database/sql: open the *sql.DB with the driver you
+// like (modernc.org/sqlite or mattn/go-sqlite3 for SQLite; pgx's stdlib or
+// lib/pq for PostgreSQL).
+type Dialect int
+
+const (
+	// SQLite: one writer at a time, so one relay per database. Open it with
+	// a busy timeout and WAL journal, e.g. with modernc.org/sqlite
+	// "file:app.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate".
+	SQLite Dialect = iota + 1
+	// Postgres: PostgreSQL 12 or later; any number of relays.
+	Postgres
+)
+
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	}
+	return "Dialect(" + strconv.Itoa(int(d)) + ")"
+}
+
+func (d Dialect) validate() error {
+	if d != SQLite && d != Postgres {
+		return fmt.Errorf("event: unknown SQL dialect %v: use event.SQLite or event.Postgres", d)
+	}
+	return nil
+}
+
+// arg is the n-th (from 1) bind parameter.
+func (d Dialect) arg(n int) string {
+	if d == Postgres {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?"
+}
+
+// args is n bind parameters from the first, comma-separated.
+func (d Dialect) args(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(d.arg(from + i))
+	}
+	return b.String()
+}
+
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)
+
+// checkTable rejects table names that are not plain (optionally
+// schema-qualified) identifiers, since they are spliced into SQL text.
+func checkTable(name string) error {
+	if !identifier.MatchString(name) {
+		return fmt.Errorf("event: table name %q is not a plain SQL identifier", name)
+	}
+	return nil
+}
+
+// bareName is the table name without its schema, for naming indexes.
+func bareName(table string) string {
+	if _, after, ok := strings.Cut(table, "."); ok {
+		return after
+	}
+	return table
+}

@@ -1,0 +1,176 @@
+package event
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// InboxConfig configures an [Inbox].
+type InboxConfig struct {
+	// DB is the database holding the inbox table and the handler's data.
+	DB *sql.DB
+	// Dialect is SQLite or Postgres.
+	Dialect Dialect
+	// Table is the inbox table. Default "ksuite_inbox".
+	Table string
+	// TxOptions are used for every handler transaction. Default: the
+	// database's default isolation.
+	TxOptions *sql.TxOptions
+}
+
+func (c *InboxConfig) setDefaults() {
+	if c.Table == "" {
+		c.Table = "ksuite_inbox"
+	}
+}
+
+// Validate reports a config that cannot work.
+func (c *InboxConfig) Validate() error {
+	if c.DB == nil {
+		return errors.New("event: inbox needs a DB")
+	}
+	if err := c.Dialect.validate(); err != nil {
+		return err
+	}
+	return checkTable(c.Table)
+}
+
+// Inbox gives handlers exactly-once effects on a SQL database. Each event's
+// (group, source, id) is inserted into the inbox table in the same
+// transaction as the handler's writes; the unique key turns a redelivered
+// event (after a crash, a rebalance, a replay from offset 0) into a no-op.
+// The transaction commits before the router marks the offset, so a crash in
+// between only causes a redelivery that the inbox skips.
+//
+// Keep inbox rows at least as long as the topic keeps records, or a replay
+// could apply old events again.
+//
+// Legacy events ({"uuid","data"}) have ids that are not unique, so they
+// are keyed by their position instead: source "legacy:<topic>:<partition>"
+// and id "<offset>".
+type Inbox struct {
+	cfg    InboxConfig
+	insert string
+}
+
+// TxHandlerFunc handles an event inside the inbox transaction; write the
+// effects with tx. Do not commit or roll back tx.
+type TxHandlerFunc func(ctx context.Context, tx *sql.Tx, msg *Message) error
+
+// NewInbox returns an inbox; call Migrate once to create its table.
+func NewInbox(cfg InboxConfig) (*Inbox, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	d := cfg.Dialect
+	return &Inbox{
+		cfg: cfg,
+		insert: "INSERT INTO " + cfg.Table + " (consumer_group, source, id) VALUES (" +
+			d.args(1, 3) + ") ON CONFLICT DO NOTHING",
+	}, nil
+}
+
+// Schema is the DDL Migrate runs, for migration tools.
+func (i *Inbox) Schema() string {
+	ts := "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP"
+	if i.cfg.Dialect == Postgres {
+		ts = "TIMESTAMPTZ NOT NULL DEFAULT now()"
+	}
+	return "CREATE TABLE IF NOT EXISTS " + i.cfg.Table + ` (
+	consumer_group TEXT NOT NULL,
+	source TEXT NOT NULL,
+	id TEXT NOT NULL,
+	handled_at ` + ts + `,
+	PRIMARY KEY (consumer_group, source, id)
+)`
+}
+
+// Migrate creates the inbox table if it does not exist.
+func (i *Inbox) Migrate(ctx context.Context) error {
+	if _, err := i.cfg.DB.ExecContext(ctx, i.Schema()); err != nil {
+		return fmt.Errorf("event: create inbox table %s: %w", i.cfg.Table, err)
+	}
+	return nil
+}
+
+// dedupKey is the inbox key of msg.
+func dedupKey(msg *Message) (source, id string) {
+	if msg.Event.Source == LegacySource {
+		r := msg.Record
+		return "legacy:" + r.Topic + ":" + strconv.Itoa(int(r.Partition)), strconv.FormatInt(r.Offset, 10)
+	}
+	return msg.Event.Source, msg.Event.ID
+}
+
+// claim inserts msg's key; false means it was handled before.
+func (i *Inbox) claim(ctx context.Context, tx *sql.Tx, msg *Message) (bool, error) {
+	source, id := dedupKey(msg)
+	res, err := tx.ExecContext(ctx, i.insert, msg.Group, source, id)
+	if err != nil {
+		return false, fmt.Errorf("event: inbox insert: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("event: inbox insert: %w", err)
+	}
+	return n == 1, nil
+}
+
+// Handler returns a router handler running h once per event in its own
+// transaction with the inbox insert. A duplicate is skipped without
+// calling h.
+func (i *Inbox) Handler(h TxHandlerFunc) HandlerFunc {
+	return func(ctx context.Context, msg *Message) error {
+		return i.inTx(ctx, func(tx *sql.Tx) error {
+			fresh, err := i.claim(ctx, tx, msg)
+			if err != nil || !fresh {
+				return err
+			}
+			return h(ctx, tx, msg)
+		})
+	}
+}
+
+// BatchHandler returns a batch handler (see [Router.HandleBatch]) running h
+// for every new event of the batch in one transaction: one commit per batch
+// instead of per event. If h fails for one event, the whole transaction is
+// rolled back and the router handles the events one by one.
+func (i *Inbox) BatchHandler(h TxHandlerFunc) BatchHandlerFunc {
+	return func(ctx context.Context, msgs []*Message) error {
+		return i.inTx(ctx, func(tx *sql.Tx) error {
+			for _, msg := range msgs {
+				fresh, err := i.claim(ctx, tx, msg)
+				if err != nil {
+					return err
+				}
+				if !fresh {
+					continue
+				}
+				if err := h(ctx, tx, msg); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (i *Inbox) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := i.cfg.DB.BeginTx(ctx, i.cfg.TxOptions)
+	if err != nil {
+		return fmt.Errorf("event: inbox begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("event: inbox commit: %w", err)
+	}
+	return nil
+}

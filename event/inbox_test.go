@@ -1,0 +1,225 @@
+package event
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ksuite/ksuite/internal/testkit"
+)
+
+// effects is a table of applied effects without a unique key, so a
+// duplicated effect shows up as a second row.
+type effects struct {
+	db *sql.DB
+	d  Dialect
+}
+
+func newEffects(t testing.TB, db testkit.DB) (*effects, *Inbox) {
+	t.Helper()
+	ctx := testkit.Context(t, 30*time.Second)
+	if _, err := db.ExecContext(ctx, "CREATE TABLE effects (event_id TEXT NOT NULL, subject TEXT NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	in, err := NewInbox(InboxConfig{DB: db.DB, Dialect: dialectOf(db)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return &effects{db: db.DB, d: dialectOf(db)}, in
+}
+
+// apply is the transactional handler: one effect row per event.
+func (e *effects) apply(ctx context.Context, tx *sql.Tx, msg *Message) error {
+	_, err := tx.ExecContext(ctx, "INSERT INTO effects (event_id, subject) VALUES ("+e.d.args(1, 2)+")",
+		msg.Event.ID, msg.Event.Subject)
+	return err
+}
+
+// counts returns the number of effect rows and of distinct events.
+func (e *effects) counts(t testing.TB) (rows, distinct int) {
+	t.Helper()
+	ctx := testkit.Context(t, 10*time.Second)
+	if err := e.db.QueryRowContext(ctx, "SELECT count(*), count(DISTINCT event_id) FROM effects").Scan(&rows, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	return rows, distinct
+}
+
+// exactlyOnce waits until n distinct effects exist and checks none repeats.
+func (e *effects) exactlyOnce(t testing.TB, n int) {
+	t.Helper()
+	testkit.Eventually(t, 90*time.Second, fmt.Sprintf("%d effects applied", n), func() bool {
+		_, distinct := e.counts(t)
+		return distinct == n
+	})
+	if rows, distinct := e.counts(t); rows != distinct {
+		t.Fatalf("%d effect rows for %d events: an effect was applied twice", rows, distinct)
+	}
+}
+
+func makeEvents(t testing.TB, n, keys int) []*Event {
+	evs := make([]*Event, n)
+	for i := range evs {
+		evs[i] = mustEvent(t, "member-updated", fmt.Sprintf("member-%d", i%keys), seqData{i})
+	}
+	return evs
+}
+
+// A process killed after its handler's transaction committed but before the
+// offset was committed gets the event again on restart, and the inbox keeps
+// the effect single.
+func TestInboxCrashAfterCommit(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		testkit.ForEachDB(t, func(t *testing.T, db testkit.DB) {
+			fx, inbox := newEffects(t, db)
+			topic := topicWithDLT(t, c, 2)
+			group := testkit.TopicName(t)
+			evs := makeEvents(t, 40, 5)
+			produceEvents(t, c, topic, evs...)
+			victim := evs[17].ID
+			var deliveries atomic.Int32
+			countVictim := func(next HandlerFunc) HandlerFunc {
+				return func(ctx context.Context, msg *Message) error {
+					if msg.Event.ID == victim {
+						deliveries.Add(1)
+					}
+					return next(ctx, msg)
+				}
+			}
+
+			first := newTestRouter(t, c)
+			first.Handle(group, topic, inbox.Handler(fx.apply), WithMiddleware(countVictim))
+			first.crashAfter = func(msg *Message) bool { return msg.Event.ID == victim }
+			select {
+			case err := <-waitRun(t, first):
+				if err != nil {
+					t.Fatalf("crashed run: %v", err)
+				}
+			case <-time.After(90 * time.Second):
+				t.Fatal("the first consumer did not reach the crash point")
+			}
+			if deliveries.Load() != 1 {
+				t.Fatalf("victim delivered %d times before the crash, want 1", deliveries.Load())
+			}
+
+			second := newTestRouter(t, c)
+			second.Handle(group, topic, inbox.Handler(fx.apply), WithMiddleware(countVictim))
+			start(t, second)
+			fx.exactlyOnce(t, len(evs))
+			if deliveries.Load() != 2 {
+				t.Errorf("victim delivered %d times, want 2 (redelivered after the crash)", deliveries.Load())
+			}
+		})
+	})
+}
+
+// A second consumer joining the group mid-stream takes partitions over
+// (cooperative rebalance) without losing an event or repeating an effect.
+func TestInboxRebalance(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		testkit.ForEachDB(t, func(t *testing.T, db testkit.DB) {
+			fx, inbox := newEffects(t, db)
+			topic := topicWithDLT(t, c, 4)
+			group := testkit.TopicName(t)
+			evs := makeEvents(t, 300, 20)
+			var handledByA, handledByB atomic.Int32
+			tally := func(n *atomic.Int32) Middleware {
+				return func(next HandlerFunc) HandlerFunc {
+					return func(ctx context.Context, msg *Message) error {
+						err := next(ctx, msg)
+						if err == nil {
+							n.Add(1)
+						}
+						return err
+					}
+				}
+			}
+			a := newTestRouter(t, c, func(cfg *RouterConfig) { cfg.MaxPollRecords = 20 })
+			a.Handle(group, topic, inbox.Handler(fx.apply), WithMiddleware(tally(&handledByA)))
+			start(t, a)
+			produceEvents(t, c, topic, evs[:100]...)
+			testkit.Eventually(t, 60*time.Second, "first consumer handling", func() bool { return handledByA.Load() >= 20 })
+
+			b := newTestRouter(t, c, func(cfg *RouterConfig) { cfg.MaxPollRecords = 20 })
+			b.Handle(group, topic, inbox.Handler(fx.apply), WithMiddleware(tally(&handledByB)))
+			start(t, b)
+			produceEvents(t, c, topic, evs[100:200]...) // while the group rebalances
+			adm := c.Admin(t)
+			testkit.Eventually(t, 60*time.Second, "both members own partitions", func() bool {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				groups, err := adm.DescribeGroups(ctx, group)
+				if err != nil {
+					return false
+				}
+				g := groups[group]
+				if len(g.Members) != 2 || g.State != "Stable" {
+					return false
+				}
+				for _, m := range g.Members {
+					if a, ok := m.Assigned.AsConsumer(); !ok || len(a.Topics) == 0 || len(a.Topics[0].Partitions) == 0 {
+						return false
+					}
+				}
+				return true
+			})
+			produceEvents(t, c, topic, evs[200:]...)
+			fx.exactlyOnce(t, len(evs))
+			if handledByB.Load() == 0 {
+				t.Error("the second consumer handled nothing after joining")
+			}
+		})
+	})
+}
+
+// Stopping the router while a batch transaction is in flight loses nothing:
+// the batch commits, its offsets are committed, the rest is handled after a
+// restart, and every effect is applied once.
+func TestInboxShutdownMidBatch(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		testkit.ForEachDB(t, func(t *testing.T, db testkit.DB) {
+			fx, inbox := newEffects(t, db)
+			topic := topicWithDLT(t, c, 2)
+			group := testkit.TopicName(t)
+			evs := makeEvents(t, 400, 10)
+			produceEvents(t, c, topic, evs...)
+
+			inBatch, release := make(chan struct{}), make(chan struct{})
+			var calls atomic.Int32
+			batch := inbox.BatchHandler(fx.apply)
+			r := newTestRouter(t, c, func(cfg *RouterConfig) { cfg.MaxBatch = 50 })
+			r.HandleBatch(group, topic, func(ctx context.Context, msgs []*Message) error {
+				if calls.Add(1) == 1 {
+					close(inBatch)
+					<-release
+				}
+				return batch(ctx, msgs)
+			})
+			stop := start(t, r)
+			select {
+			case <-inBatch:
+			case <-time.After(60 * time.Second):
+				t.Fatal("no batch started")
+			}
+			stopped := make(chan struct{})
+			go func() { stop(); close(stopped) }()
+			close(release) // the shutdown is under way while the batch is running
+			<-stopped
+			rows, _ := fx.counts(t)
+			if rows == 0 || rows >= len(evs) {
+				t.Fatalf("%d effects after the shutdown, want the interrupted batch and not everything", rows)
+			}
+
+			again := newTestRouter(t, c)
+			again.HandleBatch(group, topic, inbox.BatchHandler(fx.apply))
+			start(t, again)
+			fx.exactlyOnce(t, len(evs))
+		})
+	})
+}
