@@ -56,7 +56,8 @@ func (a *app) produceCmd() *cobra.Command {
 			}
 			extra := append(o.ClientOpts(),
 				kgo.RecordDeliveryTimeout(cfg.Timeout),
-				kgo.ProducerLinger(0),
+				// As Kafka's console producer: the broker decides (auto.create.topics.enable).
+				kgo.AllowAutoTopicCreation(),
 			)
 			cl, err := cfg.Connect(cmd.Context(), extra...)
 			if err != nil {

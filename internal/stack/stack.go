@@ -1,0 +1,119 @@
+// Package stack is what `ksuite up` runs: a Kafka cluster (the embedded one,
+// or an existing one named by --brokers) and, on it, the topics declared in
+// topics.yaml. Later parts of the platform (services, console) join the
+// stack here, each adding its address to the ready line.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/ksuite/ksuite/internal/embedded"
+	"github.com/ksuite/ksuite/internal/kafka"
+)
+
+// DefaultTopicsFile is applied at start when it exists and --topics is not given.
+const DefaultTopicsFile = "topics.yaml"
+
+// Config configures [Start].
+type Config struct {
+	// Kafka names an existing cluster; with no brokers the embedded cluster
+	// is started from Embedded.
+	Kafka kafka.Config
+	// Embedded configures the embedded cluster.
+	Embedded embedded.Config
+	// TopicsFiles are applied at start; empty applies nothing.
+	TopicsFiles []string
+	// Logger receives progress; never nil after setDefaults.
+	Logger *slog.Logger
+}
+
+// Stack is a running `ksuite up`.
+type Stack struct {
+	cfg      Config
+	cluster  *embedded.Cluster // nil when an existing cluster is used
+	brokers  []string
+	closeFns []func()
+}
+
+// Start brings the stack up and returns once clients can use it.
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Stack{cfg: cfg}
+	if len(cfg.Kafka.Brokers) > 0 {
+		cl, err := cfg.Kafka.Connect(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cl.Close()
+		s.brokers = cfg.Kafka.Brokers
+		cfg.Logger.Info("using existing cluster", "cluster", cfg.Kafka.String())
+	} else {
+		cluster, err := embedded.Start(ctx, cfg.Embedded)
+		if err != nil {
+			return nil, err
+		}
+		s.cluster = cluster
+		s.brokers = cluster.Bootstrap()
+		s.cfg.Kafka = kafka.Config{Brokers: s.brokers, Timeout: cfg.Kafka.Timeout}
+		where := "in memory"
+		if cfg.Embedded.DataDir != "" {
+			where = cfg.Embedded.DataDir
+		}
+		cfg.Logger.Info("embedded cluster started", "brokers", len(s.brokers), "data", where)
+	}
+	if err := s.applyTopics(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Bootstrap is the cluster's bootstrap list.
+func (s *Stack) Bootstrap() []string { return s.brokers }
+
+// KafkaConfig is how clients reach the stack's cluster.
+func (s *Stack) KafkaConfig() kafka.Config { return s.cfg.Kafka }
+
+// ReadyLine is the single line `ksuite up` prints on stdout when ready.
+func (s *Stack) ReadyLine() string {
+	return "ready bootstrap=" + strings.Join(s.brokers, ",")
+}
+
+// Close stops everything the stack started, in reverse order, flushing the
+// embedded cluster's data to disk last.
+func (s *Stack) Close() {
+	for i := len(s.closeFns) - 1; i >= 0; i-- {
+		s.closeFns[i]()
+	}
+	s.closeFns = nil
+	if s.cluster != nil {
+		s.cluster.Close()
+		s.cluster = nil
+	}
+}
+
+// TopicsFiles resolves --topics: the given paths, or topics.yaml in the
+// working directory when it exists.
+func TopicsFiles(given []string) ([]string, error) {
+	if len(given) > 0 {
+		for _, p := range given {
+			if _, err := os.Stat(p); err != nil {
+				return nil, fmt.Errorf("--topics %s: %w", p, err)
+			}
+		}
+		return given, nil
+	}
+	if _, err := os.Stat(DefaultTopicsFile); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("%s: %w", DefaultTopicsFile, err)
+	}
+	return []string{DefaultTopicsFile}, nil
+}
