@@ -47,7 +47,7 @@ type upBinary struct {
 }
 
 // startBinary starts `ksuite up args...` in dir and waits for its ready line.
-func startBinary(t *testing.T, dir string, args ...string) *upBinary {
+func startBinary(t testing.TB, dir string, args ...string) *upBinary {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"up"}, args...)...)
 	cmd.Dir = dir

@@ -29,6 +29,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ksuite/ksuite/internal/kafka"
 )
@@ -106,12 +107,45 @@ func (c Cluster) CreateTopic(t testing.TB, partitions int32, rf int16, configs .
 	if err != nil {
 		t.Fatalf("create topic %s on %s: %v", name, c.Name, err)
 	}
+	c.WaitTopic(t, name, partitions)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_, _ = adm.DeleteTopics(ctx, name)
 	})
 	return name
+}
+
+// WaitTopic waits until every broker's metadata shows topic with its
+// partitions led: Kafka answers CreateTopics before all brokers know the
+// topic, and a producer that asks one that does not yet fails.
+func (c Cluster) WaitTopic(t testing.TB, topic string, partitions int32) {
+	t.Helper()
+	cl := c.Client(t)
+	ctx := Context(t, 30*time.Second)
+	brokers, err := kadm.NewClient(cl).ListBrokers(ctx)
+	if err != nil {
+		t.Fatalf("list brokers of %s: %v", c.Name, err)
+	}
+	Eventually(t, 30*time.Second, "every broker knows topic "+topic, func() bool {
+		for _, b := range brokers {
+			req := kmsg.NewPtrMetadataRequest()
+			rt := kmsg.NewMetadataRequestTopic()
+			rt.Topic = kmsg.StringPtr(topic)
+			req.Topics = append(req.Topics, rt)
+			resp, err := req.RequestWith(ctx, cl.Broker(int(b.NodeID)))
+			if err != nil || len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 ||
+				int32(len(resp.Topics[0].Partitions)) != partitions {
+				return false
+			}
+			for _, p := range resp.Topics[0].Partitions {
+				if p.ErrorCode != 0 || p.Leader < 0 {
+					return false
+				}
+			}
+		}
+		return true
+	})
 }
 
 // Clusters returns the clusters a test must run against: a fresh 3-broker

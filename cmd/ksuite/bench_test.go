@@ -1,0 +1,26 @@
+package main_test
+
+import (
+	"strconv"
+	"syscall"
+	"testing"
+
+	"github.com/ksuite/ksuite/internal/testkit"
+)
+
+// BenchmarkUpBinaryStartToReady is what a developer waits for: exec of the
+// ksuite binary until its ready line (3 persisted brokers, the repository's
+// topics.yaml applied), then SIGINT until exit.
+func BenchmarkUpBinaryStartToReady(b *testing.B) {
+	for b.Loop() {
+		dir := b.TempDir()
+		base := testkit.FreePortBase(b, 3)
+		u := startBinary(b, dir, "--port-base", strconv.Itoa(base), "--topics", "../../topics.yaml")
+		b.StopTimer()
+		if err := u.cmd.Process.Signal(syscall.SIGINT); err != nil {
+			b.Fatal(err)
+		}
+		<-u.waitErr
+		b.StartTimer()
+	}
+}
