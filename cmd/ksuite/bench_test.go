@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -12,10 +13,14 @@ import (
 // ksuite binary until its ready line (3 persisted brokers, the repository's
 // topics.yaml applied), then SIGINT until exit.
 func BenchmarkUpBinaryStartToReady(b *testing.B) {
+	topics, err := filepath.Abs("../../topics.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
 	for b.Loop() {
 		dir := b.TempDir()
 		base := testkit.FreePortBase(b, 3)
-		u := startBinary(b, dir, "--port-base", strconv.Itoa(base), "--topics", "../../topics.yaml")
+		u := startBinary(b, dir, "--port-base", strconv.Itoa(base), "--topics", topics)
 		b.StopTimer()
 		if err := u.cmd.Process.Signal(syscall.SIGINT); err != nil {
 			b.Fatal(err)

@@ -71,7 +71,12 @@ func startBinary(t testing.TB, dir string, args ...string) *upBinary {
 		u.waitErr <- cmd.Wait()
 	}()
 	select {
-	case u.ready = <-lines:
+	case line, ok := <-lines:
+		if !ok {
+			<-u.waitErr
+			t.Fatalf("ksuite up exited %d before its ready line; stderr: %s", cmd.ProcessState.ExitCode(), u.stderr)
+		}
+		u.ready = line
 	case <-time.After(30 * time.Second):
 		t.Fatalf("no ready line within 30s; stderr: %s", u.stderr)
 	}
