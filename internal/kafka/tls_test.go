@@ -1,0 +1,120 @@
+package kafka_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/ksuite/ksuite/internal/kafka"
+	"github.com/ksuite/ksuite/internal/testkit"
+)
+
+// selfSignedCA writes a CA certificate to dir and returns a server
+// certificate it signed for 127.0.0.1 and the name "kafka.test".
+func selfSignedCA(t *testing.T, dir string) (caFile string, server tls.Certificate) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "ksuite test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		KeyUsage:              x509.KeyUsageCertSign,
+		BasicConstraintsValid: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile = filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "kafka.test"},
+		DNSNames:     []string{"kafka.test"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	caCert, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return caFile, tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}
+}
+
+func TestConnectTLS(t *testing.T) {
+	caFile, cert := selfSignedCA(t, t.TempDir())
+	c := testkit.NewFake(t, kfake.TLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}))
+	base := kafka.Config{Brokers: c.Brokers, Timeout: 5 * time.Second}
+
+	t.Run("trusted CA", func(t *testing.T) {
+		cfg := base
+		cfg.TLS = kafka.TLS{CAFile: caFile}
+		cl, err := cfg.Connect(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.Close()
+	})
+	t.Run("unknown CA", func(t *testing.T) {
+		cfg := base
+		cfg.TLS = kafka.TLS{Enabled: true}
+		connectFails(t, cfg, "TLS certificate not trusted: pass the cluster's CA with --tls-ca")
+	})
+	t.Run("wrong server name", func(t *testing.T) {
+		cfg := base
+		cfg.TLS = kafka.TLS{CAFile: caFile, ServerName: "other.test"}
+		connectFails(t, cfg, "--tls-server-name")
+	})
+	t.Run("plaintext to TLS", func(t *testing.T) {
+		connectFails(t, base, "the broker closed the connection")
+	})
+}
+
+func TestMetadataListsThreeBrokers(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		cl, err := c.Config().Connect(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		brokers, err := kadm.NewClient(cl).ListBrokers(testkit.Context(t, 10*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(brokers) != 3 {
+			t.Fatalf("%s lists %d brokers, want 3: %v", c.Name, len(brokers), brokers)
+		}
+	})
+}
