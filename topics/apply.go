@@ -98,7 +98,7 @@ func Apply(ctx context.Context, cl *kgo.Client, p *PlanResult, opts ApplyOptions
 			if c.waitReassign {
 				waits = append(waits, c)
 			}
-			if c.ReplicationFactor != nil && *c.ReplicationFactor.From != *c.ReplicationFactor.To || c.ReplicationFactor != nil && c.waitReassign {
+			if c.ReplicationFactor != nil {
 				rfs = append(rfs, c)
 			}
 		}
@@ -475,7 +475,9 @@ func (a *applier) poll(ctx context.Context, what string, check func(context.Cont
 		if err != nil {
 			status = err.Error()
 		}
-		if status != lastStatus && time.Since(lastLog) > 2*time.Second {
+		// A line when the status moves (at most every 2s) and a heartbeat
+		// every 10s, so a long reassignment visibly progresses.
+		if since := time.Since(lastLog); status != lastStatus && since > 2*time.Second || since > 10*time.Second {
 			a.logf("  waiting for %s: %s", what, status)
 			lastLog = time.Now()
 		}
