@@ -77,7 +77,10 @@ func (p *Producer) record(ctx context.Context, topic string, ev *Event) (*kgo.Re
 
 // Publish writes events to topic and returns once every one is acknowledged
 // by all in-sync replicas, or the first error. Events with the same subject
-// are written in argument order. ctx bounds the wait; give it a deadline.
+// are written in argument order. ctx bounds the wait (give it a deadline);
+// an event not acknowledged by then is reported failed, although it may
+// still be written later, so a retry can duplicate it: consumers dedupe by
+// event id.
 func (p *Producer) Publish(ctx context.Context, topic string, events ...*Event) error {
 	rs := make([]*kgo.Record, 0, len(events))
 	for _, ev := range events {
@@ -87,10 +90,41 @@ func (p *Producer) Publish(ctx context.Context, topic string, events ...*Event) 
 		}
 		rs = append(rs, r)
 	}
-	if err := p.cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
-		return fmt.Errorf("event: publish to %s: %w", topic, err)
+	for _, err := range p.produce(ctx, rs) {
+		if err != nil {
+			return fmt.Errorf("event: publish to %s: %w", topic, err)
+		}
 	}
 	return nil
+}
+
+// produce sends recs and returns each one's outcome, waiting at most until
+// ctx ends. franz-go honours a context only until a record is in a produce
+// request, so with a broker gone silent ProduceSync can outlive any
+// deadline; here a record not acknowledged in time counts as failed (it
+// may still land later, ahead of its own retry, which keeps key order).
+func (p *Producer) produce(ctx context.Context, recs []*kgo.Record) []error {
+	type result struct {
+		i   int
+		err error
+	}
+	done := make(chan result, len(recs))
+	for i, rec := range recs {
+		p.cl.Produce(ctx, rec, func(_ *kgo.Record, err error) { done <- result{i, err} })
+	}
+	errs := make([]error, len(recs))
+	for i := range errs {
+		errs[i] = context.DeadlineExceeded
+	}
+	for range recs {
+		select {
+		case res := <-done:
+			errs[res.i] = res.err
+		case <-ctx.Done():
+			return errs
+		}
+	}
+	return errs
 }
 
 // PublishAsync buffers ev for topic and returns at once; done (which may be

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -101,10 +102,23 @@ func TestRouterPerKeyOrder(t *testing.T) {
 			outOfOrder, dups atomic.Int32
 			last             [keys]atomic.Int32
 		)
+		// The first event waits until another handler runs beside it, which
+		// only happens if keys or partitions really run in parallel.
+		parallel := make(chan struct{})
+		var closeOnce sync.Once
 		r := newTestRouter(t, c, func(cfg *RouterConfig) { cfg.KeyConcurrency = 4 })
 		r.Handle(group, topic, Typed(func(ctx context.Context, msg *Message, d seqData) error {
 			n := inFlight.Add(1)
 			defer inFlight.Add(-1)
+			if n > 1 {
+				closeOnce.Do(func() { close(parallel) })
+			}
+			if msg.Event.Subject == "key-0" && d.Seq == 1 {
+				select {
+				case <-parallel:
+				case <-time.After(10 * time.Second):
+				}
+			}
 			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 			}
 			k, _ := strconv.Atoi(strings.TrimPrefix(msg.Event.Subject, "key-"))

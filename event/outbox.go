@@ -1,0 +1,200 @@
+package event
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+)
+
+// OutboxConfig configures an [Outbox].
+type OutboxConfig struct {
+	// DB is the database holding the outbox table, used by Migrate and the
+	// relay. Add uses the caller's transaction instead.
+	DB *sql.DB
+	// Dialect is SQLite or Postgres.
+	Dialect Dialect
+	// Table is the outbox table. Default "ksuite_outbox"; PostgreSQL also
+	// gets "<Table>_shards".
+	Table string
+	// Source fills Event.Source when an event leaves it empty.
+	Source string
+	// Shards is the number of key shards (PostgreSQL only), fixed when the
+	// table is created. A relay locks whole shards, so it is the most relays
+	// that can work in parallel. Default 16.
+	Shards int
+}
+
+func (c *OutboxConfig) setDefaults() {
+	if c.Table == "" {
+		c.Table = "ksuite_outbox"
+	}
+	if c.Shards <= 0 {
+		c.Shards = 16
+	}
+}
+
+// Validate reports a config that cannot work.
+func (c *OutboxConfig) Validate() error {
+	if c.DB == nil {
+		return errors.New("event: outbox needs a DB")
+	}
+	if err := c.Dialect.validate(); err != nil {
+		return err
+	}
+	return checkTable(c.Table)
+}
+
+// Outbox is a transactional outbox: [Outbox.Add] writes events into a table
+// in the caller's transaction, so they exist exactly when the business
+// change they describe commits, and a [Relay] publishes them to Kafka
+// afterwards. If Kafka is down the rows simply wait.
+//
+// Order: the relay publishes a key's rows in insertion order. When two
+// concurrent transactions add events for the same key, insertion order is
+// the order in which they reached the outbox insert; serialise them on the
+// aggregate (update its row first) if that order matters.
+type Outbox struct {
+	cfg    OutboxConfig
+	insert string
+	wake   chan struct{}
+}
+
+// NewOutbox returns an outbox; call Migrate once to create its tables.
+func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Outbox{
+		cfg: cfg,
+		insert: "INSERT INTO " + cfg.Table + " (topic, record_key, value, headers, shard) VALUES (" +
+			cfg.Dialect.args(1, 5) + ")",
+		wake: make(chan struct{}, 1),
+	}, nil
+}
+
+func (o *Outbox) shardTable() string { return o.cfg.Table + "_shards" }
+
+// Schema is the DDL Migrate runs, statement by statement, for migration
+// tools.
+func (o *Outbox) Schema() []string {
+	t, idx := o.cfg.Table, bareName(o.cfg.Table)+"_unsent"
+	if o.cfg.Dialect == SQLite {
+		return []string{
+			"CREATE TABLE IF NOT EXISTS " + t + ` (
+	seq INTEGER PRIMARY KEY AUTOINCREMENT,
+	topic TEXT NOT NULL,
+	record_key BLOB,
+	value BLOB NOT NULL,
+	headers BLOB,
+	shard INTEGER NOT NULL,
+	created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+	sent_at TIMESTAMP
+)`,
+			"CREATE INDEX IF NOT EXISTS " + idx + " ON " + t + " (seq) WHERE sent_at IS NULL",
+		}
+	}
+	return []string{
+		"CREATE TABLE IF NOT EXISTS " + t + ` (
+	seq BIGSERIAL PRIMARY KEY,
+	topic TEXT NOT NULL,
+	record_key BYTEA,
+	value BYTEA NOT NULL,
+	headers BYTEA,
+	shard INTEGER NOT NULL,
+	created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+	sent_at TIMESTAMPTZ
+)`,
+		"CREATE INDEX IF NOT EXISTS " + idx + " ON " + t + " (shard, seq) WHERE sent_at IS NULL",
+		// One row per shard: a relay owns a shard while it holds the row lock.
+		"CREATE TABLE IF NOT EXISTS " + o.shardTable() + " (shard INTEGER PRIMARY KEY)",
+		"INSERT INTO " + o.shardTable() + " (shard) SELECT generate_series(0, " +
+			strconv.Itoa(o.cfg.Shards-1) + ") ON CONFLICT DO NOTHING",
+	}
+}
+
+// Migrate creates the outbox tables if they do not exist.
+func (o *Outbox) Migrate(ctx context.Context) error {
+	for _, stmt := range o.Schema() {
+		if _, err := o.cfg.DB.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("event: create outbox %s: %w", o.cfg.Table, err)
+		}
+	}
+	return nil
+}
+
+// shard maps a key to its shard; all of a key's rows share one, which is
+// what keeps a key in order when several relays run.
+func (o *Outbox) shard(key []byte) int {
+	h := fnv.New32a()
+	h.Write(key)
+	return int(h.Sum32() % uint32(o.cfg.Shards))
+}
+
+// Add writes events for topic into the outbox inside tx; they are published
+// only if tx commits. The record is built now (structured mode, key =
+// subject, ctx's traceparent), so an invalid event fails here, inside the
+// caller's transaction. Call [Outbox.Notify] after the commit for the relay
+// to pick them up at once, or use [Outbox.WithTx].
+func (o *Outbox) Add(ctx context.Context, tx *sql.Tx, topic string, events ...*Event) error {
+	for _, ev := range events {
+		if ev.Source == "" {
+			ev.Source = o.cfg.Source
+		}
+		r, err := ev.Record(topic)
+		if err != nil {
+			return err
+		}
+		addTraceparent(ctx, r)
+		headers, err := json.Marshal(r.Headers)
+		if err != nil {
+			return fmt.Errorf("event: outbox headers: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, o.insert, topic, r.Key, r.Value, headers, o.shard(r.Key)); err != nil {
+			return fmt.Errorf("event: outbox insert: %w", err)
+		}
+	}
+	return nil
+}
+
+// Notify wakes the relays of this process to publish without waiting for
+// their next poll. It never blocks.
+func (o *Outbox) Notify() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// WithTx runs fn in a transaction on the outbox's database, commits it if
+// fn returns nil and then calls Notify. fn adds events with Add and makes
+// its business changes with the same tx.
+func (o *Outbox) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := o.cfg.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("event: outbox begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("event: outbox commit: %w", err)
+	}
+	o.Notify()
+	return nil
+}
+
+// Backlog counts the rows not yet published.
+func (o *Outbox) Backlog(ctx context.Context) (int64, error) {
+	var n int64
+	err := o.cfg.DB.QueryRowContext(ctx, "SELECT count(*) FROM "+o.cfg.Table+" WHERE sent_at IS NULL").Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("event: outbox backlog: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,303 @@
+package event
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// RelayConfig configures a [Relay].
+type RelayConfig struct {
+	// Outbox is the outbox to drain.
+	Outbox *Outbox
+	// Producer publishes the rows; its client should keep franz-go's
+	// idempotent, acks=all defaults so a key's records keep their order.
+	Producer *Producer
+	// BatchSize bounds the rows published per cycle. Default 500.
+	BatchSize int
+	// PollInterval is how often the relay looks for rows when not woken by
+	// [Outbox.Notify]; it bounds the latency of rows written by other
+	// processes. Default 100ms.
+	PollInterval time.Duration
+	// PublishTimeout bounds one cycle's wait for Kafka; past it the unsent
+	// rows stay for the next cycle. Default 10s.
+	PublishTimeout time.Duration
+	// MaxShards bounds the shards (PostgreSQL) one cycle takes. Default: all
+	// free ones. With N relays, Shards/N spreads the work among them.
+	MaxShards int
+	// Observer receives the outbox backlog. Default: none.
+	Observer Observer
+	// Logger receives publish failures. Default: discarded.
+	Logger *slog.Logger
+}
+
+func (c *RelayConfig) setDefaults() {
+	if c.BatchSize <= 0 {
+		c.BatchSize = 500
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 100 * time.Millisecond
+	}
+	if c.PublishTimeout <= 0 {
+		c.PublishTimeout = 10 * time.Second
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+// Validate reports a config that cannot work.
+func (c *RelayConfig) Validate() error {
+	if c.Outbox == nil || c.Producer == nil {
+		return errors.New("event: relay needs an Outbox and a Producer")
+	}
+	return nil
+}
+
+// Relay publishes outbox rows to Kafka in order per key and marks them sent.
+// On SQLite run one relay per database; on PostgreSQL any number may run:
+// each cycle locks a set of key shards with FOR UPDATE SKIP LOCKED, so two
+// relays never publish the same key at once.
+//
+// Delivery is at least once: a row whose publish succeeded but whose
+// "sent" mark did not commit is published again. Consumers dedupe by event
+// id (the [Inbox] does).
+type Relay struct {
+	cfg RelayConfig
+	o   *Outbox
+}
+
+// NewRelay returns a relay; Run it.
+func NewRelay(cfg RelayConfig) (*Relay, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	return &Relay{cfg: cfg, o: cfg.Outbox}, nil
+}
+
+// Run relays until ctx is cancelled and returns nil then. Database and
+// Kafka failures are logged and retried with backoff (up to 5s), never
+// returned: an outbox exists to ride out outages.
+func (r *Relay) Run(ctx context.Context) error {
+	poll := time.NewTicker(r.cfg.PollInterval)
+	defer poll.Stop()
+	backoff := RetryPolicy{InitialBackoff: 50 * time.Millisecond, MaxBackoff: 5 * time.Second}
+	failures := 0
+	var lastBacklog time.Time
+	for ctx.Err() == nil {
+		n, err := r.cycle(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			failures++
+			r.cfg.Logger.Warn("event: outbox relay", "table", r.o.cfg.Table, "err", err)
+			r.observeBacklog(ctx)
+			wait(ctx, nil, backoff.backoff(failures))
+			continue
+		}
+		failures = 0
+		if n == r.cfg.BatchSize {
+			continue // more rows are waiting
+		}
+		if time.Since(lastBacklog) > time.Second {
+			r.observeBacklog(ctx)
+			lastBacklog = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+		case <-r.o.wake:
+		case <-poll.C:
+		}
+	}
+	return nil
+}
+
+func (r *Relay) observeBacklog(ctx context.Context) {
+	if _, nop := r.cfg.Observer.(nopObserver); nop {
+		return
+	}
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if n, err := r.o.Backlog(qctx); err == nil {
+		r.cfg.Observer.OutboxBacklog(r.o.cfg.Table, n)
+	}
+}
+
+// outboxRow is one unsent row.
+type outboxRow struct {
+	seq     int64
+	record  *kgo.Record
+	failKey bool
+}
+
+// cycle publishes one batch and returns the rows it handled.
+// Its database work runs on dbCtx, detached from ctx: a shutdown must not
+// roll back the marks of rows Kafka already acknowledged.
+func (r *Relay) cycle(ctx context.Context) (int, error) {
+	dbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.PublishTimeout+30*time.Second)
+	defer cancel()
+	if r.o.cfg.Dialect == Postgres {
+		return r.cyclePostgres(ctx, dbCtx)
+	}
+	return r.cycleSQLite(ctx, dbCtx)
+}
+
+// cycleSQLite reads without a transaction: a SQLite database has one relay,
+// and holding a transaction open while Kafka answers would block writers.
+func (r *Relay) cycleSQLite(ctx, dbCtx context.Context) (int, error) {
+	db, t := r.o.cfg.DB, r.o.cfg.Table
+	rows, err := r.load(dbCtx, db.QueryContext, "SELECT seq, topic, record_key, value, headers FROM "+t+
+		" WHERE sent_at IS NULL ORDER BY seq LIMIT ?", r.cfg.BatchSize)
+	if err != nil || len(rows) == 0 {
+		return 0, err
+	}
+	sent, pubErr := r.publish(ctx, rows)
+	if err := r.markSent(dbCtx, db.ExecContext, sent, "CURRENT_TIMESTAMP"); err != nil {
+		return 0, err
+	}
+	return len(rows), pubErr
+}
+
+// cyclePostgres locks free shards, publishes their oldest rows and marks
+// them sent in the same transaction, so a crash or a competing relay can
+// never publish a key out of order.
+func (r *Relay) cyclePostgres(ctx, dbCtx context.Context) (n int, err error) {
+	db, t := r.o.cfg.DB, r.o.cfg.Table
+	tx, err := db.BeginTx(dbCtx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	q := "SELECT shard FROM " + r.o.shardTable() + " ORDER BY shard FOR UPDATE SKIP LOCKED"
+	if r.cfg.MaxShards > 0 {
+		q += fmt.Sprintf(" LIMIT %d", r.cfg.MaxShards)
+	}
+	srows, err := tx.QueryContext(dbCtx, q)
+	if err != nil {
+		return 0, fmt.Errorf("lock shards: %w", err)
+	}
+	var shards []int32
+	for srows.Next() {
+		var s int32
+		if err = srows.Scan(&s); err != nil {
+			srows.Close()
+			return 0, err
+		}
+		shards = append(shards, s)
+	}
+	if err = srows.Close(); err != nil {
+		return 0, err
+	}
+	if len(shards) == 0 {
+		return 0, tx.Commit()
+	}
+	rows, err := r.load(dbCtx, tx.QueryContext, "SELECT seq, topic, record_key, value, headers FROM "+t+
+		" WHERE sent_at IS NULL AND shard = ANY($1) ORDER BY seq LIMIT $2", shards, r.cfg.BatchSize)
+	if err != nil {
+		return 0, err
+	}
+	sent, pubErr := r.publish(ctx, rows)
+	if err = r.markSent(dbCtx, tx.ExecContext, sent, "now()"); err != nil {
+		return 0, err
+	}
+	if err = tx.Commit(); err != nil {
+		return 0, fmt.Errorf("commit: %w", err)
+	}
+	return len(rows), pubErr
+}
+
+type queryFunc func(context.Context, string, ...any) (*sql.Rows, error)
+type execFunc func(context.Context, string, ...any) (sql.Result, error)
+
+func (r *Relay) load(ctx context.Context, query queryFunc, q string, args ...any) ([]outboxRow, error) {
+	rows, err := query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []outboxRow
+	for rows.Next() {
+		var (
+			row            outboxRow
+			topic          string
+			key, val, hdrs []byte
+		)
+		if err := rows.Scan(&row.seq, &topic, &key, &val, &hdrs); err != nil {
+			return nil, fmt.Errorf("read outbox: %w", err)
+		}
+		row.record = &kgo.Record{Topic: topic, Key: key, Value: val}
+		if len(hdrs) > 0 {
+			if err := json.Unmarshal(hdrs, &row.record.Headers); err != nil {
+				return nil, fmt.Errorf("outbox row %d headers: %w", row.seq, err)
+			}
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
+}
+
+// publish produces rows and returns the seqs safe to mark sent: those
+// acknowledged with no earlier failed row of the same key in the batch, so
+// a key's rows are never marked out of order.
+func (r *Relay) publish(ctx context.Context, rows []outboxRow) ([]int64, error) {
+	pctx, cancel := context.WithTimeout(ctx, r.cfg.PublishTimeout)
+	defer cancel()
+	recs := make([]*kgo.Record, len(rows))
+	for i := range rows {
+		recs[i] = rows[i].record
+	}
+	errs := r.cfg.Producer.produce(pctx, recs)
+	failed := make(map[string]bool)
+	var (
+		sent     []int64
+		firstErr error
+	)
+	for i, err := range errs {
+		k := string(rows[i].record.Key)
+		if err != nil {
+			failed[k] = true
+			if firstErr == nil {
+				firstErr = fmt.Errorf("publish to %s: %w", rows[i].record.Topic, err)
+			}
+			continue
+		}
+		if !failed[k] {
+			sent = append(sent, rows[i].seq)
+		}
+	}
+	return sent, firstErr
+}
+
+func (r *Relay) markSent(ctx context.Context, exec execFunc, seqs []int64, now string) error {
+	d, t := r.o.cfg.Dialect, r.o.cfg.Table
+	const chunk = 500
+	for len(seqs) > 0 {
+		n := min(len(seqs), chunk)
+		args := make([]any, n)
+		for i := range n {
+			args[i] = seqs[i]
+		}
+		q := "UPDATE " + t + " SET sent_at = " + now + " WHERE seq IN (" + d.args(1, n) + ")"
+		if _, err := exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("mark sent: %w", err)
+		}
+		seqs = seqs[n:]
+	}
+	return nil
+}
