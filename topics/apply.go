@@ -108,6 +108,7 @@ func Apply(ctx context.Context, cl *kgo.Client, p *PlanResult, opts ApplyOptions
 	fail := func(err error) { errs = append(errs, err) }
 
 	if len(waits) > 0 && !opts.DryRun {
+		a.logf("waiting for the replica reassignment already in progress on %d topic(s): %s…", len(waits), strings.Join(names(waits), ", "))
 		if err := a.waitReassignments(ctx, names(waits)); err != nil {
 			return res, err
 		}

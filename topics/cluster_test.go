@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -367,4 +368,134 @@ func TestSync(t *testing.T) {
 			t.Fatalf("second Sync = %+v, %v; want nothing to do", s, err)
 		}
 	})
+}
+
+// signalWriter collects progress and closes seen when a line contains want.
+type signalWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+func (w *signalWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func TestApplyWaitsForReassignmentInProgress(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		if !c.Real {
+			t.Skip("kfake never has a reassignment in progress")
+		}
+		f := newFixture(t, c)
+		name := f.name("moving")
+		// The throttle configs are declared, so the plan has no config change
+		// that would lift them.
+		file := `topics: [{name: "{{p}}moving", partitions: 1, replication-factor: %d,
+  config: {leader.replication.throttled.replicas: "*", follower.replication.throttled.replicas: "*"}}]`
+		f.apply(f.plan(f.desired(fmt.Sprintf(file, 1))), topics.ApplyOptions{})
+
+		// 2 MB of records that a follower throttled to 1 KB/s cannot copy
+		// while the test runs.
+		recs := make([]*kgo.Record, 200)
+		for i := range recs {
+			recs[i] = &kgo.Record{Topic: name, Value: bytes.Repeat([]byte{'x'}, 10<<10)}
+		}
+		if err := f.cl.ProduceSync(f.ctx, recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		brokers := []int32{1, 2, 3}
+		rates := []kadm.AlterConfig{
+			{Op: kadm.SetConfig, Name: "leader.replication.throttled.rate", Value: kadm.StringPtr("1000")},
+			{Op: kadm.SetConfig, Name: "follower.replication.throttled.rate", Value: kadm.StringPtr("1000")},
+		}
+		lift := func() {
+			del := []kadm.AlterConfig{{Op: kadm.DeleteConfig, Name: rates[0].Name}, {Op: kadm.DeleteConfig, Name: rates[1].Name}}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if _, err := f.adm.AlterBrokerConfigs(ctx, del, brokers...); err != nil {
+				t.Errorf("lift throttle: %v", err)
+			}
+		}
+		t.Cleanup(lift) // never leave the shared cluster throttled
+		if _, err := f.adm.AlterBrokerConfigs(f.ctx, rates, brokers...); err != nil {
+			t.Fatal(err)
+		}
+
+		// Start moving to two replicas behind ksuite's back.
+		current := f.replicaList(name)
+		var target []int32
+		target = append(target, current...)
+		for _, b := range brokers {
+			if b != current[0] {
+				target = append(target, b)
+				break
+			}
+		}
+		var req kadm.AlterPartitionAssignmentsReq
+		req.Assign(name, 0, target)
+		resp, err := f.adm.AlterPartitionAssignments(f.ctx, req)
+		if err == nil {
+			err = resp.Error()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		want := f.desired(fmt.Sprintf(file, 2))
+		p := f.wantSummary(want, topics.Summary{Update: 1})
+		if !strings.Contains(p.Changes[0].Reason, "in progress") {
+			t.Fatalf("plan reason = %q, want the reassignment in progress named", p.Changes[0].Reason)
+		}
+
+		// Apply must wait for the move: lift the throttle only once it says so.
+		progress := &signalWriter{want: "already in progress", seen: make(chan struct{})}
+		done := make(chan error, 1)
+		go func() {
+			_, err := topics.Apply(f.ctx, f.cl, p, topics.ApplyOptions{Progress: progress})
+			done <- err
+		}()
+		select {
+		case <-progress.seen:
+		case err := <-done:
+			t.Fatalf("apply returned (%v) before waiting for the reassignment:\n%s", err, progress)
+		case <-f.ctx.Done():
+			t.Fatalf("apply never said it waits:\n%s", progress)
+		}
+		lift()
+		if err := <-done; err != nil {
+			t.Fatalf("apply: %v\n%s", err, progress)
+		}
+		if got := f.replicas(name); !slices.Equal(got, []int{2}) {
+			t.Fatalf("replicas = %v after apply, want [2]", got)
+		}
+		f.wantSummary(want, topics.Summary{})
+	})
+}
+
+// replicaList is partition 0's replica list, asked of a broker directly.
+func (f *fixture) replicaList(topic string) []int32 {
+	f.t.Helper()
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(f.ctx, f.cl)
+	if err != nil || len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) == 0 {
+		f.t.Fatalf("metadata of %s: %v", topic, err)
+	}
+	return resp.Topics[0].Partitions[0].Replicas
 }
