@@ -1,0 +1,119 @@
+package records
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+func TestParseHeader(t *testing.T) {
+	tests := []struct {
+		in      string
+		key     string
+		value   string
+		wantErr bool
+	}{
+		{"source=cli", "source", "cli", false},
+		{"trace=a=b", "trace", "a=b", false},
+		{"empty=", "empty", "", false},
+		{"novalue", "", "", true},
+		{"=v", "", "", true},
+	}
+	for _, tt := range tests {
+		h, err := ParseHeader(tt.in)
+		if (err != nil) != tt.wantErr {
+			t.Fatalf("ParseHeader(%q) error %v, wantErr %v", tt.in, err, tt.wantErr)
+		}
+		if !tt.wantErr && (h.Key != tt.key || string(h.Value) != tt.value) {
+			t.Errorf("ParseHeader(%q) = %s=%s", tt.in, h.Key, h.Value)
+		}
+	}
+}
+
+func TestProduceRecordKeyDelimiter(t *testing.T) {
+	key := "fixed"
+	tests := []struct {
+		name      string
+		o         ProduceOptions
+		line      string
+		wantKey   []byte
+		wantValue string
+	}{
+		{"no key", ProduceOptions{}, "v", nil, "v"},
+		{"fixed key", ProduceOptions{Key: &key}, "v", []byte("fixed"), "v"},
+		{"delimiter", ProduceOptions{KeyDelimiter: ":"}, `m-1:{"a":1}`, []byte("m-1"), `{"a":1}`},
+		{"delimiter missing keeps the line", ProduceOptions{KeyDelimiter: ":"}, "plain", nil, "plain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.o.record([]byte(tt.line))
+			if string(r.Key) != string(tt.wantKey) || (r.Key == nil) != (tt.wantKey == nil) || string(r.Value) != tt.wantValue {
+				t.Fatalf("key %q value %q, want %q %q", r.Key, r.Value, tt.wantKey, tt.wantValue)
+			}
+		})
+	}
+}
+
+func TestConsumeOptionsStart(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	neg, pos := int64(-5), int64(7)
+	tests := []struct {
+		name string
+		o    ConsumeOptions
+		want kgo.Offset
+	}{
+		{"default is the end", ConsumeOptions{}, kgo.NewOffset().AtEnd()},
+		{"from beginning", ConsumeOptions{FromBeginning: true}, kgo.NewOffset().AtStart()},
+		{"offset", ConsumeOptions{Offset: &pos}, kgo.NewOffset().At(7)},
+		{"negative offset", ConsumeOptions{Offset: &neg}, kgo.NewOffset().AtEnd().Relative(-5)},
+		{"since", ConsumeOptions{Since: 10 * time.Minute, Now: func() time.Time { return now }},
+			kgo.NewOffset().AfterMilli(now.Add(-10 * time.Minute).UnixMilli())},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.o.start(); got.String() != tt.want.String() {
+				t.Fatalf("start %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestConsumeOptionsValidate(t *testing.T) {
+	off := int64(1)
+	tests := []struct {
+		name string
+		o    ConsumeOptions
+		want string
+	}{
+		{"ok", ConsumeOptions{Topic: "t", Partition: -1}, ""},
+		{"no topic", ConsumeOptions{Partition: -1}, "no topic"},
+		{"two starts", ConsumeOptions{Topic: "t", Partition: -1, FromBeginning: true, Offset: &off}, "give one"},
+		{"group with offset", ConsumeOptions{Topic: "t", Partition: -1, Group: "g", Offset: &off}, "--offset cannot be used with --group"},
+		{"group with partition", ConsumeOptions{Topic: "t", Partition: 0, Group: "g"}, "--partition cannot be used with --group"},
+		{"negative count", ConsumeOptions{Topic: "t", Partition: -1, Count: -1}, "--count -1"},
+		{"bad output", ConsumeOptions{Topic: "t", Partition: -1, Output: "xml"}, `--output "xml"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.o.Validate()
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestToJSONRecordKeepsNulls(t *testing.T) {
+	j := ToJSONRecord(&kgo.Record{Topic: "t", Value: nil, Key: nil, Headers: []kgo.RecordHeader{{Key: "h", Value: []byte("v")}}})
+	if j.Key != nil || j.Value != nil || j.Headers["h"] != "v" {
+		t.Fatalf("%+v", j)
+	}
+}
