@@ -408,7 +408,7 @@ func scalarValue(n *yaml.Node) (string, bool) {
 
 func (p *parser) int(n *yaml.Node, what string) *posInt {
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
-		p.errorf(n, "%s must be a whole number, not %s", what, describe(n))
+		p.errorf(n, "%s must be a whole number, not %s", what, kindName(n))
 		return nil
 	}
 	var i int64
@@ -441,8 +441,6 @@ func kindName(n *yaml.Node) string {
 	}
 	return fmt.Sprintf("%q", n.Value)
 }
-
-func describe(n *yaml.Node) string { return kindName(n) }
 
 // yamlErrLine digs the line out of a yaml.v3 error ("yaml: line 3: ...").
 func yamlErrLine(err error) int {

@@ -23,7 +23,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if errs := Validate(d); hasError(errs) {
+		if errs := Validate(d); hasErrors(errs) {
 			t.Fatalf("Parse accepted a state Validate rejects: %v", errs)
 		}
 		for _, tp := range d.Topics {
@@ -32,13 +32,4 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
-}
-
-func hasError(ps []Problem) bool {
-	for _, p := range ps {
-		if p.Severity == SeverityError {
-			return true
-		}
-	}
-	return false
 }

@@ -143,10 +143,8 @@ func (e *RFError) Error() string {
 // delete) and configs and reassignments only for the declared topics. It
 // writes nothing.
 func Plan(ctx context.Context, cl *kgo.Client, d *Desired) (*PlanResult, error) {
-	for _, p := range Validate(d) {
-		if p.Severity == SeverityError {
-			return nil, &ValidationError{Problems: Validate(d)}
-		}
+	if ps := Validate(d); hasErrors(ps) {
+		return nil, &ValidationError{Problems: ps}
 	}
 	names := make([]string, len(d.Topics))
 	for i, t := range d.Topics {
@@ -295,4 +293,13 @@ func prefixOf(prefixes []string, name string) string {
 		}
 	}
 	return ""
+}
+
+func hasErrors(ps []Problem) bool {
+	for _, p := range ps {
+		if p.Severity == SeverityError {
+			return true
+		}
+	}
+	return false
 }

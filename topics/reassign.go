@@ -113,7 +113,7 @@ func (a *applier) waitReassignments(ctx context.Context, topics []string) error 
 		if err != nil {
 			return false, "", err
 		}
-		moving, err := listReassignments(ctx, a.cl, s, keysOf(s.topics))
+		moving, err := listReassignments(ctx, a.cl, s, sortedKeys(s.topics))
 		if err != nil {
 			return false, "", err
 		}
@@ -124,8 +124,6 @@ func (a *applier) waitReassignments(ctx context.Context, topics []string) error 
 		return n == 0, fmt.Sprintf("%d partition(s) still moving", n), nil
 	})
 }
-
-func keysOf[V any](m map[string]V) []string { return sortedKeys(m) }
 
 // brokerLoad counts the replicas each live broker holds, so new replicas
 // go where there are fewest.

@@ -2,6 +2,7 @@ package topics
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -134,13 +135,13 @@ func validateTopic(t Topic) []Problem {
 	case t.Partitions == 0 && !partsSet:
 		ps = append(ps, errorAt(t.Pos, "topic %q has no partitions: add partitions: N to the topic or to defaults", n))
 	case t.Partitions < 1:
-		ps = append(ps, errorAt(t.at(fieldPartitions), "topic %q: partitions must be at least 1, not %s", n, rawOr(t.rawPartitions, int64(t.Partitions))))
+		ps = append(ps, errorAt(t.at(fieldPartitions), "topic %q: partitions must be between 1 and %d, not %s", n, math.MaxInt32, rawOr(t.rawPartitions, int64(t.Partitions))))
 	}
 	switch {
 	case t.ReplicationFactor == 0 && !rfSet:
 		ps = append(ps, errorAt(t.Pos, "topic %q has no replication factor: add replication-factor: N to the topic or to defaults", n))
 	case t.ReplicationFactor < 1:
-		ps = append(ps, errorAt(t.at(fieldRF), "topic %q: replication-factor must be at least 1, not %s", n, rawOr(t.rawRF, int64(t.ReplicationFactor))))
+		ps = append(ps, errorAt(t.at(fieldRF), "topic %q: replication-factor must be between 1 and %d, not %s", n, math.MaxInt16, rawOr(t.rawRF, int64(t.ReplicationFactor))))
 	}
 	for _, key := range sortedKeys(t.Config) {
 		if msg := checkConfig(key, t.Config[key]); msg != "" {

@@ -51,7 +51,7 @@ func TestTopicsValidate(t *testing.T) {
 		{"valid", []string{"topics", "validate", "-f", good}, 0, []string{"ok: 1 topic(s) valid"}, nil},
 		{"every problem with file:line", []string{"topics", "validate", "-f", bad}, 1, nil, []string{
 			bad + `:2: error: topic name "a b" has characters Kafka does not allow`,
-			bad + `:3: error: topic "a b": partitions must be at least 1, not 0`,
+			bad + `:3: error: topic "a b": partitions must be between 1 and 2147483647, not 0`,
 			"ksuite: 2 problem(s) in the topics files",
 		}},
 		{"unknown env", []string{"topics", "validate", "-f", good, "--env", "prod"}, 1, nil, []string{`environment "prod" is not declared`}},
