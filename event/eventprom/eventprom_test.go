@@ -1,0 +1,173 @@
+package eventprom_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ksuite/ksuite/event"
+	"github.com/ksuite/ksuite/event/eventprom"
+	"github.com/ksuite/ksuite/internal/testkit"
+)
+
+func TestRouterMetrics(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		reg := prometheus.NewRegistry()
+		m, err := eventprom.New(reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eventprom.New(reg); err == nil {
+			t.Fatal("registering twice on one registry must fail")
+		}
+		topic := c.CreateTopic(t, 1, 3)
+		if _, err := c.Admin(t).CreateTopic(testkit.Context(t, 30*time.Second), 1, 3, nil, event.DeadLetterTopic(topic)); err != nil {
+			t.Fatal(err)
+		}
+		group := testkit.TopicName(t)
+		opts, _ := c.Config().ClientOpts()
+		r, err := event.NewRouter(event.RouterConfig{
+			ClientOpts: append(opts, kgo.FetchMaxWait(250*time.Millisecond)),
+			Retry:      event.RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Millisecond},
+			Observer:   m,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Handle(group, topic, func(_ context.Context, msg *event.Message) error {
+			if msg.Event.Type == "fails" {
+				return errors.New("always")
+			}
+			return nil
+		})
+		p, err := event.NewProducer(event.ProducerConfig{ClientOpts: opts, Source: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		var evs []*event.Event
+		for _, typ := range []string{"ok", "ok", "fails", "ok"} {
+			ev, _ := event.New(typ, "k", nil)
+			evs = append(evs, ev)
+		}
+		ctx := testkit.Context(t, 60*time.Second)
+		if err := p.Publish(ctx, topic, evs...); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Client().ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("poison")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- r.Run(rctx) }()
+		testkit.Eventually(t, 60*time.Second, "both failures dead-lettered", func() bool {
+			return gathered(t, reg, "ksuite_event_dead_lettered_total") == 2
+		})
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range map[string]float64{
+			"ksuite_event_records_consumed_total": 5,
+			"ksuite_event_records_handled_total":  3,
+			"ksuite_event_handler_failures_total": 3,
+			"ksuite_event_retries_total":          2,
+			"ksuite_event_dead_lettered_total":    2,
+		} {
+			if got := gathered(t, reg, name); got != want {
+				t.Errorf("%s = %v, want %v", name, got, want)
+			}
+		}
+		if n, _ := testutil.GatherAndCount(reg, "ksuite_event_handler_duration_seconds"); n != 1 {
+			t.Errorf("latency histogram series = %d, want 1", n)
+		}
+		if got := gathered(t, reg, "ksuite_event_consumer_lag"); got != 0 {
+			t.Errorf("lag after consuming everything = %v, want 0", got)
+		}
+		if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
+			t.Errorf("metric lint: %v %v", problems, err)
+		}
+	})
+}
+
+func TestOutboxBacklogMetric(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, db testkit.DB) {
+		reg := prometheus.NewRegistry()
+		m, err := eventprom.New(reg, eventprom.Namespace("svc"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := event.SQLite
+		if db.Postgres() {
+			d = event.Postgres
+		}
+		o, err := event.NewOutbox(event.OutboxConfig{DB: db.DB, Dialect: d, Source: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := testkit.Context(t, 30*time.Second)
+		if err := o.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		err = o.WithTx(ctx, func(tx *sql.Tx) error {
+			for range 3 {
+				ev, _ := event.New("x", "k", nil)
+				if err := o.Add(ctx, tx, "t", ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Kafka is unreachable, so the rows stay and the relay reports them.
+		p, err := event.NewProducer(event.ProducerConfig{ClientOpts: []kgo.Opt{kgo.SeedBrokers("127.0.0.1:1")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		rl, err := event.NewRelay(event.RelayConfig{Outbox: o, Producer: p, PublishTimeout: 200 * time.Millisecond, Observer: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- rl.Run(rctx) }()
+		testkit.Eventually(t, 20*time.Second, "backlog reported", func() bool { return gathered(t, reg, "svc_outbox_backlog") == 3 })
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// gathered sums every series of a metric in reg.
+func gathered(t testing.TB, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			switch {
+			case m.Counter != nil:
+				sum += m.Counter.GetValue()
+			case m.Gauge != nil:
+				sum += m.Gauge.GetValue()
+			}
+		}
+	}
+	return sum
+}
