@@ -1,0 +1,90 @@
+package event
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ksuite/ksuite/internal/testkit"
+)
+
+// Publish and PublishAsync write structured CloudEvents keyed by subject
+// with the context's traceparent, which the router hands back to handlers.
+func TestProducer(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := topicWithDLT(t, c, 3)
+		p, err := NewProducer(ProducerConfig{ClientOpts: testOpts(t, c), Source: "member-service"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+		ctx := ContextWithTraceparent(testkit.Context(t, 30*time.Second), tp)
+
+		first, _ := New("signup-event", "m-1", signup{Name: "a"})
+		if err := p.Publish(ctx, topic, first); err != nil {
+			t.Fatal(err)
+		}
+		var acked, failed atomic.Int32
+		const async = 200
+		for i := range async {
+			ev, _ := New("signup-event", "m-2", seqData{i}) // Source comes from the config
+			p.PublishAsync(ctx, topic, ev, func(err error) {
+				if err != nil {
+					failed.Add(1)
+				} else {
+					acked.Add(1)
+				}
+			})
+		}
+		if err := p.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if acked.Load() != async || failed.Load() != 0 {
+			t.Fatalf("async: %d acked, %d failed, want %d acked", acked.Load(), failed.Load(), async)
+		}
+
+		invalid := &Event{ID: "x", Source: "s"} // no type
+		if err := p.Publish(ctx, topic, invalid); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Publish(invalid) = %v, want ErrInvalid", err)
+		}
+		var asyncErr error
+		p.PublishAsync(ctx, topic, invalid, func(err error) { asyncErr = err })
+		if !errors.Is(asyncErr, ErrInvalid) {
+			t.Errorf("PublishAsync(invalid) reported %v synchronously, want ErrInvalid", asyncErr)
+		}
+
+		recs := readAll(t, c, topic, 1+async)
+		last := -1
+		for _, r := range recs {
+			ev, err := Decode(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(r.Key) != ev.Subject || ev.Source != "member-service" ||
+				header(r, HeaderContentType) != ContentTypeCloudEvents || header(r, HeaderTraceparent) != tp {
+				t.Fatalf("record %s: key %q, source %q, headers %s", ev.ID, r.Key, ev.Source, headerString(r))
+			}
+			if ev.Subject == "m-2" {
+				d, _ := DataAs[seqData](ev)
+				if d.Seq != last+1 {
+					t.Fatalf("async events of one subject out of order: %d after %d", d.Seq, last)
+				}
+				last = d.Seq
+			}
+		}
+
+		var seenTrace atomic.Value
+		r := newTestRouter(t, c)
+		r.Handle(testkit.TopicName(t), topic, func(ctx context.Context, msg *Message) error {
+			if got, ok := TraceparentFromContext(ctx); ok {
+				seenTrace.Store(got)
+			}
+			return nil
+		}, OfType("signup-event"))
+		start(t, r)
+		testkit.Eventually(t, 60*time.Second, "handler saw the traceparent", func() bool { return seenTrace.Load() == tp })
+	})
+}
