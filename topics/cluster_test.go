@@ -266,8 +266,14 @@ func TestUnmanagedTopicsAreInformationOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := f.plan(d)
-		if p.Summary() != (topics.Summary{Create: 1}) || !slices.Contains(p.Unmanaged, foreign) {
+		// CreateTopic returns once the controller has the topic; the broker a
+		// plan asks may learn of it a moment later.
+		var p *topics.PlanResult
+		testkit.Eventually(t, 30*time.Second, "plan lists "+foreign+" as unmanaged", func() bool {
+			p = f.plan(d)
+			return slices.Contains(p.Unmanaged, foreign)
+		})
+		if p.Summary() != (topics.Summary{Create: 1}) {
 			t.Fatalf("summary %+v, unmanaged %v: want 1 create and %s unmanaged", p.Summary(), p.Unmanaged, foreign)
 		}
 		for _, u := range p.Unmanaged {
