@@ -103,6 +103,13 @@ func Apply(ctx context.Context, cl *kgo.Client, p *PlanResult, opts ApplyOptions
 			}
 		}
 	}
+	// The brokers may have changed since the plan: a factor above the live
+	// brokers must fail before anything is applied, not halfway.
+	if len(creates)+len(rfs) > 0 {
+		if err := a.checkBrokers(ctx, append(append([]Change(nil), creates...), rfs...)); err != nil {
+			return res, err
+		}
+	}
 	updated := map[string]bool{}
 	var errs []error
 	fail := func(err error) { errs = append(errs, err) }
@@ -171,6 +178,25 @@ func Apply(ctx context.Context, cl *kgo.Client, p *PlanResult, opts ApplyOptions
 		}
 	}
 	return res, errors.Join(errs...)
+}
+
+// checkBrokers fails with an [*RFError] when a created or reassigned topic
+// asks for more replicas than there are live brokers now.
+func (a *applier) checkBrokers(ctx context.Context, cs []Change) error {
+	s, err := readTopics(ctx, a.cl, []string{}, false)
+	if err != nil {
+		return err
+	}
+	tooHigh := map[string]int{}
+	for _, c := range cs {
+		if rf := int(a.p.desired[c.Topic].ReplicationFactor); rf > len(s.brokers) {
+			tooHigh[c.Topic] = rf
+		}
+	}
+	if len(tooHigh) > 0 {
+		return &RFError{Topics: tooHigh, Brokers: len(s.brokers)}
+	}
+	return nil
 }
 
 type applier struct {
@@ -414,6 +440,8 @@ func (a *applier) brokers() []kmsg.Requestor {
 func readTopics(ctx context.Context, r kmsg.Requestor, topics []string, leaders bool) (*clusterState, error) {
 	req := kmsg.NewPtrMetadataRequest()
 	req.AllowAutoTopicCreation = false
+	// Non-nil even when empty: a nil list asks for every topic.
+	req.Topics = make([]kmsg.MetadataRequestTopic, 0, len(topics))
 	for _, t := range topics {
 		rt := kmsg.NewMetadataRequestTopic()
 		rt.Topic = kmsg.StringPtr(t)
@@ -424,6 +452,9 @@ func readTopics(ctx context.Context, r kmsg.Requestor, topics []string, leaders 
 		return nil, fmt.Errorf("read metadata: %w", err)
 	}
 	s := &clusterState{topics: map[string]*observedTopic{}}
+	for _, b := range resp.Brokers {
+		s.brokers = append(s.brokers, broker{id: b.NodeID})
+	}
 outer:
 	for _, t := range resp.Topics {
 		if t.Topic == nil || t.ErrorCode == kerr.UnknownTopicOrPartition.Code || leaders && t.ErrorCode != 0 {

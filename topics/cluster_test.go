@@ -505,3 +505,26 @@ func (f *fixture) replicaList(topic string) []int32 {
 	}
 	return resp.Topics[0].Partitions[0].Replicas
 }
+
+func TestApplyRechecksLiveBrokers(t *testing.T) {
+	// Only kfake: a broker of the shared real cluster is not ours to stop.
+	c := testkit.NewFake(t)
+	f := newFixture(t, c)
+	d := f.desired("topics: [{name: '{{p}}a', partitions: 1, replication-factor: 3}]")
+	p := f.wantSummary(d, topics.Summary{Create: 1})
+	brokers, err := f.adm.ListBrokers(f.ctx)
+	if err != nil || len(brokers) != 3 {
+		t.Fatalf("brokers = %v, %v", brokers, err)
+	}
+	if err := c.Fake.RemoveNode(brokers[2].NodeID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = topics.Apply(f.ctx, f.cl, p, topics.ApplyOptions{})
+	var rfe *topics.RFError
+	if !errors.As(err, &rfe) || rfe.Brokers != 2 {
+		t.Fatalf("apply after a broker left: err = %v, want RFError with 2 brokers", err)
+	}
+	if f.partitions(f.name("a")) != -1 {
+		t.Fatal("nothing may be created when the replication factor exceeds the live brokers")
+	}
+}
