@@ -298,11 +298,27 @@ func (a *app) withTopicsClient(cmd *cobra.Command, fn func(context.Context, *kgo
 	return cfg.Explain(fn(cmd.Context(), cl))
 }
 
+// terminalReader is an IO.In that knows whether it is a terminal: an
+// embedding program's own terminal, or a test's.
+type terminalReader interface {
+	io.Reader
+	IsTerminal() bool
+}
+
+// isTerminal reports whether r is an interactive terminal (a person's
+// shell, not a pipe or CI).
+func isTerminal(r io.Reader) bool {
+	if t, ok := r.(terminalReader); ok {
+		return t.IsTerminal()
+	}
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 // confirm asks on the terminal; without one it refuses, because an
 // unattended apply must say so explicitly with --auto-approve.
 func (a *app) confirm(p *topics.PlanResult) (bool, error) {
-	f, ok := a.io.In.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
+	if !isTerminal(a.io.In) {
 		return false, errors.New("stdin is not a terminal, so apply cannot ask for confirmation: review the plan and pass --auto-approve")
 	}
 	s := p.Summary()
