@@ -1,7 +1,6 @@
 package event
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -45,17 +44,81 @@ func DecodeValue(topic string, value []byte, headers []kgo.RecordHeader, ts time
 			return decodeBinary(value, headers)
 		}
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(value, &m); err != nil {
+	var m members
+	sc := scanner{b: value}
+	if err := sc.members(m.add); err != nil {
 		return nil, decodeErr("", "", ErrUnknownFormat, "value is not a JSON object: %v", err)
 	}
-	if _, ok := m["specversion"]; ok {
-		return fromStructured(m)
+	if m.has(mSpecVersion) {
+		return fromStructured(&m)
 	}
-	if _, ok := m["uuid"]; ok {
-		return fromLegacy(topic, m, ts)
+	if m.has(mUUID) {
+		return fromLegacy(topic, &m, ts)
 	}
 	return nil, decodeErr("", "", ErrUnknownFormat, "JSON object has neither specversion nor uuid")
+}
+
+// Known members of an envelope object.
+const (
+	mSpecVersion = iota
+	mID
+	mSource
+	mType
+	mSubject
+	mTime
+	mDataContentType
+	mDataSchema
+	mData
+	mDataBase64
+	mUUID
+	numMembers
+)
+
+var memberIndex = map[string]int{
+	"specversion": mSpecVersion, "id": mID, "source": mSource, "type": mType, "subject": mSubject,
+	"time": mTime, "datacontenttype": mDataContentType, "dataschema": mDataSchema, "data": mData,
+	"data_base64": mDataBase64, "uuid": mUUID,
+}
+
+// memberNames maps an index back to its name for error messages.
+var memberNames = func() [numMembers]string {
+	var n [numMembers]string
+	for k, v := range memberIndex {
+		n[v] = k
+	}
+	return n
+}()
+
+// members holds the raw values of an envelope object's members.
+type members struct {
+	known [numMembers][]byte
+	other [][2][]byte // unknown members: raw key, raw value
+}
+
+func (m *members) add(key, val []byte) {
+	// Attribute names never need unescaping; the conversion in the map
+	// index does not allocate.
+	if idx, ok := memberIndex[string(key[1:len(key)-1])]; ok {
+		m.known[idx] = val
+		return
+	}
+	m.other = append(m.other, [2][]byte{key, val})
+}
+
+func (m *members) has(idx int) bool { return m.known[idx] != nil }
+
+// str returns a string member; absent and null are "".
+func (m *members) str(mode string, idx int) (string, error) {
+	raw := m.known[idx]
+	if raw == nil || string(raw) == "null" {
+		return "", nil
+	}
+	s, ok := unquote(raw)
+	if !ok {
+		name := memberNames[idx]
+		return "", decodeErr(mode, name, ErrMalformed, "%s is not a string", name)
+	}
+	return s, nil
 }
 
 func decodeBinary(value []byte, headers []kgo.RecordHeader) (*Event, error) {
@@ -104,48 +167,39 @@ func decodeBinary(value []byte, headers []kgo.RecordHeader) (*Event, error) {
 	if len(e.Data) == 0 {
 		e.Data = nil
 	}
-	return validated(mode, e)
+	return validated(mode, e, true)
 }
 
-// validated runs Validate and stamps the mode on its error.
-func validated(mode string, e *Event) (*Event, error) {
-	if err := e.Validate(); err != nil {
+// validated validates a decoded event and stamps the mode on its error.
+// checkData is false when the scanner has already validated the data's
+// JSON.
+func validated(mode string, e *Event, checkData bool) (*Event, error) {
+	if err := e.validate(checkData); err != nil {
 		err.(*DecodeError).Mode = mode
 		return nil, err
 	}
 	return e, nil
 }
 
-func fromStructured(m map[string]json.RawMessage) (*Event, error) {
+func fromStructured(m *members) (*Event, error) {
 	const mode = "structured"
-	str := func(name string) (string, error) {
-		raw, ok := m[name]
-		if !ok || bytes.Equal(raw, []byte("null")) {
-			return "", nil
-		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", decodeErr(mode, name, ErrMalformed, "%s is not a string", name)
-		}
-		return s, nil
-	}
-	e := &Event{}
-	sv, err := str("specversion")
+	sv, err := m.str(mode, mSpecVersion)
 	if err != nil {
 		return nil, err
 	}
 	if sv != SpecVersion {
 		return nil, decodeErr(mode, "specversion", ErrInvalid, "specversion %q is not %s", sv, SpecVersion)
 	}
-	for name, dst := range map[string]*string{
-		"id": &e.ID, "source": &e.Source, "type": &e.Type, "subject": &e.Subject,
-		"datacontenttype": &e.DataContentType, "dataschema": &e.DataSchema,
-	} {
-		if *dst, err = str(name); err != nil {
-			return nil, err
+	e := &Event{}
+	for idx, dst := range [...]*string{mID: &e.ID, mSource: &e.Source, mType: &e.Type, mSubject: &e.Subject,
+		mDataContentType: &e.DataContentType, mDataSchema: &e.DataSchema} {
+		if dst != nil {
+			if *dst, err = m.str(mode, idx); err != nil {
+				return nil, err
+			}
 		}
 	}
-	ts, err := str("time")
+	ts, err := m.str(mode, mTime)
 	if err != nil {
 		return nil, err
 	}
@@ -154,52 +208,54 @@ func fromStructured(m map[string]json.RawMessage) (*Event, error) {
 			return nil, decodeErr(mode, "time", ErrInvalid, "time %q is not RFC 3339", ts)
 		}
 	}
-	if raw, ok := m["data_base64"]; ok {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, decodeErr(mode, "data_base64", ErrMalformed, "data_base64 is not a string")
+	if m.has(mDataBase64) {
+		s, err := m.str(mode, mDataBase64)
+		if err != nil {
+			return nil, err
 		}
 		if e.Data, err = base64.StdEncoding.DecodeString(s); err != nil {
 			return nil, decodeErr(mode, "data_base64", ErrMalformed, "data_base64: %v", err)
 		}
-	} else if raw, ok := m["data"]; ok && !bytes.Equal(raw, []byte("null")) {
-		e.Data = []byte(raw)
+	} else if raw := m.known[mData]; raw != nil && string(raw) != "null" {
+		e.Data = raw
 		if !isJSON(e.DataContentType) {
 			// Non-JSON data in structured mode is a JSON string holding the text.
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
+			s, err := m.str(mode, mData)
+			if err != nil {
 				return nil, decodeErr(mode, "data", ErrMalformed, "data of type %q must be a JSON string", e.DataContentType)
 			}
 			e.Data = []byte(s)
 		}
 	}
-	for name, raw := range m {
-		if reserved[name] {
-			continue
-		}
+	if raw := m.known[mUUID]; raw != nil {
+		// "uuid" is not a CloudEvents attribute; keep it like any extension.
+		m.other = append(m.other, [2][]byte{[]byte(`"uuid"`), raw})
+	}
+	for _, kv := range m.other {
+		name, _ := unquote(kv[0])
 		if e.Extensions == nil {
 			e.Extensions = make(map[string]string)
 		}
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			s = string(raw) // numbers and booleans keep their JSON text
+		s, ok := unquote(kv[1])
+		if !ok {
+			s = string(kv[1]) // numbers, booleans (and objects, which Validate rejects) keep their JSON text
 		}
 		e.Extensions[name] = s
 	}
-	return validated(mode, e)
+	return validated(mode, e, m.has(mDataBase64))
 }
 
-func fromLegacy(topic string, m map[string]json.RawMessage, ts time.Time) (*Event, error) {
+func fromLegacy(topic string, m *members, ts time.Time) (*Event, error) {
 	const mode = "legacy"
-	var id string
-	if err := json.Unmarshal(m["uuid"], &id); err != nil {
+	id, ok := unquote(m.known[mUUID])
+	if !ok {
 		return nil, decodeErr(mode, "uuid", ErrMalformed, "uuid is not a string")
 	}
 	e := &Event{ID: id, Source: LegacySource, Type: topic, Time: ts, DataContentType: ContentTypeJSON}
-	if raw, ok := m["data"]; ok && !bytes.Equal(raw, []byte("null")) {
-		e.Data = []byte(raw)
+	if raw := m.known[mData]; raw != nil && string(raw) != "null" {
+		e.Data = raw
 	}
-	return validated(mode, e)
+	return validated(mode, e, false)
 }
 
 // Record returns the event as a structured-mode record for topic, keyed by
@@ -208,7 +264,7 @@ func (e *Event) Record(topic string) (*kgo.Record, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
-	value, err := e.MarshalJSON()
+	value, err := e.marshal(false) // Validate checked the data
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,16 @@ type Event struct {
 	// Extensions holds extension attributes (string values), e.g.
 	// "traceparent". Names are lower-case letters and digits.
 	Extensions map[string]string
+
+	// checked is the Data slice known to be valid JSON (made by json.Marshal
+	// in New, or validated by the decoder), so publishing does not validate
+	// it again; assigning a new Data slice brings the check back.
+	checked []byte
+}
+
+// dataChecked reports whether Data is still the slice known to be valid.
+func (e *Event) dataChecked() bool {
+	return len(e.Data) > 0 && len(e.Data) == len(e.checked) && &e.Data[0] == &e.checked[0]
 }
 
 // New returns an event of type typ about subject with data marshalled to
@@ -73,6 +83,7 @@ func New(typ, subject string, data any) (*Event, error) {
 		Time:            time.Now().UTC(),
 		DataContentType: ContentTypeJSON,
 		Data:            raw,
+		checked:         raw,
 	}, nil
 }
 
@@ -95,8 +106,13 @@ var reserved = map[string]bool{
 }
 
 // Validate checks the CloudEvents rules the package relies on: id, source
-// and type are set, JSON data is valid JSON, extension names are legal.
-func (e *Event) Validate() error {
+// and type are set, attributes are valid UTF-8, JSON data is valid JSON,
+// extension names are legal.
+func (e *Event) Validate() error { return e.validate(true) }
+
+// validate is Validate; the decoder passes checkData false because its
+// scanner has already validated the data's JSON.
+func (e *Event) validate(checkData bool) error {
 	switch {
 	case e.ID == "":
 		return decodeErr("", "id", ErrInvalid, "id is empty")
@@ -105,13 +121,13 @@ func (e *Event) Validate() error {
 	case e.Type == "":
 		return decodeErr("", "type", ErrInvalid, "type is empty")
 	}
-	for name, v := range map[string]string{"id": e.ID, "source": e.Source, "type": e.Type,
-		"subject": e.Subject, "datacontenttype": e.DataContentType, "dataschema": e.DataSchema} {
-		if !utf8.ValidString(v) {
-			return decodeErr("", name, ErrInvalid, "%s is not valid UTF-8", name)
+	for _, a := range [...]struct{ name, v string }{{"id", e.ID}, {"source", e.Source}, {"type", e.Type},
+		{"subject", e.Subject}, {"datacontenttype", e.DataContentType}, {"dataschema", e.DataSchema}} {
+		if !utf8.ValidString(a.v) {
+			return decodeErr("", a.name, ErrInvalid, "%s is not valid UTF-8", a.name)
 		}
 	}
-	if len(e.Data) > 0 && isJSON(e.DataContentType) && !json.Valid(e.Data) {
+	if checkData && len(e.Data) > 0 && isJSON(e.DataContentType) && !e.dataChecked() && !json.Valid(e.Data) {
 		return decodeErr("", "data", ErrInvalid, "data is not valid JSON for content type %q", e.DataContentType)
 	}
 	for name := range e.Extensions {
@@ -140,7 +156,11 @@ func validExtensionName(name string) bool {
 // MarshalJSON writes the event in CloudEvents structured JSON mode. JSON
 // data stays a JSON value under "data" (so consumers that read the legacy
 // "data" field keep working); other data goes base64 under "data_base64".
-func (e *Event) MarshalJSON() ([]byte, error) {
+func (e *Event) MarshalJSON() ([]byte, error) { return e.marshal(true) }
+
+// marshal is MarshalJSON; checkData false skips validating JSON data that
+// the caller has just validated.
+func (e *Event) marshal(checkData bool) ([]byte, error) {
 	var b bytes.Buffer
 	b.Grow(160 + len(e.Data))
 	b.WriteString(`{"specversion":"1.0"`)
@@ -172,7 +192,7 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 	}
 	if len(e.Data) > 0 {
 		if isJSON(ct) {
-			if !json.Valid(e.Data) {
+			if checkData && !json.Valid(e.Data) {
 				return nil, decodeErr("structured", "data", ErrInvalid, "data is not valid JSON")
 			}
 			b.WriteString(`,"data":`)
@@ -206,11 +226,12 @@ func writeJSONString(b *bytes.Buffer, s string) {
 // UnmarshalJSON reads a structured-mode CloudEvent. It does not accept the
 // legacy shape; use [Decode] or [DecodeValue] for that.
 func (e *Event) UnmarshalJSON(b []byte) error {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
+	var m members
+	sc := scanner{b: b}
+	if err := sc.members(m.add); err != nil {
 		return decodeErr("structured", "", ErrMalformed, "%v", err)
 	}
-	ev, err := fromStructured(m)
+	ev, err := fromStructured(&m)
 	if err != nil {
 		return err
 	}

@@ -185,3 +185,17 @@ func TestTraceparent(t *testing.T) {
 		}
 	}
 }
+
+// New skips re-validating the data it marshalled itself, but data replaced
+// afterwards is checked again.
+func TestReplacedDataIsValidated(t *testing.T) {
+	ev, _ := New("t", "s", map[string]int{"a": 1})
+	ev.Source = "x"
+	if _, err := ev.Record("topic"); err != nil {
+		t.Fatal(err)
+	}
+	ev.Data = []byte(`{"a":`)
+	if _, err := ev.Record("topic"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("Record with broken data = %v, want ErrInvalid", err)
+	}
+}

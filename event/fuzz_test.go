@@ -25,6 +25,8 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(s), false)
 	}
 	f.Add([]byte(`{"a":1}`), true)
+	f.Add([]byte(`{"specversion":"1.0","id":"\u00e9\"","source":"s","type":"t","data":[1,-2.5e3,{"x":[true,false,null]},"\n"]}`), false)
+	f.Add([]byte(`{"specversion":"1.0","id":"1","source":"s","type":"t","data":01}`), false)
 	f.Add([]byte{0xff, 0}, true)
 	f.Fuzz(func(t *testing.T, value []byte, binary bool) {
 		r := &kgo.Record{Topic: "fuzz", Value: value}
@@ -33,6 +35,13 @@ func FuzzDecode(f *testing.F) {
 				{Key: "ce_specversion", Value: []byte("1.0")}, {Key: "ce_id", Value: value},
 				{Key: "ce_source", Value: []byte("s")}, {Key: "ce_type", Value: []byte("t")},
 				{Key: "content-type", Value: []byte("application/octet-stream")},
+			}
+		}
+		if v := bytes.TrimLeft(value, " \t\r\n"); len(v) > 0 && v[0] == '{' {
+			var m members
+			sc := scanner{b: value}
+			if ok := sc.members(m.add) == nil; ok != json.Valid(value) {
+				t.Fatalf("scanner accepts %q: %v, json.Valid: %v", value, ok, !ok)
 			}
 		}
 		ev, err := Decode(r)

@@ -1,0 +1,243 @@
+package event
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ksuite/ksuite/internal/testkit"
+)
+
+// The benchmarks compare the library with raw franz-go on the same topic in
+// the same run. Run them with a fixed count so both sides move the same
+// records, e.g.:
+//
+//	go test -run '^$' -bench . -benchtime 20000x ./event
+//
+// Consume benchmarks report ns/op and rec/s from the first record received to
+// the last one handled, so the group join is not counted.
+
+// benchPayload makes an event of about 300 bytes on the wire.
+type benchPayload struct {
+	Member string `json:"member"`
+	Email  string `json:"email"`
+	Note   string `json:"note"`
+}
+
+func benchEvent(tb testing.TB, i int) *Event {
+	ev, err := New("member-updated", fmt.Sprintf("member-%d", i%100), benchPayload{
+		Member: fmt.Sprintf("member-%d", i%100), Email: "someone@example.com", Note: strings.Repeat("x", 48),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ev.Source = "member-service"
+	return ev
+}
+
+func benchClusters(b *testing.B, fn func(b *testing.B, c testkit.Cluster)) {
+	for _, c := range testkit.Clusters(b) {
+		b.Run(c.Name, func(b *testing.B) { fn(b, c) })
+	}
+}
+
+func BenchmarkPublish(b *testing.B) {
+	benchClusters(b, func(b *testing.B, c testkit.Cluster) {
+		topic := c.CreateTopic(b, 6, 3)
+		opts, _ := c.Config().ClientOpts()
+		sample, _ := benchEvent(b, 0).Record(topic)
+		b.Run("raw-franz-go", func(b *testing.B) {
+			cl := c.Client(b, kgo.RequiredAcks(kgo.AllISRAcks()))
+			ctx := testkit.Context(b, 5*time.Minute)
+			b.SetBytes(int64(len(sample.Value)))
+			b.ResetTimer()
+			for i := range b.N {
+				cl.Produce(ctx, &kgo.Record{Topic: topic, Key: []byte(fmt.Sprintf("member-%d", i%100)), Value: sample.Value, Headers: sample.Headers}, nil)
+			}
+			if err := cl.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+		})
+		b.Run("event", func(b *testing.B) {
+			p, err := NewProducer(ProducerConfig{ClientOpts: opts})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			ctx := testkit.Context(b, 5*time.Minute)
+			var failed atomic.Int64
+			b.SetBytes(int64(len(sample.Value)))
+			b.ResetTimer()
+			for i := range b.N {
+				p.PublishAsync(ctx, topic, benchEvent(b, i), func(err error) {
+					if err != nil {
+						failed.Add(1)
+					}
+				})
+			}
+			if err := p.Flush(ctx); err != nil || failed.Load() > 0 {
+				b.Fatal(err, failed.Load())
+			}
+		})
+	})
+}
+
+// fillTopic makes sure topic holds at least n benchmark events.
+func fillTopic(b *testing.B, c testkit.Cluster, topic string, have *int, n int) {
+	if *have >= n {
+		return
+	}
+	p, err := NewProducer(ProducerConfig{ClientOpts: testOpts(b, c)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	ctx := testkit.Context(b, 5*time.Minute)
+	for i := *have; i < n; i++ {
+		p.PublishAsync(ctx, topic, benchEvent(b, i), nil)
+	}
+	if err := p.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	*have = n
+}
+
+// span measures from the first to the last of n events.
+type span struct {
+	n           int64
+	count       atomic.Int64
+	first, last atomic.Int64
+	done        chan struct{}
+}
+
+func newSpan(n int) *span { return &span{n: int64(n), done: make(chan struct{})} }
+
+func (s *span) tick(k int) {
+	now := time.Now().UnixNano()
+	s.first.CompareAndSwap(0, now)
+	if c := s.count.Add(int64(k)); c >= s.n && c-int64(k) < s.n {
+		s.last.Store(now)
+		close(s.done)
+	}
+}
+
+func (s *span) wait(b *testing.B) {
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Minute):
+		b.Fatalf("consumed %d of %d", s.count.Load(), s.n)
+	}
+	b.StopTimer()
+	d := time.Duration(s.last.Load() - s.first.Load())
+	b.ReportMetric(float64(d.Nanoseconds())/float64(s.n), "ns/op")
+	b.ReportMetric(float64(s.n)/d.Seconds(), "rec/s")
+}
+
+func BenchmarkConsume(b *testing.B) {
+	benchClusters(b, func(b *testing.B, c testkit.Cluster) {
+		topic := c.CreateTopic(b, 6, 3)
+		have := 0
+		b.Run("raw-franz-go", func(b *testing.B) {
+			fillTopic(b, c, topic, &have, b.N)
+			s := newSpan(b.N)
+			cl := c.Client(b, append(testOpts(b, c)[1:], kgo.ConsumerGroup(testkit.TopicName(b)), kgo.ConsumeTopics(topic),
+				kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+			ctx := testkit.Context(b, 5*time.Minute)
+			b.ResetTimer()
+			go func() {
+				for ctx.Err() == nil {
+					fs := cl.PollRecords(ctx, 1000)
+					if n := fs.NumRecords(); n > 0 {
+						s.tick(n)
+					}
+				}
+			}()
+			s.wait(b)
+		})
+		b.Run("event-router", func(b *testing.B) {
+			fillTopic(b, c, topic, &have, b.N)
+			s := newSpan(b.N)
+			r := newTestRouter(b, c)
+			r.Handle(testkit.TopicName(b), topic, func(context.Context, *Message) error { s.tick(1); return nil })
+			b.ResetTimer()
+			start(b, r)
+			s.wait(b)
+		})
+	})
+}
+
+func BenchmarkConsumeInbox(b *testing.B) {
+	benchClusters(b, func(b *testing.B, c testkit.Cluster) {
+		topic := c.CreateTopic(b, 6, 3)
+		have := 0
+		for _, db := range testkit.DBs(b) {
+			b.Run(db.Name, func(b *testing.B) {
+				fx, inbox := newEffects(b, db)
+				b.Run("tx-per-record", func(b *testing.B) {
+					fillTopic(b, c, topic, &have, b.N)
+					s := newSpan(b.N)
+					r := newTestRouter(b, c)
+					h := inbox.Handler(fx.apply)
+					r.Handle(testkit.TopicName(b), topic, func(ctx context.Context, m *Message) error {
+						err := h(ctx, m)
+						if err == nil {
+							s.tick(1)
+						}
+						return err
+					})
+					b.ResetTimer()
+					start(b, r)
+					s.wait(b)
+				})
+				b.Run("batched", func(b *testing.B) {
+					fillTopic(b, c, topic, &have, b.N)
+					s := newSpan(b.N)
+					r := newTestRouter(b, c)
+					h := inbox.BatchHandler(fx.apply)
+					r.HandleBatch(testkit.TopicName(b), topic, func(ctx context.Context, ms []*Message) error {
+						err := h(ctx, ms)
+						if err == nil {
+							s.tick(len(ms))
+						}
+						return err
+					})
+					b.ResetTimer()
+					start(b, r)
+					s.wait(b)
+				})
+			})
+		}
+	})
+}
+
+// BenchmarkEnvelope measures the codec alone on a ~300-byte event.
+func BenchmarkEnvelope(b *testing.B) {
+	ev := benchEvent(b, 1)
+	r, err := ev.Record("t")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(r.Value)))
+		for range b.N {
+			if _, err := Decode(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(r.Value)))
+		for range b.N {
+			if _, err := ev.Record("t"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,266 @@
+package event
+
+import (
+	"encoding/json"
+	"errors"
+)
+
+// A hand-written JSON scanner for the envelope. encoding/json's map
+// decoding cost more than fetching the record; this reads the top-level
+// object in one pass, validating as strictly as json.Valid, and returns each
+// member's raw value without decoding nested data (the handler decodes it,
+// once, into its own type).
+
+var errSyntax = errors.New("invalid JSON")
+
+const maxDepth = 10000 // as encoding/json
+
+type scanner struct {
+	b     []byte
+	i     int
+	depth int
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) && isSpace(s.b[s.i]) {
+		s.i++
+	}
+}
+
+// members scans a whole document that must be one JSON object and calls fn
+// with each member's key (raw, still quoted) and raw value.
+func (s *scanner) members(fn func(key, val []byte)) error {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return errSyntax
+	}
+	s.i++
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == '}' {
+		s.i++
+		return s.end()
+	}
+	for {
+		s.ws()
+		start := s.i
+		if err := s.str(); err != nil {
+			return err
+		}
+		key := s.b[start:s.i]
+		s.ws()
+		if s.i >= len(s.b) || s.b[s.i] != ':' {
+			return errSyntax
+		}
+		s.i++
+		s.ws()
+		vstart := s.i
+		if err := s.value(); err != nil {
+			return err
+		}
+		fn(key, s.b[vstart:s.i])
+		s.ws()
+		if s.i >= len(s.b) {
+			return errSyntax
+		}
+		switch s.b[s.i] {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return s.end()
+		default:
+			return errSyntax
+		}
+	}
+}
+
+func (s *scanner) end() error {
+	s.ws()
+	if s.i != len(s.b) {
+		return errSyntax
+	}
+	return nil
+}
+
+// value skips one JSON value starting at s.i (no leading space).
+func (s *scanner) value() error {
+	if s.i >= len(s.b) {
+		return errSyntax
+	}
+	switch c := s.b[s.i]; {
+	case c == '"':
+		return s.str()
+	case c == '{' || c == '[':
+		return s.composite(c)
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.number()
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	}
+	return errSyntax
+}
+
+func (s *scanner) literal(lit string) error {
+	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
+		return errSyntax
+	}
+	s.i += len(lit)
+	return nil
+}
+
+func (s *scanner) composite(open byte) error {
+	if s.depth++; s.depth > maxDepth {
+		return errSyntax
+	}
+	defer func() { s.depth-- }()
+	closer := byte(']')
+	if open == '{' {
+		closer = '}'
+	}
+	s.i++
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == closer {
+		s.i++
+		return nil
+	}
+	for {
+		s.ws()
+		if open == '{' {
+			if err := s.str(); err != nil {
+				return err
+			}
+			s.ws()
+			if s.i >= len(s.b) || s.b[s.i] != ':' {
+				return errSyntax
+			}
+			s.i++
+			s.ws()
+		}
+		if err := s.value(); err != nil {
+			return err
+		}
+		s.ws()
+		if s.i >= len(s.b) {
+			return errSyntax
+		}
+		switch s.b[s.i] {
+		case ',':
+			s.i++
+		case closer:
+			s.i++
+			return nil
+		default:
+			return errSyntax
+		}
+	}
+}
+
+// str skips a string starting at its opening quote.
+func (s *scanner) str() error {
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return errSyntax
+	}
+	s.i++
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			s.i++
+			return nil
+		case c < 0x20:
+			return errSyntax
+		case c == '\\':
+			s.i++
+			if s.i >= len(s.b) {
+				return errSyntax
+			}
+			switch s.b[s.i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.i++
+			case 'u':
+				if len(s.b)-s.i < 5 {
+					return errSyntax
+				}
+				for _, h := range s.b[s.i+1 : s.i+5] {
+					if !isHex(h) {
+						return errSyntax
+					}
+				}
+				s.i += 5
+			default:
+				return errSyntax
+			}
+		default:
+			s.i++
+		}
+	}
+	return errSyntax
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+func (s *scanner) digits() int {
+	n := 0
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		s.i++
+		n++
+	}
+	return n
+}
+
+func (s *scanner) number() error {
+	if s.b[s.i] == '-' {
+		s.i++
+	}
+	if s.i >= len(s.b) {
+		return errSyntax
+	}
+	if s.b[s.i] == '0' {
+		s.i++
+	} else if s.digits() == 0 {
+		return errSyntax
+	}
+	if s.i < len(s.b) && s.b[s.i] == '.' {
+		s.i++
+		if s.digits() == 0 {
+			return errSyntax
+		}
+	}
+	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+		s.i++
+		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
+			s.i++
+		}
+		if s.digits() == 0 {
+			return errSyntax
+		}
+	}
+	return nil
+}
+
+// unquote turns a raw JSON string (quotes included) into a Go string; only
+// strings with escapes pay for encoding/json.
+func unquote(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", false
+	}
+	inner := raw[1 : len(raw)-1]
+	for _, c := range inner {
+		if c == '\\' {
+			var s string
+			if json.Unmarshal(raw, &s) != nil {
+				return "", false
+			}
+			return s, true
+		}
+	}
+	return string(inner), true
+}
