@@ -161,46 +161,59 @@ func (s *scanner) composite(open byte) error {
 	}
 }
 
-// str skips a string starting at its opening quote.
+// plain marks the bytes a string can hold without a closer look.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// str skips a string starting at its opening quote. Strings are most of an
+// envelope's bytes, so the common run of plain bytes is a tight loop on a
+// local index.
 func (s *scanner) str() error {
-	if s.i >= len(s.b) || s.b[s.i] != '"' {
+	b, i := s.b, s.i
+	if i >= len(b) || b[i] != '"' {
 		return errSyntax
 	}
-	s.i++
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			s.i++
-			return nil
-		case c < 0x20:
+	i++
+	for {
+		for i < len(b) && plain[b[i]] {
+			i++
+		}
+		if i >= len(b) {
 			return errSyntax
-		case c == '\\':
-			s.i++
-			if s.i >= len(s.b) {
+		}
+		switch b[i] {
+		case '"':
+			s.i = i + 1
+			return nil
+		case '\\':
+			i++
+			if i >= len(b) {
 				return errSyntax
 			}
-			switch s.b[s.i] {
+			switch b[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.i++
+				i++
 			case 'u':
-				if len(s.b)-s.i < 5 {
+				if len(b)-i < 5 {
 					return errSyntax
 				}
-				for _, h := range s.b[s.i+1 : s.i+5] {
+				for _, h := range b[i+1 : i+5] {
 					if !isHex(h) {
 						return errSyntax
 					}
 				}
-				s.i += 5
+				i += 5
 			default:
 				return errSyntax
 			}
-		default:
-			s.i++
+		default: // a control character
+			return errSyntax
 		}
 	}
-	return errSyntax
 }
 
 func isHex(c byte) bool {
