@@ -34,7 +34,8 @@ type groupConsumer struct {
 
 func (gc *groupConsumer) cfg() *RouterConfig { return &gc.r.cfg }
 
-func (gc *groupConsumer) run(ctx context.Context) error {
+// open creates the group's client; nothing is fetched before run.
+func (gc *groupConsumer) open() error {
 	cfg := gc.cfg()
 	opts := append(slices.Clone(cfg.ClientOpts),
 		kgo.ConsumerGroup(gc.group),
@@ -53,7 +54,13 @@ func (gc *groupConsumer) run(ctx context.Context) error {
 		return fmt.Errorf("event: consumer for group %s: %w", gc.group, err)
 	}
 	gc.cl = cl
+	return nil
+}
 
+// run polls and handles until ctx is cancelled, then shuts down.
+func (gc *groupConsumer) run(ctx context.Context) {
+	cfg := gc.cfg()
+	cl := gc.cl
 	for ctx.Err() == nil && !gc.isCrashed() {
 		fetches := cl.PollRecords(ctx, cfg.MaxPollRecords)
 		if fetches.IsClientClosed() {
@@ -72,7 +79,6 @@ func (gc *groupConsumer) run(ctx context.Context) error {
 		cl.AllowRebalance()
 	}
 	gc.shutdown()
-	return nil
 }
 
 // shutdown commits what was marked, leaves the group and closes the client;

@@ -36,7 +36,8 @@ type RouterConfig struct {
 	// 1000. Smaller rounds let rebalances in sooner.
 	MaxPollRecords int
 	// KeyConcurrency is how many keys of one partition are handled in
-	// parallel; records with the same key stay in order. Default 1: strict
+	// parallel; records with the same key stay in order. Batch handlers
+	// ignore it. Default 1: strict
 	// partition order. Above 1, the committed offset is the watermark below
 	// which every record is done; a crash may redeliver some records past
 	// it, which the inbox makes harmless.
@@ -235,8 +236,8 @@ func (r *Router) HandleBatch(group, topic string, h BatchHandlerFunc, opts ...Ha
 // Run consumes until ctx is cancelled, then shuts down gracefully: it stops
 // polling, lets in-flight handlers finish (cancelling them after
 // ShutdownTimeout), commits what succeeded and leaves the groups. It returns
-// nil after a clean shutdown, or the error that stopped a group early (a
-// client that cannot be created).
+// nil after a clean shutdown, or an error at once if a client cannot be
+// created.
 func (r *Router) Run(ctx context.Context) error {
 	if !r.ran.CompareAndSwap(false, true) {
 		return ErrRouterClosed
@@ -261,21 +262,23 @@ func (r *Router) Run(ctx context.Context) error {
 	}
 	defer dlt.Close()
 
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
+	// Open every group's client first so a bad option fails Run at once
+	// instead of after the other groups have started.
+	var consumers []*groupConsumer
 	for _, group := range slices.Sorted(maps.Keys(r.groups)) {
 		gc := &groupConsumer{r: r, group: group, routes: r.groups[group], dlt: dlt}
-		wg.Go(func() {
-			if err := gc.run(ctx); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
+		if err := gc.open(); err != nil {
+			for _, open := range consumers {
+				open.cl.Close()
 			}
-		})
+			return err
+		}
+		consumers = append(consumers, gc)
+	}
+	var wg sync.WaitGroup
+	for _, gc := range consumers {
+		wg.Go(func() { gc.run(ctx) })
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return nil
 }

@@ -126,4 +126,3 @@ func (m *Metrics) Lag(group, topic string, partition int32, lag int64) {
 func (m *Metrics) OutboxBacklog(table string, rows int64) {
 	m.backlog.WithLabelValues(table).Set(float64(rows))
 }
-
