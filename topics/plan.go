@@ -49,19 +49,23 @@ type ConfigChange struct {
 
 // Change is what a plan does to one topic. Partitions, ReplicationFactor
 // and Config are set only for what changes; a create carries every declared
-// value and a delete the values that go away.
+// value and a delete the values that go away. In JSON every field is always
+// present (see [Change.MarshalJSON]).
 type Change struct {
-	Topic             string         `json:"topic"`
-	Action            Action         `json:"action"`
-	Partitions        *Delta         `json:"partitions,omitempty"`
-	ReplicationFactor *Delta         `json:"replicationFactor,omitempty"`
-	Config            []ConfigChange `json:"config,omitempty"`
+	Topic             string
+	Action            Action
+	Partitions        *Delta
+	ReplicationFactor *Delta
+	Config            []ConfigChange
 	// Reason explains a blocked change, a delete, or a wait for a
 	// reassignment already in progress.
-	Reason string `json:"reason,omitempty"`
+	Reason string
 
 	// waitReassign is set when a reassignment started earlier must finish.
 	waitReassign bool
+	// partitions and rf are the topic's current counts, for the JSON of an
+	// update that leaves them as they are.
+	partitions, rf int
 }
 
 // Summary counts changes by action.
@@ -222,7 +226,7 @@ func createChange(t Topic) Change {
 
 // updateChange compares one existing topic; ok is false when it matches.
 func updateChange(t Topic, ot *observedTopic) (Change, bool) {
-	c := Change{Topic: t.Name, Action: ActionUpdate}
+	c := Change{Topic: t.Name, Action: ActionUpdate, partitions: ot.partitionCount(), rf: ot.replicationFactor()}
 	var reasons []string
 	if from, to := ot.partitionCount(), int(t.Partitions); from != to {
 		c.Partitions = &Delta{From: &from, To: &to}

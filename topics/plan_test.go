@@ -60,7 +60,7 @@ func TestDiff(t *testing.T) {
 			name:    "create carries declared values with null from",
 			desired: Desired{Topics: []Topic{topic("a", 3, 2, map[string]string{"retention.ms": "1000"})}},
 			cluster: state(),
-			want:    `[{"topic":"a","action":"create","partitions":{"from":null,"to":3},"replicationFactor":{"from":null,"to":2},"config":[{"key":"retention.ms","from":null,"to":"1000","op":"set"}]}]`,
+			want:    `[{"topic":"a","action":"create","partitions":{"from":null,"to":3},"replicationFactor":{"from":null,"to":2},"config":[{"key":"retention.ms","from":null,"to":"1000","op":"set"}],"reason":""}]`,
 		},
 		{
 			name:    "unchanged even when broker defaults differ from Kafka's",
@@ -76,31 +76,31 @@ func TestDiff(t *testing.T) {
 			cluster: state(observed("a", 3, 2, map[string]observedConfig{
 				"retention.ms": dyn("2000"), "cleanup.policy": def("delete"), "segment.ms": dyn("60000"), "flush.ms": def("1"),
 			})),
-			want: `[{"topic":"a","action":"update","config":[{"key":"cleanup.policy","from":"delete","to":"compact","op":"set"},{"key":"retention.ms","from":"2000","to":"1000","op":"set"},{"key":"segment.ms","from":"60000","to":null,"op":"delete"}]}]`,
+			want: `[{"topic":"a","action":"update","partitions":{"from":3,"to":3},"replicationFactor":{"from":2,"to":2},"config":[{"key":"cleanup.policy","from":"delete","to":"compact","op":"set"},{"key":"retention.ms","from":"2000","to":"1000","op":"set"},{"key":"segment.ms","from":"60000","to":null,"op":"delete"}],"reason":""}]`,
 		},
 		{
 			name:    "partition increase",
 			desired: Desired{Topics: []Topic{topic("a", 6, 2, nil)}},
 			cluster: state(observed("a", 3, 2, nil)),
-			want:    `[{"topic":"a","action":"update","partitions":{"from":3,"to":6}}]`,
+			want:    `[{"topic":"a","action":"update","partitions":{"from":3,"to":6},"replicationFactor":{"from":2,"to":2},"config":[],"reason":""}]`,
 		},
 		{
 			name:    "partition decrease is blocked",
 			desired: Desired{Topics: []Topic{topic("a", 2, 2, nil)}},
 			cluster: state(observed("a", 3, 2, nil)),
-			want:    `[{"topic":"a","action":"blocked","partitions":{"from":3,"to":2},"reason":"partitions cannot go down from 3 to 2: Kafka cannot remove partitions, and recreating the topic would lose its records and break key ordering; keep partitions: 3, or migrate to a new topic"}]`,
+			want:    `[{"topic":"a","action":"blocked","partitions":{"from":3,"to":2},"replicationFactor":{"from":2,"to":2},"config":[],"reason":"partitions cannot go down from 3 to 2: Kafka cannot remove partitions, and recreating the topic would lose its records and break key ordering; keep partitions: 3, or migrate to a new topic"}]`,
 		},
 		{
 			name:    "replication factor change",
 			desired: Desired{Topics: []Topic{topic("a", 3, 3, nil)}},
 			cluster: state(observed("a", 3, 2, nil)),
-			want:    `[{"topic":"a","action":"update","replicationFactor":{"from":2,"to":3}}]`,
+			want:    `[{"topic":"a","action":"update","partitions":{"from":3,"to":3},"replicationFactor":{"from":2,"to":3},"config":[],"reason":""}]`,
 		},
 		{
 			name:      "managed undeclared topic is deleted, others unmanaged, internal ignored",
 			desired:   Desired{Topics: []Topic{topic("app-a", 1, 1, nil)}, Manage: []string{"app-"}},
 			cluster:   state(observed("app-a", 1, 1, nil), observed("app-old", 2, 1, nil), observed("other", 1, 1, nil), observed("__consumer_offsets", 50, 3, nil)),
-			want:      `[{"topic":"app-old","action":"delete","partitions":{"from":2,"to":null},"replicationFactor":{"from":1,"to":null},"reason":"not declared in the topics files, inside manage prefix \"app-\""}]`,
+			want:      `[{"topic":"app-old","action":"delete","partitions":{"from":2,"to":null},"replicationFactor":{"from":1,"to":null},"config":[],"reason":"not declared in the topics files, inside manage prefix \"app-\""}]`,
 			unmanaged: []string{"other"},
 		},
 		{

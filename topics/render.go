@@ -25,6 +25,37 @@ func (p *PlanResult) MarshalJSON() ([]byte, error) {
 	return json.Marshal(planJSON{Changes: changes, Summary: p.Summary()})
 }
 
+// changeJSON is one change in the documented JSON shape: every field is
+// present, so scripts can read .partitions.to without testing for absence.
+type changeJSON struct {
+	Topic             string         `json:"topic"`
+	Action            Action         `json:"action"`
+	Partitions        Delta          `json:"partitions"`
+	ReplicationFactor Delta          `json:"replicationFactor"`
+	Config            []ConfigChange `json:"config"`
+	Reason            string         `json:"reason"`
+}
+
+// MarshalJSON writes the change with every field: an update shows an
+// unchanged count as from == to, and config is [] when no key changes.
+func (c Change) MarshalJSON() ([]byte, error) {
+	j := changeJSON{Topic: c.Topic, Action: c.Action, Config: c.Config, Reason: c.Reason}
+	if j.Config == nil {
+		j.Config = []ConfigChange{}
+	}
+	j.Partitions = deltaOrUnchanged(c.Partitions, c.partitions)
+	j.ReplicationFactor = deltaOrUnchanged(c.ReplicationFactor, c.rf)
+	return json.Marshal(j)
+}
+
+// deltaOrUnchanged is d, or from == to == current when d is nil.
+func deltaOrUnchanged(d *Delta, current int) Delta {
+	if d != nil {
+		return *d
+	}
+	return Delta{From: &current, To: &current}
+}
+
 // WriteJSON writes the plan as indented JSON followed by a newline.
 func (p *PlanResult) WriteJSON(w io.Writer) error {
 	b, err := json.MarshalIndent(p, "", "  ")

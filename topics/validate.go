@@ -154,7 +154,9 @@ func validateTopic(t Topic) []Problem {
 			case mis > int(t.ReplicationFactor):
 				ps = append(ps, errorAt(t.at(configField("min.insync.replicas")), "topic %q: min.insync.replicas %d is above the replication factor %d, so every acks=all write would fail: lower it below %d", n, mis, t.ReplicationFactor, t.ReplicationFactor))
 			case mis == int(t.ReplicationFactor) && mis > 1:
-				ps = append(ps, warnAt(t.at(configField("min.insync.replicas")), "topic %q: min.insync.replicas %d equals the replication factor, so one broker down stops acks=all writes: keep it below %d", n, mis, t.ReplicationFactor))
+				// Replication factor 1 cannot go below; any higher factor must,
+				// or one broker down stops every acks=all write.
+				ps = append(ps, errorAt(t.at(configField("min.insync.replicas")), "topic %q: min.insync.replicas %d equals the replication factor, so one broker down stops acks=all writes: keep it below %d", n, mis, t.ReplicationFactor))
 			}
 		}
 	}
