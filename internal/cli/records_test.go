@@ -2,37 +2,14 @@ package cli_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ksuite/ksuite/internal/cli"
 	"github.com/ksuite/ksuite/internal/records"
 	"github.com/ksuite/ksuite/internal/testkit"
 )
-
-// runStdin runs ksuite in-process with stdin and the KSUITE_* env given.
-func runStdin(t *testing.T, stdin string, env map[string]string, args ...string) runResult {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	code := cli.Run(testkit.Context(t, 2*time.Minute), args, cli.IO{
-		In: strings.NewReader(stdin), Out: &out, Err: &errOut,
-		Getenv: func(k string) string { return env[k] },
-	})
-	return runResult{code: code, out: out.String(), errOut: errOut.String()}
-}
-
-// mustRun fails the test unless ksuite exits 0.
-func mustRun(t *testing.T, stdin string, args ...string) runResult {
-	t.Helper()
-	r := runStdin(t, stdin, nil, args...)
-	if r.code != 0 {
-		t.Fatalf("ksuite %s: exit %d\nstderr: %s", strings.Join(args, " "), r.code, r.errOut)
-	}
-	return r
-}
 
 // jsonLines decodes consume --output json.
 func jsonLines(t *testing.T, out string) []records.JSONRecord {

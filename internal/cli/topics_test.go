@@ -1,55 +1,14 @@
 package cli_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/ksuite/ksuite/internal/cli"
 	"github.com/ksuite/ksuite/internal/testkit"
 )
-
-type runResult struct {
-	code        int
-	out, errOut string
-}
-
-func runKsuite(t *testing.T, args ...string) runResult {
-	t.Helper()
-	return runKsuiteIn(t, strings.NewReader(""), args...)
-}
-
-// fakeTerminal is stdin that says it is a terminal.
-type fakeTerminal struct{ io.Reader }
-
-func (fakeTerminal) IsTerminal() bool { return true }
-
-// runKsuiteIn runs ksuite with stdin holding input. Plain readers are never
-// terminals, like CI; wrap one in fakeTerminal to be a person.
-func runKsuiteIn(t *testing.T, in io.Reader, args ...string) runResult {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	code := cli.Run(testkit.Context(t, 2*time.Minute), args, cli.IO{
-		In: in, Out: &out, Err: &errOut,
-		Getenv: func(string) string { return "" },
-	})
-	return runResult{code: code, out: out.String(), errOut: errOut.String()}
-}
-
-func writeTopics(t *testing.T, body string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "topics.yaml")
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 func TestTopicsValidate(t *testing.T) {
 	good := writeTopics(t, "topics: [{name: a, partitions: 1, replication-factor: 1}]\n")
@@ -185,22 +144,13 @@ func TestTopicsPlanConnectionError(t *testing.T) {
 	}
 }
 
-func mustRead(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 func TestTopicsApplyConfirmsOnATerminal(t *testing.T) {
 	c := testkit.NewFake(t)
 	file := writeTopics(t, "topics: [{name: confirmed, partitions: 1, replication-factor: 1}]\n")
 	args := []string{"--brokers", c.Bootstrap(), "topics", "apply", "-f", file}
 
 	for _, answer := range []string{"no\n", "y\n", ""} {
-		r := runKsuiteIn(t, fakeTerminal{strings.NewReader(answer)}, args...)
+		r := runIn(t, fakeTerminal{strings.NewReader(answer)}, nil, args...)
 		if r.code != 0 || !strings.Contains(r.out, "Only 'yes' is accepted") || !strings.Contains(r.out, "Apply cancelled: nothing changed.") {
 			t.Fatalf("answer %q: exit %d\n%s%s", answer, r.code, r.out, r.errOut)
 		}
@@ -208,7 +158,7 @@ func TestTopicsApplyConfirmsOnATerminal(t *testing.T) {
 	if r := runKsuite(t, "--brokers", c.Bootstrap(), "topics", "plan", "-f", file, "--detailed-exitcode"); r.code != 2 {
 		t.Fatalf("a refused apply changed the cluster: plan exit %d", r.code)
 	}
-	if r := runKsuiteIn(t, fakeTerminal{strings.NewReader("yes\n")}, args...); r.code != 0 || !strings.Contains(r.out, "Applied: 1 created") {
+	if r := runIn(t, fakeTerminal{strings.NewReader("yes\n")}, nil, args...); r.code != 0 || !strings.Contains(r.out, "Applied: 1 created") {
 		t.Fatalf("answer yes: exit %d\n%s%s", r.code, r.out, r.errOut)
 	}
 	if r := runKsuite(t, "--brokers", c.Bootstrap(), "topics", "plan", "-f", file, "--detailed-exitcode"); r.code != 0 {
