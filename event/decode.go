@@ -44,7 +44,7 @@ func DecodeValue(topic string, value []byte, headers []kgo.RecordHeader, ts time
 			return decodeBinary(value, headers)
 		}
 	}
-	var m members
+	m := members{src: value}
 	sc := scanner{b: value}
 	if err := sc.members(m.add); err != nil {
 		return nil, decodeErr("", "", ErrUnknownFormat, "value is not a JSON object: %v", err)
@@ -89,31 +89,57 @@ var memberNames = func() [numMembers]string {
 	return n
 }()
 
-// members holds the raw values of an envelope object's members.
+// members holds the raw values of an envelope object's members as ranges of
+// src. Attribute strings are cut from one string copy of src, so decoding
+// allocates once for all of them.
 type members struct {
-	known [numMembers][]byte
-	other [][2][]byte // unknown members: raw key, raw value
+	src   []byte
+	whole string
+	known [numMembers]span
+	set   [numMembers]bool
+	other [][2]span // unknown members: key, value
 }
 
-func (m *members) add(key, val []byte) {
+func (m *members) add(key, val span) {
 	// Attribute names never need unescaping; the conversion in the map
 	// index does not allocate.
-	if idx, ok := memberIndex[string(key[1:len(key)-1])]; ok {
-		m.known[idx] = val
+	if idx, ok := memberIndex[string(m.src[key.from+1:key.to-1])]; ok {
+		m.known[idx], m.set[idx] = val, true
 		return
 	}
-	m.other = append(m.other, [2][]byte{key, val})
+	m.other = append(m.other, [2]span{key, val})
 }
 
-func (m *members) has(idx int) bool { return m.known[idx] != nil }
+func (m *members) has(idx int) bool { return m.set[idx] }
+
+// raw is the JSON text of sp, sharing src.
+func (m *members) raw(sp span) []byte { return m.src[sp.from:sp.to] }
+
+// text is the JSON text of sp as a string.
+func (m *members) text(sp span) string {
+	if m.whole == "" {
+		m.whole = string(m.src)
+	}
+	return m.whole[sp.from:sp.to]
+}
+
+// rawOf is the JSON text of a known member, nil when absent or null.
+func (m *members) rawOf(idx int) []byte {
+	if !m.set[idx] {
+		return nil
+	}
+	if r := m.raw(m.known[idx]); string(r) != "null" {
+		return r
+	}
+	return nil
+}
 
 // str returns a string member; absent and null are "".
 func (m *members) str(mode string, idx int) (string, error) {
-	raw := m.known[idx]
-	if raw == nil || string(raw) == "null" {
+	if m.rawOf(idx) == nil {
 		return "", nil
 	}
-	s, ok := unquote(raw)
+	s, ok := unquote(m.text(m.known[idx]))
 	if !ok {
 		name := memberNames[idx]
 		return "", decodeErr(mode, name, ErrMalformed, "%s is not a string", name)
@@ -216,7 +242,7 @@ func fromStructured(m *members) (*Event, error) {
 		if e.Data, err = base64.StdEncoding.DecodeString(s); err != nil {
 			return nil, decodeErr(mode, "data_base64", ErrMalformed, "data_base64: %v", err)
 		}
-	} else if raw := m.known[mData]; raw != nil && string(raw) != "null" {
+	} else if raw := m.rawOf(mData); raw != nil {
 		e.Data = raw
 		if !isJSON(e.DataContentType) {
 			// Non-JSON data in structured mode is a JSON string holding the text.
@@ -227,32 +253,34 @@ func fromStructured(m *members) (*Event, error) {
 			e.Data = []byte(s)
 		}
 	}
-	if raw := m.known[mUUID]; raw != nil {
-		// "uuid" is not a CloudEvents attribute; keep it like any extension.
-		m.other = append(m.other, [2][]byte{[]byte(`"uuid"`), raw})
-	}
-	for _, kv := range m.other {
-		name, _ := unquote(kv[0])
+	ext := func(name string, val span) {
 		if e.Extensions == nil {
 			e.Extensions = make(map[string]string)
 		}
-		s, ok := unquote(kv[1])
+		s, ok := unquote(m.text(val))
 		if !ok {
-			s = string(kv[1]) // numbers, booleans (and objects, which Validate rejects) keep their JSON text
+			s = m.text(val) // numbers, booleans (and objects, which Validate rejects) keep their JSON text
 		}
 		e.Extensions[name] = s
+	}
+	if m.has(mUUID) {
+		ext("uuid", m.known[mUUID]) // not a CloudEvents attribute: an extension like any other
+	}
+	for _, kv := range m.other {
+		name, _ := unquote(m.text(kv[0]))
+		ext(name, kv[1])
 	}
 	return validated(mode, e, m.has(mDataBase64))
 }
 
 func fromLegacy(topic string, m *members, ts time.Time) (*Event, error) {
 	const mode = "legacy"
-	id, ok := unquote(m.known[mUUID])
+	id, ok := unquote(m.text(m.known[mUUID]))
 	if !ok {
 		return nil, decodeErr(mode, "uuid", ErrMalformed, "uuid is not a string")
 	}
 	e := &Event{ID: id, Source: LegacySource, Type: topic, Time: ts, DataContentType: ContentTypeJSON}
-	if raw := m.known[mData]; raw != nil && string(raw) != "null" {
+	if raw := m.rawOf(mData); raw != nil {
 		e.Data = raw
 	}
 	return validated(mode, e, false)

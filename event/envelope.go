@@ -177,7 +177,9 @@ func (e *Event) marshal(checkData bool) ([]byte, error) {
 	field("source", e.Source)
 	field("type", e.Type)
 	if !e.Time.IsZero() {
-		field("time", e.Time.Format(time.RFC3339Nano))
+		b.WriteString(`,"time":"`)
+		b.Write(e.Time.AppendFormat(b.AvailableBuffer(), time.RFC3339Nano))
+		b.WriteByte('"')
 	}
 	field("subject", e.Subject)
 	ct := e.DataContentType
@@ -226,7 +228,7 @@ func writeJSONString(b *bytes.Buffer, s string) {
 // UnmarshalJSON reads a structured-mode CloudEvent. It does not accept the
 // legacy shape; use [Decode] or [DecodeValue] for that.
 func (e *Event) UnmarshalJSON(b []byte) error {
-	var m members
+	m := members{src: b}
 	sc := scanner{b: b}
 	if err := sc.members(m.add); err != nil {
 		return decodeErr("structured", "", ErrMalformed, "%v", err)

@@ -38,7 +38,7 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 		if v := bytes.TrimLeft(value, " \t\r\n"); len(v) > 0 && v[0] == '{' {
-			var m members
+			m := members{src: value}
 			sc := scanner{b: value}
 			if ok := sc.members(m.add) == nil; ok != json.Valid(value) {
 				t.Fatalf("scanner accepts %q: %v, json.Valid: %v", value, ok, !ok)

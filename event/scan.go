@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 )
 
 // A hand-written JSON scanner for the envelope. encoding/json's map
@@ -12,6 +13,9 @@ import (
 // once, into its own type).
 
 var errSyntax = errors.New("invalid JSON")
+
+// span is the byte range [from, to) of a scanned value.
+type span struct{ from, to int }
 
 const maxDepth = 10000 // as encoding/json
 
@@ -30,8 +34,9 @@ func (s *scanner) ws() {
 }
 
 // members scans a whole document that must be one JSON object and calls fn
-// with each member's key (raw, still quoted) and raw value.
-func (s *scanner) members(fn func(key, val []byte)) error {
+// with each member's key (quotes included) and raw value, as index ranges
+// of s.b.
+func (s *scanner) members(fn func(key, val span)) error {
 	s.ws()
 	if s.i >= len(s.b) || s.b[s.i] != '{' {
 		return errSyntax
@@ -48,7 +53,7 @@ func (s *scanner) members(fn func(key, val []byte)) error {
 		if err := s.str(); err != nil {
 			return err
 		}
-		key := s.b[start:s.i]
+		key := span{start, s.i}
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
 			return errSyntax
@@ -59,7 +64,7 @@ func (s *scanner) members(fn func(key, val []byte)) error {
 		if err := s.value(); err != nil {
 			return err
 		}
-		fn(key, s.b[vstart:s.i])
+		fn(key, span{vstart, s.i})
 		s.ws()
 		if s.i >= len(s.b) {
 			return errSyntax
@@ -259,21 +264,20 @@ func (s *scanner) number() error {
 	return nil
 }
 
-// unquote turns a raw JSON string (quotes included) into a Go string; only
-// strings with escapes pay for encoding/json.
-func unquote(raw []byte) (string, bool) {
+// unquote turns a raw JSON string (quotes included) into a Go string; the
+// result shares raw's memory unless the string has escapes, which pay for
+// encoding/json.
+func unquote(raw string) (string, bool) {
 	if len(raw) < 2 || raw[0] != '"' {
 		return "", false
 	}
 	inner := raw[1 : len(raw)-1]
-	for _, c := range inner {
-		if c == '\\' {
-			var s string
-			if json.Unmarshal(raw, &s) != nil {
-				return "", false
-			}
-			return s, true
-		}
+	if strings.IndexByte(inner, '\\') < 0 {
+		return inner, true
 	}
-	return string(inner), true
+	var s string
+	if json.Unmarshal([]byte(raw), &s) != nil {
+		return "", false
+	}
+	return s, true
 }
