@@ -27,6 +27,8 @@ type groupConsumer struct {
 	dlt    *kgo.Client
 	cl     *kgo.Client
 
+	retries retryBook
+
 	mu      sync.Mutex
 	stop    chan struct{} // closed to end the current round early
 	crashed bool
@@ -92,6 +94,7 @@ func (gc *groupConsumer) shutdown() {
 		}
 		cancel()
 	}
+	gc.retries.drop(gc.cl, nil)
 	gc.cl.AllowRebalance()
 	gc.cl.Close() // leaves the group; onRevoked commits nothing new
 }
@@ -109,6 +112,7 @@ func (gc *groupConsumer) onRevoked(ctx context.Context, cl *kgo.Client, revoked 
 	if gc.isCrashed() || len(revoked) == 0 {
 		return
 	}
+	gc.retries.drop(cl, revoked)
 	ctx, cancel := context.WithTimeout(ctx, gc.cfg().ShutdownTimeout)
 	defer cancel()
 	if err := cl.CommitMarkedOffsets(ctx); err != nil {
@@ -118,7 +122,8 @@ func (gc *groupConsumer) onRevoked(ctx context.Context, cl *kgo.Client, revoked 
 
 // onLost cannot commit: the group has moved on. The partitions' unmarked
 // records go to their next owner.
-func (gc *groupConsumer) onLost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+func (gc *groupConsumer) onLost(_ context.Context, cl *kgo.Client, lost map[string][]int32) {
+	gc.retries.drop(cl, lost)
 	if len(lost) > 0 {
 		gc.cfg().Logger.Warn("event: partitions lost", "group", gc.group, "partitions", lost)
 	}
@@ -172,10 +177,16 @@ func (gc *groupConsumer) round(ctx context.Context, fetches kgo.Fetches) {
 	})
 	defer unhook()
 
+	type pause struct {
+		topic     string
+		partition int32
+		d         time.Duration
+	}
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
 		rewind = make(map[string]map[int32]kgo.EpochOffset)
+		pauses []pause
 	)
 	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 		if len(p.Records) == 0 {
@@ -194,6 +205,9 @@ func (gc *groupConsumer) round(ctx context.Context, fetches kgo.Fetches) {
 					rewind[p.Topic] = make(map[int32]kgo.EpochOffset)
 				}
 				rewind[p.Topic][p.Partition] = kgo.EpochOffset{Epoch: -1, Offset: next}
+				if pw.retryAfter > 0 {
+					pauses = append(pauses, pause{p.Topic, p.Partition, pw.retryAfter})
+				}
 				mu.Unlock()
 			} else if p.HighWatermark > 0 {
 				last := p.Records[len(p.Records)-1].Offset
@@ -202,7 +216,15 @@ func (gc *groupConsumer) round(ctx context.Context, fetches kgo.Fetches) {
 		})
 	})
 	wg.Wait()
-	if len(rewind) > 0 && ctx.Err() == nil && !gc.isCrashed() {
+	if ctx.Err() != nil || gc.isCrashed() {
+		return
+	}
+	// Pause before rewinding: pausing drops what is buffered for the
+	// partition, then fetching restarts at the rewound offset on resume.
+	for _, p := range pauses {
+		gc.retries.pause(gc.cl, p.topic, p.partition, p.d)
+	}
+	if len(rewind) > 0 {
 		gc.cl.SetOffsets(rewind)
 	}
 }

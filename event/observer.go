@@ -7,7 +7,8 @@ import "time"
 // another metrics system. Methods are called on hot paths from many
 // goroutines: they must be fast and safe for concurrent use.
 type Observer interface {
-	// Consumed is called for each record polled.
+	// Consumed is called for each record polled, including records fetched
+	// again after a retry pause.
 	Consumed(group, topic string, partition int32)
 	// Handled is called when a handler (or batch handler, once per record)
 	// succeeded after d.

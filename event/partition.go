@@ -16,9 +16,10 @@ type partitionWork struct {
 	recs []*kgo.Record
 	stop <-chan struct{}
 
-	mu   sync.Mutex
-	done []bool // done[i]: recs[i] handled, skipped or dead-lettered
-	next int    // recs[:next] are all done and marked
+	mu         sync.Mutex
+	done       []bool        // done[i]: recs[i] handled, skipped or dead-lettered
+	next       int           // recs[:next] are all done and marked
+	retryAfter time.Duration // > 0: a record failed and is retried after this
 }
 
 // stopped reports whether the round was told to start nothing new.
@@ -182,35 +183,52 @@ func (pw *partitionWork) handle(ctx context.Context, r *kgo.Record) bool {
 	return pw.deliver(ctx, &Message{Event: ev, Record: r, Group: pw.gc.group}, h)
 }
 
-// deliver calls h with retries, then dead-letters msg if it still fails.
+// deliver calls h once. On success, or on a failure that goes to the
+// dead-letter topic, the record is done. On a failure to retry it is not:
+// the attempt is counted, the partition is asked to pause for the backoff
+// (see [partitionWork.retryAfter]) and the record is fetched again when it
+// resumes. Waiting outside the poll round keeps one failing record from
+// holding the group's other partitions and its rebalances.
 func (pw *partitionWork) deliver(ctx context.Context, msg *Message, h HandlerFunc) bool {
 	gc, obs, policy := pw.gc, pw.gc.cfg().Observer, pw.rt.retry
-	topic := msg.Record.Topic
-	for attempt := 1; ; attempt++ {
-		msg.Attempt = attempt
-		start := time.Now()
-		err := callHandler(ctx, h, msg)
-		d := time.Since(start)
-		if err == nil {
-			if gc.r.crashAfter != nil && gc.r.crashAfter(msg) {
-				gc.crash()
-				return false
-			}
-			obs.Handled(gc.group, topic, d)
-			return true
+	r := msg.Record
+	attempt := gc.retries.made(r) + 1
+	msg.Attempt = attempt
+	start := time.Now()
+	err := callHandler(ctx, h, msg)
+	d := time.Since(start)
+	if err == nil {
+		if gc.r.crashAfter != nil && gc.r.crashAfter(msg) {
+			gc.crash()
+			return false
 		}
-		obs.Failed(gc.group, topic, d, err)
-		if ctx.Err() != nil {
-			return false // shutdown cut the handler short: not its fault
-		}
-		if IsPermanent(err) || attempt >= policy.MaxAttempts {
-			return pw.deadLetter(ctx, msg.Record, err, attempt)
-		}
-		if !wait(ctx, pw.stop, policy.backoff(attempt)) {
-			return false // rebalance or shutdown: redeliver later
-		}
-		obs.Retried(gc.group, topic)
+		gc.retries.forget(r)
+		obs.Handled(gc.group, r.Topic, d)
+		return true
 	}
+	obs.Failed(gc.group, r.Topic, d, err)
+	if ctx.Err() != nil {
+		return false // shutdown cut the handler short: not its fault
+	}
+	if IsPermanent(err) || attempt >= policy.MaxAttempts {
+		if !pw.deadLetter(ctx, r, err, attempt) {
+			return false
+		}
+		gc.retries.forget(r)
+		return true
+	}
+	gc.retries.failed(r, attempt)
+	pw.retryIn(policy.backoff(attempt))
+	obs.Retried(gc.group, r.Topic)
+	return false
+}
+
+// retryIn asks for the partition to pause at least d before its first
+// unfinished record is fetched again.
+func (pw *partitionWork) retryIn(d time.Duration) {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	pw.retryAfter = max(pw.retryAfter, d)
 }
 
 // deadLetter writes r to its dead-letter topic, retrying until the write

@@ -3,7 +3,10 @@ package event
 import (
 	"context"
 	"math/rand/v2"
+	"sync"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // RetryPolicy bounds how a failing handler is retried before its record is
@@ -15,10 +18,11 @@ type RetryPolicy struct {
 	// InitialBackoff is the wait before the second attempt; each later wait
 	// doubles. Default 100ms.
 	InitialBackoff time.Duration
-	// MaxBackoff caps one wait. Default 5s. Keep MaxAttempts × MaxBackoff
-	// well below the group's rebalance timeout: a partition waits while its
-	// record is retried (a rebalance cancels the wait, but the record is then
-	// redelivered).
+	// MaxBackoff caps one wait. Default 5s. While a record waits, only its
+	// partition is paused (the record is fetched again afterwards), so the
+	// group's other partitions, rebalances and shutdown never wait for a
+	// backoff. A partition that moves to another member starts its count
+	// afresh there.
 	MaxBackoff time.Duration
 }
 
@@ -60,5 +64,97 @@ func wait(ctx context.Context, stop <-chan struct{}, d time.Duration) bool {
 		return false
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// recordPos identifies a record.
+type recordPos struct {
+	topic     string
+	partition int32
+	offset    int64
+}
+
+// retryBook counts the attempts made on records that failed and wait to be
+// fetched again, and holds the timers that resume their paused partitions.
+// It is cleared for partitions this member loses, whose records start over
+// with their next owner.
+type retryBook struct {
+	mu       sync.Mutex
+	attempts map[recordPos]int
+	timers   map[string]map[int32]*time.Timer
+}
+
+func posOf(r *kgo.Record) recordPos { return recordPos{r.Topic, r.Partition, r.Offset} }
+
+// made is the number of attempts already made on r.
+func (b *retryBook) made(r *kgo.Record) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.attempts[posOf(r)]
+}
+
+func (b *retryBook) failed(r *kgo.Record, attempts int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.attempts == nil {
+		b.attempts = make(map[recordPos]int)
+	}
+	b.attempts[posOf(r)] = attempts
+}
+
+func (b *retryBook) forget(r *kgo.Record) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.attempts, posOf(r))
+}
+
+// pause stops fetching a partition for d, then resumes it.
+func (b *retryBook) pause(cl *kgo.Client, topic string, partition int32, d time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	cl.PauseFetchPartitions(map[string][]int32{topic: {partition}})
+	if b.timers == nil {
+		b.timers = make(map[string]map[int32]*time.Timer)
+	}
+	if b.timers[topic] == nil {
+		b.timers[topic] = make(map[int32]*time.Timer)
+	}
+	if t := b.timers[topic][partition]; t != nil {
+		t.Stop()
+	}
+	b.timers[topic][partition] = time.AfterFunc(d, func() {
+		cl.ResumeFetchPartitions(map[string][]int32{topic: {partition}})
+	})
+}
+
+// drop forgets the partitions' attempts and resumes them, for partitions
+// this member no longer owns; nil means every partition (shutdown).
+func (b *retryBook) drop(cl *kgo.Client, partitions map[string][]int32) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	owned := func(topic string, p int32) bool {
+		if partitions == nil {
+			return true
+		}
+		for _, q := range partitions[topic] {
+			if q == p {
+				return true
+			}
+		}
+		return false
+	}
+	for pos := range b.attempts {
+		if owned(pos.topic, pos.partition) {
+			delete(b.attempts, pos)
+		}
+	}
+	for topic, ps := range b.timers {
+		for p, t := range ps {
+			if owned(topic, p) {
+				t.Stop()
+				delete(ps, p)
+				cl.ResumeFetchPartitions(map[string][]int32{topic: {p}})
+			}
+		}
 	}
 }

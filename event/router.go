@@ -46,7 +46,7 @@ type RouterConfig struct {
 	// Default 100.
 	MaxBatch int
 	// RoundTimeout bounds one poll round: past it no new record is started
-	// and retry waits end, the rest is fetched again next round. It keeps a
+	// and the rest is fetched again next round. It keeps a
 	// slow partition from holding a rebalance past the group's rebalance
 	// timeout (60s by default). Default 20s.
 	RoundTimeout time.Duration

@@ -182,3 +182,144 @@ func TestRouterByType(t *testing.T) {
 		}
 	})
 }
+
+// A record waiting between retries is abandoned, not dead-lettered and not
+// committed, when the router shuts down: Run returns without sitting out
+// the backoff, and the next consumer of the group gets the record again.
+func TestRouterShutdownCancelsRetries(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := topicWithDLT(t, c, 1)
+		group := testkit.TopicName(t)
+		produceEvents(t, c, topic, mustEvent(t, "ok", "k", seqData{1}), mustEvent(t, "stuck", "k", seqData{2}))
+		var stuckCalls atomic.Int32
+		slow := RetryPolicy{MaxAttempts: 10, InitialBackoff: 5 * time.Minute, MaxBackoff: 5 * time.Minute}
+		r := newTestRouter(t, c, func(cfg *RouterConfig) { cfg.Retry = slow })
+		r.Handle(group, topic, func(_ context.Context, msg *Message) error {
+			if msg.Event.Type == "stuck" {
+				stuckCalls.Add(1)
+				return errors.New("not yet")
+			}
+			return nil
+		})
+		stop := start(t, r)
+		testkit.Eventually(t, 60*time.Second, "stuck record attempted", func() bool { return stuckCalls.Load() == 1 })
+		began := time.Now()
+		stop()
+		if d := time.Since(began); d > 20*time.Second {
+			t.Errorf("shutdown took %s: the retry backoff was not cancelled", d)
+		}
+
+		var again counter
+		r2 := newTestRouter(t, c)
+		r2.Handle(group, topic, func(_ context.Context, msg *Message) error {
+			again.add(msg.Event.Type)
+			return nil
+		})
+		start(t, r2)
+		testkit.Eventually(t, 60*time.Second, "stuck record redelivered", func() bool { return again.count("stuck") == 1 })
+		if again.count("ok") != 0 {
+			t.Errorf("the record handled before the shutdown was redelivered: its offset was not committed")
+		}
+		ctx := testkit.Context(t, 10*time.Second)
+		offs, err := c.Admin(t).ListEndOffsets(ctx, DeadLetterTopic(topic))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o, _ := offs.Lookup(DeadLetterTopic(topic), 0); o.Offset != 0 {
+			t.Errorf("%d dead letters, want none: an abandoned retry is not a failure", o.Offset)
+		}
+	})
+}
+
+// A rebalance does not wait for a record's retry backoff: the pending
+// rebalance ends the wait, the partitions move, and the record is retried
+// by whoever owns it next.
+func TestRouterRebalanceCancelsRetries(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := topicWithDLT(t, c, 2)
+		group := testkit.TopicName(t)
+		var evs []*Event
+		for i := range 20 {
+			evs = append(evs, mustEvent(t, "stuck", fmt.Sprintf("k%d", i), seqData{i}))
+		}
+		produceEvents(t, c, topic, evs...)
+		var calls atomic.Int32
+		slow := func(cfg *RouterConfig) {
+			cfg.Retry = RetryPolicy{MaxAttempts: 10, InitialBackoff: 5 * time.Minute, MaxBackoff: 5 * time.Minute}
+			cfg.RoundTimeout = 10 * time.Minute // only the rebalance signal can end the wait
+		}
+		fail := func(context.Context, *Message) error { calls.Add(1); return errors.New("not yet") }
+		a := newTestRouter(t, c, slow)
+		a.Handle(group, topic, fail)
+		start(t, a)
+		testkit.Eventually(t, 60*time.Second, "both partitions stuck in backoff", func() bool { return calls.Load() >= 2 })
+		b := newTestRouter(t, c, slow)
+		b.Handle(group, topic, fail)
+		start(t, b)
+		adm := c.Admin(t)
+		testkit.Eventually(t, 45*time.Second, "rebalance completed while records were in backoff", func() bool {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			groups, err := adm.DescribeGroups(ctx, group)
+			if err != nil {
+				return false
+			}
+			g := groups[group]
+			if len(g.Members) != 2 || g.State != "Stable" {
+				return false
+			}
+			for _, m := range g.Members {
+				if a, ok := m.Assigned.AsConsumer(); !ok || len(a.Topics) == 0 || len(a.Topics[0].Partitions) == 0 {
+					return false
+				}
+			}
+			return true
+		})
+	})
+}
+
+// A record waiting for its retry pauses only its own partition: the other
+// partitions of the group keep being handled meanwhile.
+func TestRouterRetryDoesNotHoldOtherPartitions(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := topicWithDLT(t, c, 3)
+		group := testkit.TopicName(t)
+		var handled counter
+		var stuckCalls atomic.Int32
+		r := newTestRouter(t, c, func(cfg *RouterConfig) {
+			cfg.Retry = RetryPolicy{MaxAttempts: 3, InitialBackoff: 5 * time.Minute, MaxBackoff: 5 * time.Minute}
+		})
+		r.Handle(group, topic, Typed(func(_ context.Context, msg *Message, d seqData) error {
+			if msg.Event.Type == "stuck" {
+				stuckCalls.Add(1)
+				return errors.New("not yet")
+			}
+			handled.add(fmt.Sprintf("%d/%d", msg.Record.Partition, d.Seq))
+			return nil
+		}))
+		cl := c.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+		send := func(partition int32, typ string, seq int) {
+			rec, err := mustEvent(t, typ, "k", seqData{seq}).Record(topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec.Partition = partition
+			if err := cl.ProduceSync(testkit.Context(t, 30*time.Second), rec).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		send(0, "stuck", 0)
+		send(0, "ok", 1) // behind the stuck record: must wait, order per partition
+		start(t, r)
+		testkit.Eventually(t, 60*time.Second, "stuck record attempted", func() bool { return stuckCalls.Load() == 1 })
+		for i := range 10 {
+			send(1+int32(i%2), "ok", 10+i)
+		}
+		testkit.Eventually(t, 30*time.Second, "other partitions handled while partition 0 waits", func() bool {
+			return handled.distinct() == 10
+		})
+		if handled.count("0/1") != 0 || stuckCalls.Load() != 1 {
+			t.Errorf("partition 0 went past its waiting record (%v) or retried early (%d calls)", handled.order(), stuckCalls.Load())
+		}
+	})
+}

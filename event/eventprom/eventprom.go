@@ -20,7 +20,7 @@ import (
 
 // Metrics implements [event.Observer] with Prometheus collectors:
 //
-//	<ns>_records_consumed_total{group,topic}        records polled
+//	<ns>_records_consumed_total{group,topic}        records polled (again after a retry pause)
 //	<ns>_records_handled_total{group,topic}         handled successfully
 //	<ns>_handler_failures_total{group,topic}        handler calls that failed
 //	<ns>_retries_total{group,topic}                 retries after a failure
