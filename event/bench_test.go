@@ -131,10 +131,11 @@ type window struct {
 func newWindow(n int) *window { return &window{n: int64(n), done: make(chan struct{})} }
 
 func (s *window) tick(k int) {
-	now := time.Now().UnixNano()
-	s.first.CompareAndSwap(0, now)
+	if s.first.Load() == 0 {
+		s.first.CompareAndSwap(0, time.Now().UnixNano())
+	}
 	if c := s.count.Add(int64(k)); c >= s.n && c-int64(k) < s.n {
-		s.last.Store(now)
+		s.last.Store(time.Now().UnixNano())
 		close(s.done)
 	}
 }

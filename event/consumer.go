@@ -28,6 +28,7 @@ type groupConsumer struct {
 	cl     *kgo.Client
 
 	retries retryBook
+	timed   bool // an Observer wants handler latencies: read the clock
 
 	mu      sync.Mutex
 	stop    chan struct{} // closed to end the current round early
@@ -39,6 +40,8 @@ func (gc *groupConsumer) cfg() *RouterConfig { return &gc.r.cfg }
 // open creates the group's client; nothing is fetched before run.
 func (gc *groupConsumer) open() error {
 	cfg := gc.cfg()
+	_, nop := cfg.Observer.(nopObserver)
+	gc.timed = !nop
 	opts := append(slices.Clone(cfg.ClientOpts),
 		kgo.ConsumerGroup(gc.group),
 		kgo.ConsumeTopics(slices.Sorted(maps.Keys(gc.routes))...),
@@ -199,6 +202,9 @@ func (gc *groupConsumer) round(ctx context.Context, fetches kgo.Fetches) {
 			}
 			pw := &partitionWork{gc: gc, rt: rt, recs: p.Records, stop: stop, done: make([]bool, len(p.Records))}
 			pw.process(hctx)
+			if !gc.isCrashed() {
+				pw.flush()
+			}
 			if next, ok := pw.firstUndone(); ok {
 				mu.Lock()
 				if rewind[p.Topic] == nil {

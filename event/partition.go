@@ -18,7 +18,8 @@ type partitionWork struct {
 
 	mu         sync.Mutex
 	done       []bool        // done[i]: recs[i] handled, skipped or dead-lettered
-	next       int           // recs[:next] are all done and marked
+	next       int           // recs[:next] are all done
+	marked     int           // recs[:marked] are marked for commit
 	retryAfter time.Duration // > 0: a record failed and is retried after this
 }
 
@@ -32,19 +33,38 @@ func (pw *partitionWork) stopped() bool {
 	}
 }
 
-// finish records that recs[i] is done and marks the longest finished prefix
-// for commit, so the committed offset never passes an unfinished record.
+// finish records that recs[i] is done. The longest finished prefix is
+// marked for commit — every markEvery records and when the partition's work
+// ends ([partitionWork.flush]) — so the committed offset never passes an
+// unfinished record, and marking (a lock in the client) stays off the
+// per-record path.
 func (pw *partitionWork) finish(i int) {
 	pw.mu.Lock()
 	defer pw.mu.Unlock()
 	pw.done[i] = true
-	start := pw.next
 	for pw.next < len(pw.done) && pw.done[pw.next] {
 		pw.next++
 	}
-	if pw.next > start {
-		pw.gc.cl.MarkCommitRecords(pw.recs[pw.next-1])
+	if pw.next-pw.marked >= markEvery {
+		pw.markLocked()
 	}
+}
+
+// markEvery bounds the records finished but not yet marked.
+const markEvery = 64
+
+func (pw *partitionWork) markLocked() {
+	if pw.next > pw.marked {
+		pw.gc.cl.MarkCommitRecords(pw.recs[pw.next-1])
+		pw.marked = pw.next
+	}
+}
+
+// flush marks everything finished.
+func (pw *partitionWork) flush() {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	pw.markLocked()
 }
 
 // firstUndone is the offset of the first record not done, if any.
@@ -194,9 +214,15 @@ func (pw *partitionWork) deliver(ctx context.Context, msg *Message, h HandlerFun
 	r := msg.Record
 	attempt := gc.retries.made(r) + 1
 	msg.Attempt = attempt
-	start := time.Now()
+	var start time.Time
+	if gc.timed {
+		start = time.Now()
+	}
 	err := callHandler(ctx, h, msg)
-	d := time.Since(start)
+	var d time.Duration
+	if gc.timed {
+		d = time.Since(start)
+	}
 	if err == nil {
 		if gc.r.crashAfter != nil && gc.r.crashAfter(msg) {
 			gc.crash()
