@@ -2,6 +2,8 @@ package event
 
 import (
 	"context"
+	"database/sql"
+	"slices"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -51,6 +53,15 @@ func BenchmarkPublish(b *testing.B) {
 		topic := c.CreateTopic(b, 6, 3)
 		opts, _ := c.Config().ClientOpts()
 		sample, _ := benchEvent(b, 0).Record(topic)
+		// Warm up: metadata, connections and partition leaders, so the first
+		// measured side does not pay for them.
+		warm := c.Client(b)
+		for i := range 1000 {
+			warm.Produce(testkit.Context(b, time.Minute), &kgo.Record{Topic: topic, Key: []byte(fmt.Sprint(i)), Value: sample.Value}, nil)
+		}
+		if err := warm.Flush(testkit.Context(b, time.Minute)); err != nil {
+			b.Fatal(err)
+		}
 		b.Run("raw-franz-go", func(b *testing.B) {
 			cl := c.Client(b, kgo.RequiredAcks(kgo.AllISRAcks()))
 			ctx := testkit.Context(b, 5*time.Minute)
@@ -252,6 +263,54 @@ func BenchmarkEnvelope(b *testing.B) {
 			if _, err := ev.Record("t"); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// BenchmarkOutboxLatency measures commit → record received by a consumer,
+// one event at a time, through the relay woken by Notify. It reports the
+// median and 99th percentile in ms.
+func BenchmarkOutboxLatency(b *testing.B) {
+	benchClusters(b, func(b *testing.B, c testkit.Cluster) {
+		for _, db := range testkit.DBs(b) {
+			b.Run(db.Name, func(b *testing.B) {
+				o := newOutbox(b, db)
+				topic := c.CreateTopic(b, 3, 3)
+				runRelay(b, o, testOpts(b, c))
+				cl := c.Client(b, kgo.ConsumeTopics(topic), kgo.FetchMaxWait(time.Second))
+				ctx := testkit.Context(b, 5*time.Minute)
+				received := make(chan time.Time, 1)
+				go func() {
+					for ctx.Err() == nil {
+						fs := cl.PollFetches(ctx)
+						for range fs.Records() {
+							received <- time.Now()
+						}
+					}
+				}()
+				lat := make([]time.Duration, 0, b.N)
+				b.ResetTimer()
+				for i := range b.N {
+					var committed time.Time
+					err := o.WithTx(ctx, func(tx *sql.Tx) error {
+						committed = time.Now() // just before commit; Notify follows it
+						return o.Add(ctx, tx, topic, benchEvent(b, i))
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+					select {
+					case got := <-received:
+						lat = append(lat, got.Sub(committed))
+					case <-ctx.Done():
+						b.Fatal("event not received")
+					}
+				}
+				b.StopTimer()
+				slices.Sort(lat)
+				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+			})
 		}
 	})
 }

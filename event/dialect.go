@@ -22,6 +22,7 @@ const (
 	Postgres
 )
 
+// String is the dialect's name: "sqlite" or "postgres".
 func (d Dialect) String() string {
 	switch d {
 	case SQLite:

@@ -32,6 +32,7 @@ type DecodeError struct {
 	Err error
 }
 
+// Error describes the failure: mode, field and cause.
 func (e *DecodeError) Error() string {
 	s := "event: decode"
 	if e.Mode != "" {

@@ -62,10 +62,13 @@ func Typed[T any](fn func(ctx context.Context, msg *Message, data T) error) Hand
 // PanicError is the error a handler's panic becomes. The router always
 // recovers handler panics, so one bad record cannot kill the consumer.
 type PanicError struct {
+	// Value is what the handler panicked with.
 	Value any
+	// Stack is the handler goroutine's stack at the panic.
 	Stack []byte
 }
 
+// Error describes the panic; the stack is in Stack, not in the text.
 func (e *PanicError) Error() string { return fmt.Sprintf("event: handler panic: %v", e.Value) }
 
 // callHandler runs h, turning a panic into a *PanicError.

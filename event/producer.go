@@ -18,7 +18,9 @@ type ProducerConfig struct {
 	// ClientOpts builds a client owned by the producer: seed brokers, SASL,
 	// TLS and any tuning. The producer appends acks=all; franz-go's producer
 	// is idempotent by default, so retries never duplicate or reorder a
-	// partition's records.
+	// partition's records. Linger defaults to 0 (franz-go's default is
+	// 10ms) because Publish waits for the ack; kgo.ProducerLinger here
+	// overrides it.
 	ClientOpts []kgo.Opt
 	// Source fills Event.Source when an event leaves it empty, e.g.
 	// "member-service". Default: "" (every event must then carry one).
@@ -48,7 +50,11 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 	}
 	p := &Producer{cl: cfg.Client, source: cfg.Source}
 	if p.cl == nil {
-		opts := append(append([]kgo.Opt(nil), cfg.ClientOpts...), kgo.RequiredAcks(kgo.AllISRAcks()))
+		// No linger unless the caller asks for it: Publish and the relay wait
+		// for each ack, so lingering only adds latency, and under load records
+		// still batch while a produce request is in flight.
+		opts := append([]kgo.Opt{kgo.ProducerLinger(0)}, cfg.ClientOpts...)
+		opts = append(opts, kgo.RequiredAcks(kgo.AllISRAcks()))
 		cl, err := kgo.NewClient(opts...)
 		if err != nil {
 			return nil, fmt.Errorf("event: producer client: %w", err)
