@@ -3,8 +3,8 @@ package event
 import (
 	"context"
 	"database/sql"
-	"slices"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"

@@ -74,20 +74,42 @@ const (
 	numMembers
 )
 
-var memberIndex = map[string]int{
-	"specversion": mSpecVersion, "id": mID, "source": mSource, "type": mType, "subject": mSubject,
-	"time": mTime, "datacontenttype": mDataContentType, "dataschema": mDataSchema, "data": mData,
-	"data_base64": mDataBase64, "uuid": mUUID,
+// memberOf is the index of a known member name, -1 for others. A switch
+// compiles to length and byte comparisons, cheaper than hashing per key.
+func memberOf(name []byte) int {
+	switch string(name) {
+	case "specversion":
+		return mSpecVersion
+	case "id":
+		return mID
+	case "source":
+		return mSource
+	case "type":
+		return mType
+	case "subject":
+		return mSubject
+	case "time":
+		return mTime
+	case "datacontenttype":
+		return mDataContentType
+	case "dataschema":
+		return mDataSchema
+	case "data":
+		return mData
+	case "data_base64":
+		return mDataBase64
+	case "uuid":
+		return mUUID
+	}
+	return -1
 }
 
 // memberNames maps an index back to its name for error messages.
-var memberNames = func() [numMembers]string {
-	var n [numMembers]string
-	for k, v := range memberIndex {
-		n[v] = k
-	}
-	return n
-}()
+var memberNames = [numMembers]string{
+	mSpecVersion: "specversion", mID: "id", mSource: "source", mType: "type", mSubject: "subject",
+	mTime: "time", mDataContentType: "datacontenttype", mDataSchema: "dataschema", mData: "data",
+	mDataBase64: "data_base64", mUUID: "uuid",
+}
 
 // members holds the raw values of an envelope object's members as ranges of
 // src. Attribute strings are cut from one string copy of src, so decoding
@@ -103,7 +125,7 @@ type members struct {
 func (m *members) add(key, val span) {
 	// Attribute names never need unescaping; the conversion in the map
 	// index does not allocate.
-	if idx, ok := memberIndex[string(m.src[key.from+1:key.to-1])]; ok {
+	if idx := memberOf(m.src[key.from+1 : key.to-1]); idx >= 0 {
 		m.known[idx], m.set[idx] = val, true
 		return
 	}

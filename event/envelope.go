@@ -90,7 +90,7 @@ func New(typ, subject string, data any) (*Event, error) {
 // isJSON reports whether the content type carries JSON data, which
 // structured mode embeds as a JSON value rather than base64.
 func isJSON(contentType string) bool {
-	if contentType == "" {
+	if contentType == "" || contentType == ContentTypeJSON {
 		return true
 	}
 	mt, _, _ := strings.Cut(contentType, ";")
