@@ -184,7 +184,11 @@ func ExampleOutbox() {
 
 	cl, _ := kgo.NewClient(append(opts, kgo.ConsumeTopics("members"))...)
 	defer cl.Close()
-	rec := cl.PollRecords(ctx, 1).Records()[0]
+	var recs []*kgo.Record
+	for len(recs) == 0 && ctx.Err() == nil {
+		recs = cl.PollRecords(ctx, 1).Records()
+	}
+	rec := recs[0]
 	ev, _ := event.Decode(rec)
 	fmt.Println(string(rec.Key), ev.Type, ev.Source)
 	// Output: member-42 signup-event member-service

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx" for testkit.DB
+	_ "modernc.org/sqlite"             // driver "sqlite" for testkit.DB
+
 	"github.com/ksuite/ksuite/internal/testkit"
 )
 

@@ -104,9 +104,7 @@ func (pw *partitionWork) sequence(ctx context.Context, recs []*kgo.Record, base 
 func (pw *partitionWork) lanes(ctx context.Context, n int) {
 	idx := make([][]int, n)
 	for i, r := range pw.recs {
-		h := fnv.New32a()
-		h.Write(r.Key)
-		lane := int(h.Sum32() % uint32(n))
+		lane := laneOf(r.Key, n)
 		idx[lane] = append(idx[lane], i)
 	}
 	var wg sync.WaitGroup
@@ -124,6 +122,13 @@ func (pw *partitionWork) lanes(ctx context.Context, n int) {
 		})
 	}
 	wg.Wait()
+}
+
+// laneOf maps a key to one of n lanes.
+func laneOf(key []byte, n int) int {
+	h := fnv.New32a()
+	h.Write(key)
+	return int(h.Sum32() % uint32(n))
 }
 
 // batches gives runs of consecutive decodable records to the batch handler.

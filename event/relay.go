@@ -73,8 +73,9 @@ func (c *RelayConfig) Validate() error {
 // "sent" mark did not commit is published again. Consumers dedupe by event
 // id (the [Inbox] does).
 type Relay struct {
-	cfg RelayConfig
-	o   *Outbox
+	cfg   RelayConfig
+	o     *Outbox
+	rotor int // first shard of the next cycle (Run's goroutine only)
 }
 
 // NewRelay returns a relay; Run it.
@@ -184,9 +185,14 @@ func (r *Relay) cyclePostgres(ctx, dbCtx context.Context) (n int, err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	q := "SELECT shard FROM " + r.o.shardTable() + " ORDER BY shard FOR UPDATE SKIP LOCKED"
+	// Start each cycle at a different shard: with MaxShards, always taking
+	// the lowest free shards would starve the others whenever the relays'
+	// cycles do not overlap.
+	q := fmt.Sprintf("SELECT shard FROM %s ORDER BY (shard + %d) %% %d FOR UPDATE SKIP LOCKED",
+		r.o.shardTable(), r.rotor, r.o.cfg.Shards)
 	if r.cfg.MaxShards > 0 {
 		q += fmt.Sprintf(" LIMIT %d", r.cfg.MaxShards)
+		r.rotor = (r.rotor + r.cfg.MaxShards) % r.o.cfg.Shards
 	}
 	srows, err := tx.QueryContext(dbCtx, q)
 	if err != nil {

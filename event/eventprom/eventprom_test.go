@@ -7,9 +7,11 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kgo"
+	_ "modernc.org/sqlite"
 
 	"github.com/ksuite/ksuite/event"
 	"github.com/ksuite/ksuite/event/eventprom"

@@ -6,12 +6,27 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // registers driver "pgx"
-	_ "modernc.org/sqlite"              // registers driver "sqlite"
 )
+
+// The SQL drivers are not imported here, so the many test binaries that use
+// testkit only for Kafka do not link them. A test using the DB helpers
+// imports them itself:
+//
+//	import (
+//		_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx"
+//		_ "modernc.org/sqlite"              // driver "sqlite"
+//	)
+
+// needDriver fails the test when the driver is not linked in.
+func needDriver(t testing.TB, name, module string) {
+	t.Helper()
+	if !slices.Contains(sql.Drivers(), name) {
+		t.Fatalf("SQL driver %q is not registered: add `import _ %q` to the test", name, module)
+	}
+}
 
 // Environment variables for the PostgreSQL test database.
 const (
@@ -61,6 +76,7 @@ func ForEachDB(t *testing.T, fn func(t *testing.T, db DB)) {
 // writers wait instead of failing with "database is locked".
 func NewSQLite(t testing.TB) DB {
 	t.Helper()
+	needDriver(t, "sqlite", "modernc.org/sqlite")
 	path := filepath.Join(t.TempDir(), "test.db")
 	dsn := "file:" + path + "?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
@@ -84,6 +100,7 @@ func NewPostgres(t testing.TB) (DB, bool) {
 		}
 		return DB{}, false
 	}
+	needDriver(t, "pgx", "github.com/jackc/pgx/v5/stdlib")
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatalf("open postgres: %v", err)

@@ -3,6 +3,9 @@ package testkit
 import (
 	"testing"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
 )
 
 func TestForEachDB(t *testing.T) {
