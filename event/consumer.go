@@ -20,6 +20,10 @@ import (
 // revoked while one of its records is being handled: in-flight work
 // finishes (or is abandoned unmarked and fetched again) before the revoke
 // callback commits.
+//
+// A record whose handler failed and is to be retried does not wait inside
+// the round: its partition is paused for the backoff and rewound to it, so
+// the other partitions keep flowing and rebalances are not held up.
 type groupConsumer struct {
 	r      *Router
 	group  string
