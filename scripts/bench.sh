@@ -31,4 +31,4 @@ echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(free -g | awk '/^Mem:/ {pr
 	"$(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(go version | cut -d' ' -f3)"
 pkgs=("$@")
 [ ${#pkgs[@]} -gt 0 ] || pkgs=(./internal/records/ ./internal/embedded/ ./cmd/ksuite/)
-go test -run '^$' -bench . -benchtime "${BENCHTIME:-5x}" -count 1 "${pkgs[@]}"
+go test -run '^$' -bench . -benchtime "${BENCHTIME:-10x}" -count "${COUNT:-3}" "${pkgs[@]}"

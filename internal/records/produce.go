@@ -4,7 +4,6 @@
 package records
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -87,20 +86,17 @@ func Produce(ctx context.Context, cl *kgo.Client, o ProduceOptions, in io.Reader
 	if o.Value != nil {
 		send(1, o.record([]byte(*o.Value)))
 	} else {
-		sc := bufio.NewScanner(in)
-		sc.Buffer(make([]byte, 64<<10), MaxLine)
-		n := 0
-		for sc.Scan() {
-			n++
-			// The scanner reuses its buffer; the record outlives this iteration.
-			send(n, o.record(bytes.Clone(sc.Bytes())))
-		}
-		if err := sc.Err(); err != nil {
-			wg.Wait()
-			if errors.Is(err, bufio.ErrTooLong) {
-				err = fmt.Errorf("line %d is longer than %d bytes", n+1, MaxLine)
+		lines := &lineReader{r: in}
+		for n := 1; ; n++ {
+			line, err := lines.next()
+			if errors.Is(err, io.EOF) {
+				break
 			}
-			return acked, fmt.Errorf("reading input: %w", err)
+			if err != nil {
+				wg.Wait()
+				return acked, fmt.Errorf("reading input line %d: %w", n, err)
+			}
+			send(n, o.record(line))
 		}
 	}
 	wg.Wait()

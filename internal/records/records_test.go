@@ -1,6 +1,7 @@
 package records
 
 import (
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +116,68 @@ func TestToJSONRecordKeepsNulls(t *testing.T) {
 	j := ToJSONRecord(&kgo.Record{Topic: "t", Value: nil, Key: nil, Headers: []kgo.RecordHeader{{Key: "h", Value: []byte("v")}}})
 	if j.Key != nil || j.Value != nil || j.Headers["h"] != "v" {
 		t.Fatalf("%+v", j)
+	}
+}
+
+// oneByteReader returns its input a byte per Read, the worst case for
+// lines crossing buffer boundaries.
+type oneByteReader struct{ s string }
+
+func (r *oneByteReader) Read(p []byte) (int, error) {
+	if r.s == "" {
+		return 0, io.EOF
+	}
+	p[0] = r.s[0]
+	r.s = r.s[1:]
+	return 1, nil
+}
+
+func TestLineReader(t *testing.T) {
+	long := strings.Repeat("x", chunkSize+10) // crosses a buffer boundary
+	tests := []struct {
+		name string
+		in   io.Reader
+		want []string
+	}{
+		{"empty", strings.NewReader(""), nil},
+		{"lines", strings.NewReader("a\nb\n"), []string{"a", "b"}},
+		{"no final newline", strings.NewReader("a\nb"), []string{"a", "b"}},
+		{"empty lines kept", strings.NewReader("\n\na\n"), []string{"", "", "a"}},
+		{"byte by byte", &oneByteReader{"one\ntwo\nthree"}, []string{"one", "two", "three"}},
+		{"line longer than a chunk", strings.NewReader("a\n" + long + "\nb\n"), []string{"a", long, "b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := &lineReader{r: tt.in}
+			var got []string
+			var lines [][]byte
+			for {
+				line, err := l.next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, string(line))
+				lines = append(lines, line)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d lines, want %d", len(got), len(tt.want))
+			}
+			for i := range got {
+				// Lines handed out earlier must not have been overwritten.
+				if got[i] != tt.want[i] || string(lines[i]) != tt.want[i] {
+					t.Fatalf("line %d = %.20q, want %.20q", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestLineReaderTooLong(t *testing.T) {
+	l := &lineReader{r: strings.NewReader(strings.Repeat("x", MaxLine+1))}
+	if _, err := l.next(); err != errLineTooLong {
+		t.Fatalf("err %v, want errLineTooLong", err)
 	}
 }
