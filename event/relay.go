@@ -138,9 +138,8 @@ func (r *Relay) observeBacklog(ctx context.Context) {
 
 // outboxRow is one unsent row.
 type outboxRow struct {
-	seq     int64
-	record  *kgo.Record
-	failKey bool
+	seq    int64
+	record *kgo.Record
 }
 
 // cycle publishes one batch and returns the rows it handled.
