@@ -153,25 +153,7 @@ func TestInboxRebalance(t *testing.T) {
 			b.Handle(group, topic, inbox.Handler(fx.apply), WithMiddleware(tally(&handledByB)))
 			start(t, b)
 			produceEvents(t, c, topic, evs[100:200]...) // while the group rebalances
-			adm := c.Admin(t)
-			testkit.Eventually(t, 60*time.Second, "both members own partitions", func() bool {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				groups, err := adm.DescribeGroups(ctx, group)
-				if err != nil {
-					return false
-				}
-				g := groups[group]
-				if len(g.Members) != 2 || g.State != "Stable" {
-					return false
-				}
-				for _, m := range g.Members {
-					if a, ok := m.Assigned.AsConsumer(); !ok || len(a.Topics) == 0 || len(a.Topics[0].Partitions) == 0 {
-						return false
-					}
-				}
-				return true
-			})
+			c.WaitGroupBalanced(t, group, 2, 60*time.Second)
 			produceEvents(t, c, topic, evs[200:]...)
 			fx.exactlyOnce(t, len(evs))
 			if handledByB.Load() == 0 {

@@ -18,6 +18,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"os"
 	"regexp"
@@ -142,6 +143,31 @@ func (c Cluster) WaitTopic(t testing.TB, topic string, partitions int32) {
 				if p.ErrorCode != 0 || p.Leader < 0 {
 					return false
 				}
+			}
+		}
+		return true
+	})
+}
+
+// WaitGroupBalanced waits until group is Stable with exactly members
+// members, each assigned at least one partition: the end of a rebalance.
+func (c Cluster) WaitGroupBalanced(t testing.TB, group string, members int, timeout time.Duration) {
+	t.Helper()
+	adm := c.Admin(t)
+	Eventually(t, timeout, fmt.Sprintf("group %s balanced over %d members", group, members), func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		groups, err := adm.DescribeGroups(ctx, group)
+		if err != nil {
+			return false
+		}
+		g := groups[group]
+		if len(g.Members) != members || g.State != "Stable" {
+			return false
+		}
+		for _, m := range g.Members {
+			if a, ok := m.Assigned.AsConsumer(); !ok || len(a.Topics) == 0 || len(a.Topics[0].Partitions) == 0 {
+				return false
 			}
 		}
 		return true
