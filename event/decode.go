@@ -308,6 +308,10 @@ func fromLegacy(topic string, m *members, ts time.Time) (*Event, error) {
 	return validated(mode, e, false)
 }
 
+// contentTypeCloudEvents is shared by every record: franz-go never writes
+// to header values.
+var contentTypeCloudEvents = []byte(ContentTypeCloudEvents)
+
 // Record returns the event as a structured-mode record for topic, keyed by
 // the subject (nil key when the subject is empty).
 func (e *Event) Record(topic string) (*kgo.Record, error) {
@@ -321,7 +325,7 @@ func (e *Event) Record(topic string) (*kgo.Record, error) {
 	r := &kgo.Record{
 		Topic:   topic,
 		Value:   value,
-		Headers: []kgo.RecordHeader{{Key: HeaderContentType, Value: []byte(ContentTypeCloudEvents)}},
+		Headers: []kgo.RecordHeader{{Key: HeaderContentType, Value: contentTypeCloudEvents}},
 	}
 	if e.Subject != "" {
 		r.Key = []byte(e.Subject)

@@ -1,7 +1,6 @@
 package event
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -159,70 +158,78 @@ func validExtensionName(name string) bool {
 func (e *Event) MarshalJSON() ([]byte, error) { return e.marshal(true) }
 
 // marshal is MarshalJSON; checkData false skips validating JSON data that
-// the caller has just validated.
+// the caller has just validated. It appends into one buffer sized up front:
+// encoding runs once per published event.
 func (e *Event) marshal(checkData bool) ([]byte, error) {
-	var b bytes.Buffer
-	b.Grow(160 + len(e.Data))
-	b.WriteString(`{"specversion":"1.0"`)
-	field := func(name, value string) {
-		if value == "" {
-			return
-		}
-		b.WriteString(`,"`)
-		b.WriteString(name)
-		b.WriteString(`":`)
-		writeJSONString(&b, value)
-	}
-	field("id", e.ID)
-	field("source", e.Source)
-	field("type", e.Type)
-	if !e.Time.IsZero() {
-		b.WriteString(`,"time":"`)
-		b.Write(e.Time.AppendFormat(b.AvailableBuffer(), time.RFC3339Nano))
-		b.WriteByte('"')
-	}
-	field("subject", e.Subject)
 	ct := e.DataContentType
 	if ct == "" && len(e.Data) > 0 {
 		ct = ContentTypeJSON
 	}
-	field("datacontenttype", ct)
-	field("dataschema", e.DataSchema)
-	// Sorted so equal events encode to equal bytes.
-	for _, name := range slices.Sorted(maps.Keys(e.Extensions)) {
-		field(name, e.Extensions[name])
+	jsonData := len(e.Data) > 0 && isJSON(ct)
+	if jsonData && checkData && !json.Valid(e.Data) {
+		return nil, decodeErr("structured", "data", ErrInvalid, "data is not valid JSON")
 	}
-	if len(e.Data) > 0 {
-		if isJSON(ct) {
-			if checkData && !json.Valid(e.Data) {
-				return nil, decodeErr("structured", "data", ErrInvalid, "data is not valid JSON")
-			}
-			b.WriteString(`,"data":`)
-			b.Write(e.Data)
-		} else {
-			b.WriteString(`,"data_base64":"`)
-			b.WriteString(base64.StdEncoding.EncodeToString(e.Data))
-			b.WriteByte('"')
+	size := 96 + len(e.ID) + len(e.Source) + len(e.Type) + len(e.Subject) + len(ct) + len(e.DataSchema) + len(e.Data)
+	for name, v := range e.Extensions {
+		size += 6 + len(name) + len(v)
+	}
+	if !jsonData {
+		size += len(e.Data) / 3
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"specversion":"1.0"`...)
+	b = appendField(b, "id", e.ID)
+	b = appendField(b, "source", e.Source)
+	b = appendField(b, "type", e.Type)
+	if !e.Time.IsZero() {
+		b = append(b, `,"time":"`...)
+		b = e.Time.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	b = appendField(b, "subject", e.Subject)
+	b = appendField(b, "datacontenttype", ct)
+	b = appendField(b, "dataschema", e.DataSchema)
+	if len(e.Extensions) > 0 {
+		// Sorted so equal events encode to equal bytes.
+		for _, name := range slices.Sorted(maps.Keys(e.Extensions)) {
+			b = appendField(b, name, e.Extensions[name])
 		}
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	switch {
+	case jsonData:
+		b = append(b, `,"data":`...)
+		b = append(b, e.Data...)
+	case len(e.Data) > 0:
+		b = append(b, `,"data_base64":"`...)
+		b = base64.StdEncoding.AppendEncode(b, e.Data)
+		b = append(b, '"')
+	}
+	return append(b, '}'), nil
 }
 
-// writeJSONString writes s as a JSON string; the fast path avoids
+// appendField appends ,"name":"value" unless value is empty.
+func appendField(b []byte, name, value string) []byte {
+	if value == "" {
+		return b
+	}
+	b = append(b, `,"`...)
+	b = append(b, name...)
+	b = append(b, `":`...)
+	return appendJSONString(b, value)
+}
+
+// appendJSONString appends s as a JSON string; the fast path avoids
 // reflection for the plain ASCII attribute values that are the norm.
-func writeJSONString(b *bytes.Buffer, s string) {
+func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
 			q, _ := json.Marshal(s)
-			b.Write(q)
-			return
+			return append(b, q...)
 		}
 	}
-	b.WriteByte('"')
-	b.WriteString(s)
-	b.WriteByte('"')
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // UnmarshalJSON reads a structured-mode CloudEvent. It does not accept the
