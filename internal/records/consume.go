@@ -3,7 +3,6 @@ package records
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -119,8 +118,9 @@ type JSONRecord struct {
 	Value     *string           `json:"value"`
 }
 
-// ToJSONRecord converts a record for --output json; a nil key or value
-// stays null.
+// ToJSONRecord converts a record to the --output json shape; a nil key or
+// value stays null. [AppendJSON] writes the same bytes json.Marshal would
+// write for it, without reflection.
 func ToJSONRecord(r *kgo.Record) JSONRecord {
 	j := JSONRecord{
 		Topic:     r.Topic,
@@ -148,8 +148,7 @@ func ToJSONRecord(r *kgo.Record) JSONRecord {
 // nil. For a group, the printed records are committed before returning.
 func Consume(ctx context.Context, cl *kgo.Client, o ConsumeOptions, out io.Writer) (int, error) {
 	w := bufio.NewWriter(out)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	var line []byte
 	printed := 0
 	var err error
 	for err == nil && (o.Count == 0 || printed < o.Count) {
@@ -166,7 +165,8 @@ func Consume(ctx context.Context, cl *kgo.Client, o ConsumeOptions, out io.Write
 		for err == nil && !iter.Done() && (o.Count == 0 || printed < o.Count) {
 			r := iter.Next()
 			if o.Output == OutputJSON {
-				err = enc.Encode(ToJSONRecord(r))
+				line = append(AppendJSON(line[:0], r), '\n')
+				_, err = w.Write(line)
 			} else {
 				_, err = fmt.Fprintf(w, "%s\n", r.Value)
 			}

@@ -1,6 +1,8 @@
 package records
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"strings"
 	"testing"
@@ -180,4 +182,47 @@ func TestLineReaderTooLong(t *testing.T) {
 	if _, err := l.next(); err != errLineTooLong {
 		t.Fatalf("err %v, want errLineTooLong", err)
 	}
+}
+
+// TestAppendJSONMatchesEncodingJSON holds AppendJSON to the bytes
+// encoding/json writes for the same record, tricky bytes included.
+func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
+	ts := time.Date(2026, 11, 25, 12, 0, 0, 123456789, time.FixedZone("X", 3600))
+	tests := []*kgo.Record{
+		{Topic: "t", Partition: 2, Offset: 41, Timestamp: ts, Key: []byte("k"), Value: []byte(`{"a":"b\"c"}`)},
+		{Topic: "t", Timestamp: ts},
+		{Topic: "t", Timestamp: ts, Key: []byte{}, Value: []byte("tab\tnl\ncr\rbs\\ctl\x01\x1f del\x7f")},
+		{Topic: "t", Timestamp: ts, Value: []byte("bad utf8 \xff\xfe and \xe2\x82 cut, ok é 日本 😀 \u2028\u2029 <&>")},
+		{Topic: "t", Timestamp: ts, Headers: []kgo.RecordHeader{{Key: "b", Value: []byte("1")}, {Key: "a", Value: []byte("2")}, {Key: "b", Value: []byte("3")}, {Key: "q\"", Value: nil}}},
+	}
+	for i, r := range tests {
+		// encoding/json escapes <, > and & unless told otherwise; consume does not.
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(ToJSONRecord(r)); err != nil {
+			t.Fatal(err)
+		}
+		want := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		if got := AppendJSON(nil, r); !bytes.Equal(got, want) {
+			t.Errorf("record %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+}
+
+func FuzzAppendJSON(f *testing.F) {
+	f.Add([]byte("k"), []byte(`{"a":1}`), "h", []byte("v"))
+	f.Add([]byte("\xff"), []byte("\u2028\x00"), "\x7f", []byte(nil))
+	f.Fuzz(func(t *testing.T, key, value []byte, hk string, hv []byte) {
+		r := &kgo.Record{Topic: "t", Key: key, Value: value, Headers: []kgo.RecordHeader{{Key: hk, Value: hv}}}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(ToJSONRecord(r)); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := AppendJSON(nil, r), bytes.TrimSuffix(buf.Bytes(), []byte("\n")); !bytes.Equal(got, want) {
+			t.Fatalf("\n got %s\nwant %s", got, want)
+		}
+	})
 }
