@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks, each beside its baseline in the same run, on kfake and on a real 3-node Kafka
-# (started here if it is not running, stopped again afterwards). docs/benchmarks.md records
-# the figures. Arguments are packages (default: the foundation's); BENCHTIME overrides 5x.
+# (started here if it is not running, stopped again afterwards) and PostgreSQL.
+# docs/benchmarks.md records the figures. Without arguments it runs them all (about 10
+# minutes); with package arguments, every benchmark of those packages (BENCHTIME, default 10x;
+# COUNT, default 3).
 #
 #   scripts/bench.sh
-#   scripts/bench.sh ./event/
+#   BENCHTIME=20x scripts/bench.sh ./internal/records/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +31,17 @@ export KSUITE_TEST_KAFKA KSUITE_TEST_POSTGRES
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB," \
 	"$(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(go version | cut -d' ' -f3)"
-pkgs=("$@")
-[ ${#pkgs[@]} -gt 0 ] || pkgs=(./internal/records/ ./internal/embedded/ ./cmd/ksuite/)
-go test -run '^$' -bench . -benchtime "${BENCHTIME:-10x}" -count "${COUNT:-3}" "${pkgs[@]}"
+bench() { go test -run '^$' -count "${COUNT:-3}" "$@"; }
+if [ $# -gt 0 ]; then
+	bench -bench . -benchtime "${BENCHTIME:-10x}" "$@"
+	exit
+fi
+# Foundation: up start-to-ready, produce/consume of 1 KB JSON.
+bench -bench . -benchtime "${BENCHTIME:-10x}" ./internal/records/ ./internal/embedded/ ./cmd/ksuite/
+# Event library: publish and consume beside raw franz-go, the inbox, outbox latency, the codec.
+bench -bench 'Benchmark(Publish|Consume)$' -benchtime 20000x ./event/
+COUNT=1 bench -bench 'BenchmarkConsumeInbox' -benchtime 5000x ./event/
+COUNT=1 bench -bench 'BenchmarkOutboxLatency' -benchtime 300x ./event/
+bench -bench 'BenchmarkEnvelope' -benchmem ./event/
+# Topics as code: 1,000 topics beside Kafka's TopicCommand.
+KSUITE_TEST_KAFKA_CLASSPATH=$(test/kafka/cluster.sh classpath) scripts/bench-topics.sh
