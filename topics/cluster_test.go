@@ -14,7 +14,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ksuite/ksuite/internal/testkit"
 	"github.com/ksuite/ksuite/topics"
@@ -98,19 +97,15 @@ func (f *fixture) wantSummary(d *topics.Desired, want topics.Summary) *topics.Pl
 // the client's cache, which would hide what apply just did.
 func (f *fixture) replicas(topic string) []int {
 	f.t.Helper()
-	req := kmsg.NewPtrMetadataRequest()
-	rt := kmsg.NewMetadataRequestTopic()
-	rt.Topic = kmsg.StringPtr(topic)
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(f.ctx, f.cl)
+	md, err := testkit.TopicMetadata(f.ctx, f.cl, topic)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 {
+	if md.ErrorCode != 0 {
 		return nil
 	}
-	out := make([]int, len(resp.Topics[0].Partitions))
-	for _, p := range resp.Topics[0].Partitions {
+	out := make([]int, len(md.Partitions))
+	for _, p := range md.Partitions {
 		out[p.Partition] = len(p.Replicas)
 	}
 	return out
@@ -495,15 +490,11 @@ func TestApplyWaitsForReassignmentInProgress(t *testing.T) {
 // replicaList is partition 0's replica list, asked of a broker directly.
 func (f *fixture) replicaList(topic string) []int32 {
 	f.t.Helper()
-	req := kmsg.NewPtrMetadataRequest()
-	rt := kmsg.NewMetadataRequestTopic()
-	rt.Topic = kmsg.StringPtr(topic)
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(f.ctx, f.cl)
-	if err != nil || len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) == 0 {
+	md, err := testkit.TopicMetadata(f.ctx, f.cl, topic)
+	if err != nil || len(md.Partitions) == 0 {
 		f.t.Fatalf("metadata of %s: %v", topic, err)
 	}
-	return resp.Topics[0].Partitions[0].Replicas
+	return md.Partitions[0].Replicas
 }
 
 func TestApplyRechecksLiveBrokers(t *testing.T) {

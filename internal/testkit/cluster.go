@@ -117,6 +117,24 @@ func (c Cluster) CreateTopic(t testing.TB, partitions int32, rf int16, configs .
 	return name
 }
 
+// TopicMetadata asks r (a client, or one broker of it) for topic's
+// metadata, bypassing the client's cache, which would hide a change an
+// admin request just made.
+func TopicMetadata(ctx context.Context, r kmsg.Requestor, topic string) (kmsg.MetadataResponseTopic, error) {
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, r)
+	if err != nil {
+		return kmsg.MetadataResponseTopic{}, err
+	}
+	if len(resp.Topics) != 1 {
+		return kmsg.MetadataResponseTopic{}, fmt.Errorf("metadata of %s: %d topics in the answer", topic, len(resp.Topics))
+	}
+	return resp.Topics[0], nil
+}
+
 // WaitTopic waits until every broker's metadata shows topic with its
 // partitions led: Kafka answers CreateTopics before all brokers know the
 // topic, and a producer that asks one that does not yet fails.
@@ -130,16 +148,11 @@ func (c Cluster) WaitTopic(t testing.TB, topic string, partitions int32) {
 	}
 	Eventually(t, 30*time.Second, "every broker knows topic "+topic, func() bool {
 		for _, b := range brokers {
-			req := kmsg.NewPtrMetadataRequest()
-			rt := kmsg.NewMetadataRequestTopic()
-			rt.Topic = kmsg.StringPtr(topic)
-			req.Topics = append(req.Topics, rt)
-			resp, err := req.RequestWith(ctx, cl.Broker(int(b.NodeID)))
-			if err != nil || len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 ||
-				int32(len(resp.Topics[0].Partitions)) != partitions {
+			md, err := TopicMetadata(ctx, cl.Broker(int(b.NodeID)), topic)
+			if err != nil || md.ErrorCode != 0 || int32(len(md.Partitions)) != partitions {
 				return false
 			}
-			for _, p := range resp.Topics[0].Partitions {
+			for _, p := range md.Partitions {
 				if p.ErrorCode != 0 || p.Leader < 0 {
 					return false
 				}
