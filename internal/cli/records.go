@@ -36,12 +36,9 @@ func (a *app) produceCmd() *cobra.Command {
 			if cmd.Flags().Changed("value") {
 				o.Value = &value
 			}
-			o.Partition = -1
-			if cmd.Flags().Changed("partition") {
-				if partition < 0 {
-					return fmt.Errorf("--partition %d: must be 0 or more", partition)
-				}
-				o.Partition = partition
+			var err error
+			if o.Partition, err = partitionFlag(cmd, partition); err != nil {
+				return err
 			}
 			for _, h := range headers {
 				hdr, err := records.ParseHeader(h)
@@ -108,12 +105,9 @@ or it is interrupted (Ctrl-C), and exits 0 in both cases.`,
 			if cmd.Flags().Changed("offset") {
 				o.Offset = &offset
 			}
-			o.Partition = -1
-			if cmd.Flags().Changed("partition") {
-				if partition < 0 {
-					return fmt.Errorf("--partition %d: must be 0 or more", partition)
-				}
-				o.Partition = partition
+			var err error
+			if o.Partition, err = partitionFlag(cmd, partition); err != nil {
+				return err
 			}
 			if err := o.Validate(); err != nil {
 				return err
@@ -160,4 +154,15 @@ func checkTopic(cmd *cobra.Command, cfg kafka.Config, cl *kgo.Client, o records.
 		return fmt.Errorf("topic %q has %d partitions: --partition %d does not exist", o.Topic, len(td.Partitions), o.Partition)
 	}
 	return nil
+}
+
+// partitionFlag is --partition: -1 (any) when not given, an error when negative.
+func partitionFlag(cmd *cobra.Command, partition int32) (int32, error) {
+	if !cmd.Flags().Changed("partition") {
+		return -1, nil
+	}
+	if partition < 0 {
+		return 0, fmt.Errorf("--partition %d: must be 0 or more", partition)
+	}
+	return partition, nil
 }

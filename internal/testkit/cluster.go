@@ -228,14 +228,22 @@ func NewFake(t testing.TB, opts ...kfake.Opt) Cluster {
 // not and KSUITE_REQUIRE_KAFKA=1, the test fails.
 func RealKafka(t testing.TB) (Cluster, bool) {
 	t.Helper()
-	bootstrap := os.Getenv(EnvKafka)
+	bootstrap := requiredEnv(t, EnvKafka, EnvRequireKafka, "start the cluster with test/kafka/cluster.sh up")
 	if bootstrap == "" {
-		if os.Getenv(EnvRequireKafka) == "1" {
-			t.Fatalf("%s is empty but %s=1: start the cluster with test/kafka/cluster.sh up", EnvKafka, EnvRequireKafka)
-		}
 		return Cluster{}, false
 	}
 	return Cluster{Name: "kafka", Brokers: strings.Split(bootstrap, ","), Real: true}, true
+}
+
+// requiredEnv is the value of name; when it is empty and require is "1",
+// the test fails with the hint instead of quietly running with less.
+func requiredEnv(t testing.TB, name, require, hint string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" && os.Getenv(require) == "1" {
+		t.Fatalf("%s is empty but %s=1: %s", name, require, hint)
+	}
+	return v
 }
 
 // RealKafkaSASL returns the real cluster's SCRAM listener, if known.

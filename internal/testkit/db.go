@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -93,11 +92,8 @@ func NewSQLite(t testing.TB) DB {
 // false, or fails the test when KSUITE_REQUIRE_POSTGRES=1.
 func NewPostgres(t testing.TB) (DB, bool) {
 	t.Helper()
-	base := os.Getenv(EnvPostgres)
+	base := requiredEnv(t, EnvPostgres, EnvRequirePostgres, "start PostgreSQL with test/postgres/pg.sh up")
 	if base == "" {
-		if os.Getenv(EnvRequirePostgres) == "1" {
-			t.Fatalf("%s is empty but %s=1: start PostgreSQL with test/postgres/pg.sh up", EnvPostgres, EnvRequirePostgres)
-		}
 		return DB{}, false
 	}
 	needDriver(t, "pgx", "github.com/jackc/pgx/v5/stdlib")
