@@ -27,7 +27,7 @@ func (a *app) produceCmd() *cobra.Command {
 		Example: `  echo '{"memberId":"m-1"}' | ksuite produce signup-event --key m-1 --header source=cli
   ksuite produce signup-event --value '{"memberId":"m-2"}' --partition 0
   printf 'm-1:{"a":1}\nm-2:{"a":2}\n' | ksuite produce signup-event --key-delimiter :`,
-		Args: cobra.ExactArgs(1),
+		Args: topicArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Topic = args[0]
 			if cmd.Flags().Changed("key") {
@@ -99,7 +99,7 @@ or it is interrupted (Ctrl-C), and exits 0 in both cases.`,
   ksuite consume signup-event --since 10m --output json | jq .value
   ksuite consume signup-event --group audit --from-beginning
   ksuite consume signup-event --partition 2 --offset -5`,
-		Args: cobra.ExactArgs(1),
+		Args: topicArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Topic = args[0]
 			if cmd.Flags().Changed("offset") {
@@ -165,4 +165,12 @@ func partitionFlag(cmd *cobra.Command, partition int32) (int32, error) {
 		return 0, fmt.Errorf("--partition %d: must be 0 or more", partition)
 	}
 	return partition, nil
+}
+
+// topicArg requires exactly one argument, the topic, and says so.
+func topicArg(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("%s takes exactly one TOPIC, got %d arguments: %s", cmd.CommandPath(), len(args), cmd.UseLine())
+	}
+	return nil
 }

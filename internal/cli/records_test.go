@@ -122,7 +122,7 @@ func TestRecordsBadInput(t *testing.T) {
 		{"two starts", []string{"consume", topic, b, "--from-beginning", "--since", "1m"}, "give one"},
 		{"bad output", []string{"consume", topic, b, "--output", "yaml"}, `--output "yaml"`},
 		{"no brokers", []string{"consume", topic}, "no brokers"},
-		{"no topic", []string{"produce"}, "accepts 1 arg"},
+		{"no topic", []string{"produce"}, "ksuite produce takes exactly one TOPIC, got 0 arguments"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
