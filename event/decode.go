@@ -39,23 +39,36 @@ func Decode(r *kgo.Record) (*Event, error) {
 // DecodeValue is [Decode] over the parts of a record; topic and ts are only
 // used for legacy events.
 func DecodeValue(topic string, value []byte, headers []kgo.RecordHeader, ts time.Time) (*Event, error) {
+	e := new(Event)
+	if err := decodeInto(e, topic, value, headers, ts); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// decodeInto is [DecodeValue] into an Event the caller allocated, so the
+// router can allocate an event together with its message.
+func decodeInto(e *Event, topic string, value []byte, headers []kgo.RecordHeader, ts time.Time) error {
 	for _, h := range headers {
 		if h.Key == HeaderPrefix+"specversion" {
-			return decodeBinary(value, headers)
+			return decodeBinary(e, value, headers)
 		}
 	}
 	m := members{src: value}
 	sc := scanner{b: value}
 	if err := sc.members(m.add); err != nil {
-		return nil, decodeErr("", "", ErrUnknownFormat, "value is not a JSON object: %v", err)
+		return decodeErr("", "", ErrUnknownFormat, "value is not a JSON object: %v", err)
 	}
+	// Text cut from an ASCII value is valid UTF-8; escapes decode to valid
+	// UTF-8 too.
+	ascii := isASCII(value)
 	if m.has(mSpecVersion) {
-		return fromStructured(&m)
+		return fromStructured(e, &m, ascii)
 	}
 	if m.has(mUUID) {
-		return fromLegacy(topic, &m, ts)
+		return fromLegacy(e, topic, &m, ts, ascii)
 	}
-	return nil, decodeErr("", "", ErrUnknownFormat, "JSON object has neither specversion nor uuid")
+	return decodeErr("", "", ErrUnknownFormat, "JSON object has neither specversion nor uuid")
 }
 
 // Known members of an envelope object.
@@ -169,9 +182,9 @@ func (m *members) str(mode string, idx int) (string, error) {
 	return s, nil
 }
 
-func decodeBinary(value []byte, headers []kgo.RecordHeader) (*Event, error) {
+func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader) error {
 	const mode = "binary"
-	e := &Event{Data: value}
+	*e = Event{Data: value}
 	for _, h := range headers {
 		if h.Key == HeaderContentType {
 			e.DataContentType = string(h.Value)
@@ -185,7 +198,7 @@ func decodeBinary(value []byte, headers []kgo.RecordHeader) (*Event, error) {
 		switch name {
 		case "specversion":
 			if v != SpecVersion {
-				return nil, decodeErr(mode, name, ErrInvalid, "specversion %q is not %s", v, SpecVersion)
+				return decodeErr(mode, name, ErrInvalid, "specversion %q is not %s", v, SpecVersion)
 			}
 		case "id":
 			e.ID = v
@@ -200,9 +213,9 @@ func decodeBinary(value []byte, headers []kgo.RecordHeader) (*Event, error) {
 		case "datacontenttype":
 			e.DataContentType = v
 		case "time":
-			t, err := time.Parse(time.RFC3339Nano, v)
+			t, err := parseTime(v)
 			if err != nil {
-				return nil, decodeErr(mode, name, ErrInvalid, "time %q is not RFC 3339", v)
+				return decodeErr(mode, name, ErrInvalid, "time %q is not RFC 3339", v)
 			}
 			e.Time = t
 		default:
@@ -215,54 +228,52 @@ func decodeBinary(value []byte, headers []kgo.RecordHeader) (*Event, error) {
 	if len(e.Data) == 0 {
 		e.Data = nil
 	}
-	return validated(mode, e, true)
+	return validated(mode, e, true, true)
 }
 
-// validated validates a decoded event and stamps the mode on its error.
-// checkData is false when the scanner has already validated the data's
-// JSON.
-func validated(mode string, e *Event, checkData bool) (*Event, error) {
-	if err := e.validate(checkData); err != nil {
+// validated validates a decoded event and stamps the mode on its error;
+// checkData and checkText are as for [Event.validate].
+func validated(mode string, e *Event, checkData, checkText bool) error {
+	if err := e.validate(checkData, checkText); err != nil {
 		err.(*DecodeError).Mode = mode
-		return nil, err
+		return err
 	}
-	return e, nil
+	return nil
 }
 
-func fromStructured(m *members) (*Event, error) {
+func fromStructured(e *Event, m *members, ascii bool) error {
 	const mode = "structured"
 	sv, err := m.str(mode, mSpecVersion)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if sv != SpecVersion {
-		return nil, decodeErr(mode, "specversion", ErrInvalid, "specversion %q is not %s", sv, SpecVersion)
+		return decodeErr(mode, "specversion", ErrInvalid, "specversion %q is not %s", sv, SpecVersion)
 	}
-	e := &Event{}
 	for idx, dst := range [...]*string{mID: &e.ID, mSource: &e.Source, mType: &e.Type, mSubject: &e.Subject,
 		mDataContentType: &e.DataContentType, mDataSchema: &e.DataSchema} {
 		if dst != nil {
 			if *dst, err = m.str(mode, idx); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
 	ts, err := m.str(mode, mTime)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if ts != "" {
-		if e.Time, err = time.Parse(time.RFC3339Nano, ts); err != nil {
-			return nil, decodeErr(mode, "time", ErrInvalid, "time %q is not RFC 3339", ts)
+		if e.Time, err = parseTime(ts); err != nil {
+			return decodeErr(mode, "time", ErrInvalid, "time %q is not RFC 3339", ts)
 		}
 	}
 	if m.has(mDataBase64) {
 		s, err := m.str(mode, mDataBase64)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if e.Data, err = base64.StdEncoding.DecodeString(s); err != nil {
-			return nil, decodeErr(mode, "data_base64", ErrMalformed, "data_base64: %v", err)
+			return decodeErr(mode, "data_base64", ErrMalformed, "data_base64: %v", err)
 		}
 	} else if raw := m.rawOf(mData); raw != nil {
 		e.Data = raw
@@ -270,7 +281,7 @@ func fromStructured(m *members) (*Event, error) {
 			// Non-JSON data in structured mode is a JSON string holding the text.
 			s, err := m.str(mode, mData)
 			if err != nil {
-				return nil, decodeErr(mode, "data", ErrMalformed, "data of type %q must be a JSON string", e.DataContentType)
+				return decodeErr(mode, "data", ErrMalformed, "data of type %q must be a JSON string", e.DataContentType)
 			}
 			e.Data = []byte(s)
 		}
@@ -292,43 +303,41 @@ func fromStructured(m *members) (*Event, error) {
 		name, _ := unquote(m.text(kv[0]))
 		ext(name, kv[1])
 	}
-	return validated(mode, e, m.has(mDataBase64))
+	return validated(mode, e, m.has(mDataBase64), !ascii)
 }
 
-func fromLegacy(topic string, m *members, ts time.Time) (*Event, error) {
+func fromLegacy(e *Event, topic string, m *members, ts time.Time, ascii bool) error {
 	const mode = "legacy"
 	id, ok := unquote(m.text(m.known[mUUID]))
 	if !ok {
-		return nil, decodeErr(mode, "uuid", ErrMalformed, "uuid is not a string")
+		return decodeErr(mode, "uuid", ErrMalformed, "uuid is not a string")
 	}
-	e := &Event{ID: id, Source: LegacySource, Type: topic, Time: ts, DataContentType: ContentTypeJSON}
+	*e = Event{ID: id, Source: LegacySource, Type: topic, Time: ts, DataContentType: ContentTypeJSON}
 	if raw := m.rawOf(mData); raw != nil {
 		e.Data = raw
 	}
-	return validated(mode, e, false)
+	return validated(mode, e, false, !ascii)
 }
 
-// contentTypeCloudEvents is shared by every record: franz-go never writes
-// to header values.
-var contentTypeCloudEvents = []byte(ContentTypeCloudEvents)
+// structuredHeaders is the header list of every structured-mode record.
+// Records share it: franz-go never writes to headers, and its capacity of
+// one makes an append (a traceparent) copy it first.
+var structuredHeaders = []kgo.RecordHeader{{Key: HeaderContentType, Value: []byte(ContentTypeCloudEvents)}}
 
 // Record returns the event as a structured-mode record for topic, keyed by
-// the subject (nil key when the subject is empty).
+// the subject (nil key when the subject is empty). Key and value share one
+// allocation.
 func (e *Event) Record(topic string) (*kgo.Record, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
-	value, err := e.marshal(false) // Validate checked the data
-	if err != nil {
-		return nil, err
-	}
-	r := &kgo.Record{
-		Topic:   topic,
-		Value:   value,
-		Headers: []kgo.RecordHeader{{Key: HeaderContentType, Value: contentTypeCloudEvents}},
-	}
-	if e.Subject != "" {
-		r.Key = []byte(e.Subject)
+	n := len(e.Subject)
+	buf := make([]byte, n, n+e.structuredSize())
+	copy(buf, e.Subject)
+	buf = e.appendStructured(buf)
+	r := &kgo.Record{Topic: topic, Value: buf[n:], Headers: structuredHeaders[:1:1]}
+	if n > 0 {
+		r.Key = buf[:n:n]
 	}
 	return r, nil
 }

@@ -107,11 +107,12 @@ var reserved = map[string]bool{
 // Validate checks the CloudEvents rules the package relies on: id, source
 // and type are set, attributes are valid UTF-8, JSON data is valid JSON,
 // extension names are legal.
-func (e *Event) Validate() error { return e.validate(true) }
+func (e *Event) Validate() error { return e.validate(true, true) }
 
-// validate is Validate; the decoder passes checkData false because its
-// scanner has already validated the data's JSON.
-func (e *Event) validate(checkData bool) error {
+// validate is Validate. The decoder passes checkData false when its scanner
+// has already validated the data's JSON, and checkText false when the
+// record was ASCII, hence valid UTF-8, throughout.
+func (e *Event) validate(checkData, checkText bool) error {
 	switch {
 	case e.ID == "":
 		return decodeErr("", "id", ErrInvalid, "id is empty")
@@ -122,7 +123,7 @@ func (e *Event) validate(checkData bool) error {
 	}
 	for _, a := range [...]struct{ name, v string }{{"id", e.ID}, {"source", e.Source}, {"type", e.Type},
 		{"subject", e.Subject}, {"datacontenttype", e.DataContentType}, {"dataschema", e.DataSchema}} {
-		if !utf8.ValidString(a.v) {
+		if checkText && !plainString(a.v) && !utf8.ValidString(a.v) {
 			return decodeErr("", a.name, ErrInvalid, "%s is not valid UTF-8", a.name)
 		}
 	}
@@ -133,7 +134,7 @@ func (e *Event) validate(checkData bool) error {
 		if !validExtensionName(name) {
 			return decodeErr("", name, ErrInvalid, "extension name %q must be lower-case letters or digits", name)
 		}
-		if !utf8.ValidString(e.Extensions[name]) {
+		if checkText && !utf8.ValidString(e.Extensions[name]) {
 			return decodeErr("", name, ErrInvalid, "%s is not valid UTF-8", name)
 		}
 	}
@@ -155,35 +156,55 @@ func validExtensionName(name string) bool {
 // MarshalJSON writes the event in CloudEvents structured JSON mode. JSON
 // data stays a JSON value under "data" (so consumers that read the legacy
 // "data" field keep working); other data goes base64 under "data_base64".
-func (e *Event) MarshalJSON() ([]byte, error) { return e.marshal(true) }
-
-// marshal is MarshalJSON; checkData false skips validating JSON data that
-// the caller has just validated. It appends into one buffer sized up front:
-// encoding runs once per published event.
-func (e *Event) marshal(checkData bool) ([]byte, error) {
-	ct := e.DataContentType
-	if ct == "" && len(e.Data) > 0 {
-		ct = ContentTypeJSON
-	}
-	jsonData := len(e.Data) > 0 && isJSON(ct)
-	if jsonData && checkData && !json.Valid(e.Data) {
+func (e *Event) MarshalJSON() ([]byte, error) {
+	ct := e.contentType()
+	if len(e.Data) > 0 && isJSON(ct) && !e.dataChecked() && !json.Valid(e.Data) {
 		return nil, decodeErr("structured", "data", ErrInvalid, "data is not valid JSON")
 	}
-	size := 96 + len(e.ID) + len(e.Source) + len(e.Type) + len(e.Subject) + len(ct) + len(e.DataSchema) + len(e.Data)
+	return e.appendStructured(make([]byte, 0, e.structuredSize())), nil
+}
+
+// contentType is DataContentType, defaulted for data that has none.
+func (e *Event) contentType() string {
+	if e.DataContentType == "" && len(e.Data) > 0 {
+		return ContentTypeJSON
+	}
+	return e.DataContentType
+}
+
+// maxPunctuation is what structured mode adds around the attribute values
+// at most: every member's name, quotes and commas, and the longest RFC 3339
+// time (35 bytes, nanoseconds and an offset).
+const maxPunctuation = len(`{"specversion":"1.0"}`) + len(`,"id":""`) + len(`,"source":""`) + len(`,"type":""`) +
+	len(`,"time":""`) + 35 + len(`,"subject":""`) + len(`,"datacontenttype":""`) + len(`,"dataschema":""`) +
+	len(`,"data_base64":""`)
+
+// structuredSize bounds the encoded size of e when no attribute needs
+// escaping, so encoding fills one buffer without growing it.
+func (e *Event) structuredSize() int {
+	size := maxPunctuation + len(e.ID) + len(e.Source) + len(e.Type) + len(e.Subject) +
+		len(e.contentType()) + len(e.DataSchema)
 	for name, v := range e.Extensions {
-		size += 6 + len(name) + len(v)
+		size += len(`,"":""`) + len(name) + len(v)
 	}
-	if !jsonData {
-		size += len(e.Data) / 3
+	if isJSON(e.contentType()) {
+		return size + len(e.Data)
 	}
-	b := make([]byte, 0, size)
+	return size + base64.StdEncoding.EncodedLen(len(e.Data))
+}
+
+// appendStructured appends e in structured mode to b; the caller has
+// validated e. Encoding runs once per published event, so it appends
+// straight into the caller's buffer.
+func (e *Event) appendStructured(b []byte) []byte {
+	ct := e.contentType()
 	b = append(b, `{"specversion":"1.0"`...)
 	b = appendField(b, "id", e.ID)
 	b = appendField(b, "source", e.Source)
 	b = appendField(b, "type", e.Type)
 	if !e.Time.IsZero() {
 		b = append(b, `,"time":"`...)
-		b = e.Time.AppendFormat(b, time.RFC3339Nano)
+		b = appendTime(b, e.Time)
 		b = append(b, '"')
 	}
 	b = appendField(b, "subject", e.Subject)
@@ -196,15 +217,16 @@ func (e *Event) marshal(checkData bool) ([]byte, error) {
 		}
 	}
 	switch {
-	case jsonData:
+	case len(e.Data) == 0:
+	case isJSON(ct):
 		b = append(b, `,"data":`...)
 		b = append(b, e.Data...)
-	case len(e.Data) > 0:
+	default:
 		b = append(b, `,"data_base64":"`...)
 		b = base64.StdEncoding.AppendEncode(b, e.Data)
 		b = append(b, '"')
 	}
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 // appendField appends ,"name":"value" unless value is empty.
@@ -221,11 +243,9 @@ func appendField(b []byte, name, value string) []byte {
 // appendJSONString appends s as a JSON string; the fast path avoids
 // reflection for the plain ASCII attribute values that are the norm.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
+	if !plainString(s) {
+		q, _ := json.Marshal(s)
+		return append(b, q...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)
@@ -240,10 +260,10 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	if err := sc.members(m.add); err != nil {
 		return decodeErr("structured", "", ErrMalformed, "%v", err)
 	}
-	ev, err := fromStructured(&m)
-	if err != nil {
+	var ev Event
+	if err := fromStructured(&ev, &m, isASCII(b)); err != nil {
 		return err
 	}
-	*e = *ev
+	*e = ev
 	return nil
 }

@@ -146,13 +146,15 @@ func (p *Producer) PublishAsync(ctx context.Context, topic string, ev *Event, do
 		}
 		return
 	}
+	if done == nil {
+		p.cl.Produce(ctx, r, nil)
+		return
+	}
 	p.cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
-		if done != nil {
-			if err != nil {
-				err = fmt.Errorf("event: publish to %s: %w", topic, err)
-			}
-			done(err)
+		if err != nil {
+			err = fmt.Errorf("event: publish to %s: %w", topic, err)
 		}
+		done(err)
 	})
 }
 

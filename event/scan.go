@@ -1,7 +1,9 @@
 package event
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"errors"
 	"strings"
 )
@@ -28,6 +30,9 @@ type scanner struct {
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func (s *scanner) ws() {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return // compact JSON: the common case
+	}
 	for s.i < len(s.b) && isSpace(s.b[s.i]) {
 		s.i++
 	}
@@ -166,17 +171,8 @@ func (s *scanner) composite(open byte) error {
 	}
 }
 
-// plain marks the bytes a string can hold without a closer look.
-var plain = func() (t [256]bool) {
-	for c := 0x20; c < 256; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
 // str skips a string starting at its opening quote. Strings are most of an
-// envelope's bytes, so the common run of plain bytes is a tight loop on a
-// local index.
+// envelope's bytes, so runs of plain bytes are skipped a word at a time.
 func (s *scanner) str() error {
 	b, i := s.b, s.i
 	if i >= len(b) || b[i] != '"' {
@@ -184,7 +180,14 @@ func (s *scanner) str() error {
 	}
 	i++
 	for {
-		for i < len(b) && plain[b[i]] {
+		for len(b)-i >= 8 {
+			if m := jsonSpecial(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
 			i++
 		}
 		if i >= len(b) {
