@@ -84,18 +84,18 @@ func (pw *partitionWork) process(ctx context.Context) {
 	case pw.gc.cfg().KeyConcurrency > 1:
 		pw.lanes(ctx, pw.gc.cfg().KeyConcurrency)
 	default:
-		pw.sequence(ctx, pw.recs, 0)
+		pw.sequence(ctx)
 	}
 }
 
-// sequence handles recs (starting at index base) in order, stopping at the
-// first record it has to abandon.
-func (pw *partitionWork) sequence(ctx context.Context, recs []*kgo.Record, base int) {
-	for i, r := range recs {
-		if pw.stopped() || !pw.handle(ctx, r) {
+// sequence handles the records in order, stopping at the first record it
+// has to abandon.
+func (pw *partitionWork) sequence(ctx context.Context) {
+	for i := range pw.recs {
+		if pw.stopped() || !pw.handle(ctx, i) {
 			return
 		}
-		pw.finish(base + i)
+		pw.finish(i)
 	}
 }
 
@@ -114,7 +114,7 @@ func (pw *partitionWork) lanes(ctx context.Context, n int) {
 		}
 		wg.Go(func() {
 			for _, i := range lane {
-				if pw.stopped() || !pw.handle(ctx, pw.recs[i]) {
+				if pw.stopped() || !pw.handle(ctx, i) {
 					return
 				}
 				pw.finish(i)
@@ -145,7 +145,7 @@ func (pw *partitionWork) batches(ctx context.Context) {
 		}
 		var msgs []*Message
 		for j := i; j < len(pw.recs) && len(msgs) < maxBatch; j++ {
-			ev, err := Decode(pw.recs[j])
+			msg, err := newMessage(pw.recs[j], gc.group)
 			if err != nil {
 				if len(msgs) == 0 {
 					if !pw.deadLetter(ctx, pw.recs[j], err, 0) {
@@ -156,7 +156,8 @@ func (pw *partitionWork) batches(ctx context.Context) {
 				}
 				break
 			}
-			msgs = append(msgs, &Message{Event: ev, Record: pw.recs[j], Group: gc.group, Attempt: 1})
+			msg.Attempt = 1
+			msgs = append(msgs, msg)
 		}
 		if len(msgs) == 0 {
 			continue
@@ -190,22 +191,40 @@ func (pw *partitionWork) batches(ctx context.Context) {
 	}
 }
 
-// handle decodes r and delivers it to its handler. It returns true when r
+// handle delivers recs[i] to its handler. It returns true when the record
 // is done (handled, skipped or dead-lettered) and false when it was
 // abandoned and must be fetched again.
-func (pw *partitionWork) handle(ctx context.Context, r *kgo.Record) bool {
-	ev, err := Decode(r)
+func (pw *partitionWork) handle(ctx context.Context, i int) bool {
+	r := pw.recs[i]
+	msg, err := newMessage(r, pw.gc.group)
 	if err != nil {
 		return pw.deadLetter(ctx, r, err, 0)
 	}
-	h := pw.rt.handler(ev.Type)
+	h := pw.rt.handler(msg.Event.Type)
 	if h == nil {
 		return true // no handler for this type in this group: skip it
 	}
 	if tp := traceparentOf(r); tp != "" {
 		ctx = ContextWithTraceparent(ctx, tp)
 	}
-	return pw.deliver(ctx, &Message{Event: ev, Record: r, Group: pw.gc.group}, h)
+	return pw.deliver(ctx, msg, h)
+}
+
+// delivery is a message and its event, allocated together: the router
+// makes one per record.
+type delivery struct {
+	msg Message
+	ev  Event
+}
+
+// newMessage decodes r into a message for group.
+func newMessage(r *kgo.Record, group string) (*Message, error) {
+	d := new(delivery)
+	if err := decodeInto(&d.ev, r.Topic, r.Value, r.Headers, r.Timestamp); err != nil {
+		return nil, err
+	}
+	d.msg = Message{Event: &d.ev, Record: r, Group: group}
+	return &d.msg, nil
 }
 
 // deliver calls h once. On success, or on a failure that goes to the

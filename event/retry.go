@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -79,6 +80,9 @@ type recordPos struct {
 // It is cleared for partitions this member loses, whose records start over
 // with their next owner.
 type retryBook struct {
+	// waiting is len(attempts), read without the lock so the common case,
+	// no record waiting for a retry, costs no lock per record.
+	waiting  atomic.Int64
 	mu       sync.Mutex
 	attempts map[recordPos]int
 	timers   map[string]map[int32]*time.Timer
@@ -88,6 +92,9 @@ func posOf(r *kgo.Record) recordPos { return recordPos{r.Topic, r.Partition, r.O
 
 // made is the number of attempts already made on r.
 func (b *retryBook) made(r *kgo.Record) int {
+	if b.waiting.Load() == 0 {
+		return 0
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.attempts[posOf(r)]
@@ -100,12 +107,17 @@ func (b *retryBook) failed(r *kgo.Record, attempts int) {
 		b.attempts = make(map[recordPos]int)
 	}
 	b.attempts[posOf(r)] = attempts
+	b.waiting.Store(int64(len(b.attempts)))
 }
 
 func (b *retryBook) forget(r *kgo.Record) {
+	if b.waiting.Load() == 0 {
+		return
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.attempts, posOf(r))
+	b.waiting.Store(int64(len(b.attempts)))
 }
 
 // pause stops fetching a partition for d, then resumes it.
@@ -148,6 +160,7 @@ func (b *retryBook) drop(cl *kgo.Client, partitions map[string][]int32) {
 			delete(b.attempts, pos)
 		}
 	}
+	b.waiting.Store(int64(len(b.attempts)))
 	for topic, ps := range b.timers {
 		for p, t := range ps {
 			if owned(topic, p) {
