@@ -48,6 +48,26 @@ func (d Dialect) arg(n int) string {
 	return "?"
 }
 
+// ago is an SQL expression for the time the n-th bind parameter, a number
+// of seconds, before now, comparable with the tables' timestamps.
+func (d Dialect) ago(n int) string {
+	if d == Postgres {
+		return "now() - make_interval(secs => " + d.arg(n) + ")"
+	}
+	// CURRENT_TIMESTAMP's text form, which the columns hold.
+	return "datetime('now', '-' || " + d.arg(n) + " || ' seconds')"
+}
+
+// inSubquery is an SQL condition that col is among the values of the
+// subquery sub. PostgreSQL gets the ANY(ARRAY(...)) form, which it runs as
+// lookups of those values rather than a join with the whole table.
+func (d Dialect) inSubquery(col, sub string) string {
+	if d == Postgres {
+		return col + " = ANY(ARRAY(" + sub + "))"
+	}
+	return col + " IN (" + sub + ")"
+}
+
 // args is n bind parameters from the first, comma-separated.
 func (d Dialect) args(from, n int) string {
 	var b strings.Builder

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // InboxConfig configures an [Inbox].
@@ -46,7 +47,7 @@ func (c *InboxConfig) Validate() error {
 // between only causes a redelivery that the inbox skips.
 //
 // Keep inbox rows at least as long as the topic keeps records, or a replay
-// could apply old events again.
+// could apply old events again; [Inbox.Prune] deletes older ones.
 //
 // Legacy events ({"uuid","data"}) have ids that are not unique, so they
 // are keyed by their position instead: source "legacy:<topic>:<partition>"
@@ -74,27 +75,55 @@ func NewInbox(cfg InboxConfig) (*Inbox, error) {
 	}, nil
 }
 
-// Schema is the DDL Migrate runs, for migration tools.
-func (i *Inbox) Schema() string {
+// Schema is the DDL Migrate runs, statement by statement, for migration
+// tools.
+func (i *Inbox) Schema() []string {
 	ts := "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP"
 	if i.cfg.Dialect == Postgres {
 		ts = "TIMESTAMPTZ NOT NULL DEFAULT now()"
 	}
-	return "CREATE TABLE IF NOT EXISTS " + i.cfg.Table + ` (
+	t := i.cfg.Table
+	return []string{
+		"CREATE TABLE IF NOT EXISTS " + t + ` (
 	consumer_group TEXT NOT NULL,
 	source TEXT NOT NULL,
 	id TEXT NOT NULL,
 	handled_at ` + ts + `,
 	PRIMARY KEY (consumer_group, source, id)
-)`
+)`,
+		// For Prune, which would otherwise scan the whole table.
+		"CREATE INDEX IF NOT EXISTS " + bareName(t) + "_handled_at ON " + t + " (handled_at)",
+	}
 }
 
 // Migrate creates the inbox table if it does not exist.
 func (i *Inbox) Migrate(ctx context.Context) error {
-	if _, err := i.cfg.DB.ExecContext(ctx, i.Schema()); err != nil {
-		return fmt.Errorf("event: create inbox table %s: %w", i.cfg.Table, err)
+	for _, stmt := range i.Schema() {
+		if _, err := i.cfg.DB.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("event: create inbox table %s: %w", i.cfg.Table, err)
+		}
 	}
 	return nil
+}
+
+// Prune deletes the keys of events handled more than keep ago, a thousand
+// per statement, and returns how many it deleted. Call it now and then
+// (an hourly ticker will do) with keep at least the retention of the
+// topics the inbox serves: an event replayed after its key is gone would
+// be applied again.
+func (i *Inbox) Prune(ctx context.Context, keep time.Duration) (int64, error) {
+	t, d := i.cfg.Table, i.cfg.Dialect
+	row := "rowid"
+	if d == Postgres {
+		row = "ctid"
+	}
+	q := "DELETE FROM " + t + " WHERE " + d.inSubquery(row, "SELECT "+row+" FROM "+t+" WHERE handled_at < "+
+		d.ago(1)+" LIMIT 1000")
+	n, err := pruneBatches(ctx, i.cfg.DB, q, keep)
+	if err != nil {
+		return n, fmt.Errorf("event: prune inbox %s: %w", t, err)
+	}
+	return n, nil
 }
 
 // dedupKey is the inbox key of msg.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"time"
 )
 
 // OutboxConfig configures an [Outbox].
@@ -114,8 +115,19 @@ func (o *Outbox) Schema() []string {
 		"CREATE TABLE IF NOT EXISTS " + o.shardTable() + " (shard INTEGER PRIMARY KEY)",
 		"INSERT INTO " + o.shardTable() + " (shard) SELECT generate_series(0, " +
 			strconv.Itoa(o.cfg.Shards-1) + ") ON CONFLICT DO NOTHING",
+		// A committed insert wakes the relays of every process: NOTIFY is
+		// delivered at commit, once per transaction and channel.
+		"CREATE OR REPLACE FUNCTION " + t + "_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('" +
+			o.channel() + "', ''); RETURN NULL; END $$",
+		"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '" + bareName(t) + "_notify' AND tgrelid = '" +
+			t + "'::regclass) THEN CREATE TRIGGER " + bareName(t) + "_notify AFTER INSERT ON " + t +
+			" FOR EACH STATEMENT EXECUTE FUNCTION " + t + "_notify(); END IF; END $$",
 	}
 }
+
+// channel is the PostgreSQL notification channel of the outbox: its table
+// name, which checkTable keeps to plain identifier characters.
+func (o *Outbox) channel() string { return o.cfg.Table }
 
 // Migrate creates the outbox tables if they do not exist.
 func (o *Outbox) Migrate(ctx context.Context) error {
@@ -187,6 +199,44 @@ func (o *Outbox) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	o.Notify()
 	return nil
+}
+
+// Prune deletes the rows published more than keep ago, a thousand per
+// statement so no transaction grows large, and returns how many it
+// deleted. The [Relay] calls it (see [RelayConfig.KeepSent]); unsent rows
+// are never deleted.
+func (o *Outbox) Prune(ctx context.Context, keep time.Duration) (int64, error) {
+	t := o.cfg.Table
+	// Rows are sent roughly in seq order, so walking the primary key from
+	// the oldest finds the expired ones first without an index on sent_at.
+	d := o.cfg.Dialect
+	q := "DELETE FROM " + t + " WHERE " + d.inSubquery("seq", "SELECT seq FROM "+t+" WHERE sent_at < "+
+		d.ago(1)+" ORDER BY seq LIMIT 1000")
+	n, err := pruneBatches(ctx, o.cfg.DB, q, keep)
+	if err != nil {
+		return n, fmt.Errorf("event: prune outbox %s: %w", t, err)
+	}
+	return n, nil
+}
+
+// pruneBatches runs a batched DELETE with keep as its argument until a
+// batch comes back short.
+func pruneBatches(ctx context.Context, db *sql.DB, q string, keep time.Duration) (int64, error) {
+	var total int64
+	for {
+		res, err := db.ExecContext(ctx, q, keep.Seconds())
+		if err != nil {
+			return total, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < 1000 {
+			return total, nil
+		}
+	}
 }
 
 // Backlog counts the rows not yet published.

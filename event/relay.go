@@ -22,13 +22,21 @@ type RelayConfig struct {
 	Producer *Producer
 	// BatchSize bounds the rows published per cycle. Default 500.
 	BatchSize int
-	// PollInterval is how often the relay looks for rows when not woken by
-	// [Outbox.Notify]; it bounds the latency of rows written by other
-	// processes. Default 100ms.
+	// PollInterval is how often the relay looks for rows when nothing wakes
+	// it. [Outbox.Notify] wakes the relays of its process; on PostgreSQL
+	// a trigger on the outbox (LISTEN/NOTIFY) wakes those of every process
+	// when the rows commit, if the database is opened with pgx's stdlib
+	// driver. So it bounds the latency of rows from other processes on
+	// SQLite, or with another PostgreSQL driver. Default 100ms.
 	PollInterval time.Duration
 	// PublishTimeout bounds one cycle's wait for Kafka; past it the unsent
 	// rows stay for the next cycle. Default 10s.
 	PublishTimeout time.Duration
+	// KeepSent is how long published rows stay in the outbox, for audit and
+	// debugging, before the relay deletes them ([Outbox.Prune], hourly or
+	// more often for a shorter KeepSent). Default 7 days; negative keeps
+	// them forever.
+	KeepSent time.Duration
 	// MaxShards bounds the shards (PostgreSQL) one cycle takes. Default: all
 	// free ones. With N relays, Shards/N spreads the work among them.
 	MaxShards int
@@ -47,6 +55,9 @@ func (c *RelayConfig) setDefaults() {
 	}
 	if c.PublishTimeout <= 0 {
 		c.PublishTimeout = 10 * time.Second
+	}
+	if c.KeepSent == 0 {
+		c.KeepSent = 7 * 24 * time.Hour
 	}
 	if c.Observer == nil {
 		c.Observer = nopObserver{}
@@ -93,10 +104,19 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 func (r *Relay) Run(ctx context.Context) error {
 	poll := time.NewTicker(r.cfg.PollInterval)
 	defer poll.Stop()
+	if r.o.cfg.Dialect == Postgres {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go r.listen(ctx)
+	}
 	backoff := RetryPolicy{InitialBackoff: 50 * time.Millisecond, MaxBackoff: 5 * time.Second}
 	failures := 0
-	var lastBacklog time.Time
+	var lastBacklog, lastPrune time.Time
 	for ctx.Err() == nil {
+		if r.cfg.KeepSent > 0 && time.Since(lastPrune) >= min(time.Hour, r.cfg.KeepSent/2) {
+			r.prune(ctx)
+			lastPrune = time.Now()
+		}
 		n, err := r.cycle(ctx)
 		if ctx.Err() != nil {
 			return nil
@@ -123,6 +143,19 @@ func (r *Relay) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// prune deletes the rows sent more than KeepSent ago.
+func (r *Relay) prune(ctx context.Context) {
+	pctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	n, err := r.o.Prune(pctx, r.cfg.KeepSent)
+	if err != nil && ctx.Err() == nil {
+		r.cfg.Logger.Warn("event: outbox relay", "table", r.o.cfg.Table, "err", err)
+	}
+	if n > 0 {
+		r.cfg.Logger.Info("event: outbox pruned", "table", r.o.cfg.Table, "rows", n, "keep", r.cfg.KeepSent)
+	}
 }
 
 func (r *Relay) observeBacklog(ctx context.Context) {

@@ -1,0 +1,131 @@
+package event
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ksuite/ksuite/internal/testkit"
+)
+
+// age sets the timestamp column col of the rows matching where to the given
+// age, through the dialect's own time arithmetic.
+func age(t *testing.T, db testkit.DB, table, col, where string, d time.Duration) {
+	t.Helper()
+	q := "UPDATE " + table + " SET " + col + " = " + dialectOf(db).ago(1) + " WHERE " + where
+	if _, err := db.ExecContext(testkit.Context(t, 30*time.Second), q, d.Seconds()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func count(t *testing.T, db testkit.DB, q string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRowContext(testkit.Context(t, 30*time.Second), q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Prune deletes only rows sent before the cutoff, across several batches;
+// unsent rows stay however old they are.
+func TestOutboxPrune(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, db testkit.DB) {
+		o := newOutbox(t, db)
+		ctx := testkit.Context(t, time.Minute)
+		evs := makeEvents(t, 2600, 10)
+		if err := o.WithTx(ctx, func(tx *sql.Tx) error { return o.Add(ctx, tx, "members", evs...) }); err != nil {
+			t.Fatal(err)
+		}
+		// seq 1-2500: sent 2 hours ago; 2501-2550: sent just now; the rest
+		// unsent but created 3 hours ago.
+		age(t, db, o.cfg.Table, "sent_at", "seq <= 2500", 2*time.Hour)
+		age(t, db, o.cfg.Table, "sent_at", "seq > 2500 AND seq <= 2550", 0)
+		age(t, db, o.cfg.Table, "created_at", "seq > 2550", 3*time.Hour)
+		n, err := o.Prune(ctx, time.Hour)
+		if err != nil || n != 2500 {
+			t.Fatalf("Prune = %d, %v; want 2500 rows", n, err)
+		}
+		left := count(t, db, "SELECT count(*) FROM "+o.cfg.Table)
+		backlog, err := o.Backlog(ctx)
+		if left != 100 || err != nil || backlog != 50 {
+			t.Fatalf("after Prune: %d rows, backlog %d (%v); want 100 rows, 50 unsent", left, backlog, err)
+		}
+		if n, err := o.Prune(ctx, time.Hour); err != nil || n != 0 {
+			t.Fatalf("second Prune = %d, %v; want nothing", n, err)
+		}
+	})
+}
+
+// The inbox forgets keys handled before the cutoff and keeps the others.
+func TestInboxPrune(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, db testkit.DB) {
+		_, in := newEffects(t, db)
+		ctx := testkit.Context(t, time.Minute)
+		d := dialectOf(db)
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 1500 {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO "+in.cfg.Table+" (consumer_group, source, id) VALUES ("+
+				d.args(1, 3)+")", "g", "s", fmt.Sprint(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		// Keys "0" and "1000"-"1499" were handled two days ago.
+		age(t, db, in.cfg.Table, "handled_at", "id = '0' OR length(id) = 4", 48*time.Hour)
+		n, err := in.Prune(ctx, 24*time.Hour)
+		if err != nil || n != 501 {
+			t.Fatalf("Prune = %d, %v; want 501 keys", n, err)
+		}
+		if left := count(t, db, "SELECT count(*) FROM "+in.cfg.Table); left != 999 {
+			t.Fatalf("%d keys left, want 999", left)
+		}
+	})
+}
+
+// On PostgreSQL a relay is woken by rows committed in another process: its
+// own poll is an hour and nobody calls its Outbox's Notify, so only the
+// outbox trigger's NOTIFY can make it publish. Start-up wakes it at most
+// twice (its first cycle, and once LISTEN is in place), so three events in
+// turn need the trigger.
+func TestRelayWokenByCommitElsewhere(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		db, ok := testkit.NewPostgres(t)
+		if !ok {
+			return
+		}
+		runRelay(t, newOutbox(t, db), testOpts(t, c), func(cfg *RelayConfig) { cfg.PollInterval = time.Hour })
+		elsewhere := newOutbox(t, db) // another process's Outbox on the same table
+		topic := c.CreateTopic(t, 1, 3)
+		cl := c.Client(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+		ctx := testkit.Context(t, 2*time.Minute)
+		for i := range 3 {
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := elsewhere.Add(ctx, tx, topic, mustEvent(t, "member-updated", "member-1", seqData{i})); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil { // and no Notify
+				t.Fatal(err)
+			}
+			pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			fs := cl.PollFetches(pctx)
+			cancel()
+			if fs.NumRecords() != 1 {
+				t.Fatalf("event %d: %d records relayed within 20s although the relay polls hourly: NOTIFY did not wake it",
+					i, fs.NumRecords())
+			}
+		}
+	})
+}
