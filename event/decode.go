@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -182,6 +183,50 @@ func (m *members) str(mode string, idx int) (string, error) {
 	return s, nil
 }
 
+// attributes sets e's string attributes. The ones that repeat from event to
+// event are interned; the others (id, subject) share one allocation.
+func (m *members) attributes(mode string, e *Event) error {
+	type pending struct {
+		dst   *string
+		inner []byte
+	}
+	var (
+		unique [2]pending
+		n      int
+		size   int
+	)
+	for idx, dst := range [...]*string{mID: &e.ID, mSource: &e.Source, mType: &e.Type, mSubject: &e.Subject,
+		mDataContentType: &e.DataContentType, mDataSchema: &e.DataSchema} {
+		raw := m.rawOf(idx)
+		switch {
+		case dst == nil || raw == nil:
+		case raw[0] != '"':
+			name := memberNames[idx]
+			return decodeErr(mode, name, ErrMalformed, "%s is not a string", name)
+		case bytes.IndexByte(raw, '\\') >= 0:
+			*dst, _ = unquote(string(raw)) // the scanner validated the escapes
+		case idx == mID || idx == mSubject:
+			unique[n] = pending{dst, raw[1 : len(raw)-1]}
+			n++
+			size += len(raw) - 2
+		default:
+			*dst = intern(raw[1 : len(raw)-1])
+		}
+	}
+	if n > 0 {
+		var sb strings.Builder
+		sb.Grow(size)
+		for _, p := range unique[:n] {
+			sb.Write(p.inner)
+		}
+		all := sb.String()
+		for _, p := range unique[:n] {
+			*p.dst, all = all[:len(p.inner)], all[len(p.inner):]
+		}
+	}
+	return nil
+}
+
 func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader) error {
 	const mode = "binary"
 	*e = Event{Data: value}
@@ -243,28 +288,31 @@ func validated(mode string, e *Event, checkData, checkText bool) error {
 
 func fromStructured(e *Event, m *members, ascii bool) error {
 	const mode = "structured"
-	sv, err := m.str(mode, mSpecVersion)
-	if err != nil {
-		return err
-	}
-	if sv != SpecVersion {
-		return decodeErr(mode, "specversion", ErrInvalid, "specversion %q is not %s", sv, SpecVersion)
-	}
-	for idx, dst := range [...]*string{mID: &e.ID, mSource: &e.Source, mType: &e.Type, mSubject: &e.Subject,
-		mDataContentType: &e.DataContentType, mDataSchema: &e.DataSchema} {
-		if dst != nil {
-			if *dst, err = m.str(mode, idx); err != nil {
-				return err
-			}
+	if string(m.rawOf(mSpecVersion)) != `"`+SpecVersion+`"` {
+		sv, err := m.str(mode, mSpecVersion)
+		if err != nil {
+			return err
+		}
+		if sv != SpecVersion {
+			return decodeErr(mode, "specversion", ErrInvalid, "specversion %q is not %s", sv, SpecVersion)
 		}
 	}
-	ts, err := m.str(mode, mTime)
-	if err != nil {
+	if err := m.attributes(mode, e); err != nil {
 		return err
 	}
-	if ts != "" {
-		if e.Time, err = parseTime(ts); err != nil {
-			return decodeErr(mode, "time", ErrInvalid, "time %q is not RFC 3339", ts)
+	if raw := m.rawOf(mTime); raw != nil {
+		var err error
+		switch {
+		case raw[0] != '"':
+			return decodeErr(mode, "time", ErrMalformed, "time is not a string")
+		case bytes.IndexByte(raw, '\\') < 0:
+			e.Time, err = parseTime(raw[1 : len(raw)-1])
+		default:
+			ts, _ := unquote(string(raw)) // the scanner validated the escapes
+			e.Time, err = parseTime(ts)
+		}
+		if err != nil {
+			return decodeErr(mode, "time", ErrInvalid, "time %s is not RFC 3339", raw)
 		}
 	}
 	if m.has(mDataBase64) {

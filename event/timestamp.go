@@ -54,13 +54,14 @@ func appendTime(b []byte, t time.Time) []byte {
 	return append(b, 'Z')
 }
 
-// parseTime parses s as time.Parse(time.RFC3339Nano, s) does.
-func parseTime(s string) (time.Time, error) {
-	if ns, ok := utcFraction(s); ok {
-		if p := lastParsed.Load(); p != nil && s[:dateLen] == p.text {
+// parseTime parses b as time.Parse(time.RFC3339Nano, string(b)) does.
+func parseTime[T string | []byte](b T) (time.Time, error) {
+	if ns, ok := utcFraction(b); ok {
+		if p := lastParsed.Load(); p != nil && string(b[:dateLen]) == p.text {
 			return time.Unix(p.unix, ns).UTC(), nil
 		}
 	}
+	s := string(b)
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err == nil && t.Location() == time.UTC && len(s) > dateLen {
 		if _, ok := utcFraction(s); ok {
@@ -72,19 +73,20 @@ func parseTime(s string) (time.Time, error) {
 
 // utcFraction reads the part of s after the seconds when it is an optional
 // fraction of 1 to 9 digits and a final 'Z', returning it as nanoseconds.
-func utcFraction(s string) (int64, bool) {
+func utcFraction[T string | []byte](s T) (int64, bool) {
 	if len(s) < dateLen+1 || s[len(s)-1] != 'Z' {
 		return 0, false
 	}
 	frac := s[dateLen : len(s)-1]
-	if frac == "" {
+	if len(frac) == 0 {
 		return 0, true
 	}
 	if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
 		return 0, false
 	}
 	var ns int64
-	for _, c := range []byte(frac[1:]) {
+	for i := 1; i < len(frac); i++ {
+		c := frac[i]
 		if c < '0' || c > '9' {
 			return 0, false
 		}
