@@ -3,8 +3,8 @@ package event
 import (
 	"encoding/binary"
 	"encoding/json"
-	"math/bits"
 	"errors"
+	"math/bits"
 	"strings"
 )
 
