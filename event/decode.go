@@ -62,7 +62,7 @@ func decodeInto(e *Event, topic string, value []byte, headers []kgo.RecordHeader
 	}
 	// Text cut from an ASCII value is valid UTF-8; escapes decode to valid
 	// UTF-8 too.
-	ascii := isASCII(value)
+	ascii := sc.ascii()
 	if m.has(mSpecVersion) {
 		return fromStructured(e, &m, ascii)
 	}
@@ -376,13 +376,20 @@ var structuredHeaders = []kgo.RecordHeader{{Key: HeaderContentType, Value: []byt
 // the subject (nil key when the subject is empty). Key and value share one
 // allocation.
 func (e *Event) Record(topic string) (*kgo.Record, error) {
-	if err := e.Validate(); err != nil {
+	// Encoding tells whether every attribute is plain ASCII; only when one
+	// is not does its UTF-8 need checking.
+	if err := e.validate(true, false); err != nil {
 		return nil, err
 	}
 	n := len(e.Subject)
 	buf := make([]byte, n, n+e.structuredSize())
 	copy(buf, e.Subject)
-	buf = e.appendStructured(buf)
+	buf, plain := e.appendStructured(buf)
+	if !plain {
+		if err := e.validate(false, true); err != nil {
+			return nil, err
+		}
+	}
 	r := &kgo.Record{Topic: topic, Value: buf[n:], Headers: structuredHeaders[:1:1]}
 	if n > 0 {
 		r.Key = buf[:n:n]

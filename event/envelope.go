@@ -161,7 +161,8 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 	if len(e.Data) > 0 && isJSON(ct) && !e.dataChecked() && !json.Valid(e.Data) {
 		return nil, decodeErr("structured", "data", ErrInvalid, "data is not valid JSON")
 	}
-	return e.appendStructured(make([]byte, 0, e.structuredSize())), nil
+	b, _ := e.appendStructured(make([]byte, 0, e.structuredSize()))
+	return b, nil
 }
 
 // contentType is DataContentType, defaulted for data that has none.
@@ -195,25 +196,32 @@ func (e *Event) structuredSize() int {
 
 // appendStructured appends e in structured mode to b; the caller has
 // validated e. Encoding runs once per published event, so it appends
-// straight into the caller's buffer.
-func (e *Event) appendStructured(b []byte) []byte {
+// straight into the caller's buffer. plain reports whether every attribute
+// value was plain ASCII, which spares a separate UTF-8 check.
+func (e *Event) appendStructured(b []byte) (_ []byte, plain bool) {
 	ct := e.contentType()
+	plain = true
+	field := func(name, value string) {
+		var ok bool
+		b, ok = appendField(b, name, value)
+		plain = plain && ok
+	}
 	b = append(b, `{"specversion":"1.0"`...)
-	b = appendField(b, "id", e.ID)
-	b = appendField(b, "source", e.Source)
-	b = appendField(b, "type", e.Type)
+	field("id", e.ID)
+	field("source", e.Source)
+	field("type", e.Type)
 	if !e.Time.IsZero() {
 		b = append(b, `,"time":"`...)
 		b = appendTime(b, e.Time)
 		b = append(b, '"')
 	}
-	b = appendField(b, "subject", e.Subject)
-	b = appendField(b, "datacontenttype", ct)
-	b = appendField(b, "dataschema", e.DataSchema)
+	field("subject", e.Subject)
+	field("datacontenttype", ct)
+	field("dataschema", e.DataSchema)
 	if len(e.Extensions) > 0 {
 		// Sorted so equal events encode to equal bytes.
 		for _, name := range slices.Sorted(maps.Keys(e.Extensions)) {
-			b = appendField(b, name, e.Extensions[name])
+			field(name, e.Extensions[name])
 		}
 	}
 	switch {
@@ -226,13 +234,14 @@ func (e *Event) appendStructured(b []byte) []byte {
 		b = base64.StdEncoding.AppendEncode(b, e.Data)
 		b = append(b, '"')
 	}
-	return append(b, '}')
+	return append(b, '}'), plain
 }
 
-// appendField appends ,"name":"value" unless value is empty.
-func appendField(b []byte, name, value string) []byte {
+// appendField appends ,"name":"value" unless value is empty; plain is as
+// for appendJSONString.
+func appendField(b []byte, name, value string) (_ []byte, plain bool) {
 	if value == "" {
-		return b
+		return b, true
 	}
 	b = append(b, `,"`...)
 	b = append(b, name...)
@@ -240,16 +249,18 @@ func appendField(b []byte, name, value string) []byte {
 	return appendJSONString(b, value)
 }
 
-// appendJSONString appends s as a JSON string; the fast path avoids
-// reflection for the plain ASCII attribute values that are the norm.
-func appendJSONString(b []byte, s string) []byte {
+// appendJSONString appends s as a JSON string and reports whether it was
+// plain ASCII. The fast path avoids reflection for the plain values that
+// are the norm; encoding/json escapes the others (and replaces invalid
+// UTF-8, which is why callers that care check it when plain is false).
+func appendJSONString(b []byte, s string) (_ []byte, plain bool) {
 	if !plainString(s) {
 		q, _ := json.Marshal(s)
-		return append(b, q...)
+		return append(b, q...), false
 	}
 	b = append(b, '"')
 	b = append(b, s...)
-	return append(b, '"')
+	return append(b, '"'), true
 }
 
 // UnmarshalJSON reads a structured-mode CloudEvent. It does not accept the
@@ -261,7 +272,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		return decodeErr("structured", "", ErrMalformed, "%v", err)
 	}
 	var ev Event
-	if err := fromStructured(&ev, &m, isASCII(b)); err != nil {
+	if err := fromStructured(&ev, &m, sc.ascii()); err != nil {
 		return err
 	}
 	*e = ev

@@ -199,3 +199,44 @@ func TestReplacedDataIsValidated(t *testing.T) {
 		t.Fatalf("Record with broken data = %v, want ErrInvalid", err)
 	}
 }
+
+// Record refuses what the wire cannot carry faithfully and encodes escapes
+// and non-ASCII text exactly.
+func TestRecordAttributeText(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		edit  func(*Event)
+		field string // "" means valid
+	}{
+		{"plain", func(*Event) {}, ""},
+		{"escapes and non-ASCII", func(e *Event) { e.Subject = "Zoë \"quoted\" \\ \n tab\t" }, ""},
+		{"long non-ASCII id", func(e *Event) { e.ID = strings.Repeat("é", 20) }, ""},
+		{"invalid UTF-8 source", func(e *Event) { e.Source = "member-\xff-service" }, "source"},
+		{"invalid UTF-8 subject", func(e *Event) { e.Subject = "\xc3" }, "subject"},
+		{"invalid UTF-8 extension", func(e *Event) { e.Extensions = map[string]string{"tenant": "a\xffb"} }, "tenant"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev, err := New("signup-event", "member-1", signup{Name: "Ada"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev.Source = "member-service"
+			tc.edit(ev)
+			r, err := ev.Record("members")
+			if tc.field != "" {
+				var de *DecodeError
+				if !errors.As(err, &de) || de.Field != tc.field {
+					t.Fatalf("Record = %v, want a DecodeError on %s", err, tc.field)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Decode(r)
+			if err != nil || got.ID != ev.ID || got.Source != ev.Source || got.Subject != ev.Subject {
+				t.Fatalf("round trip: %+v, %v; want %+v", got, err, ev)
+			}
+		})
+	}
+}

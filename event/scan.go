@@ -25,7 +25,14 @@ type scanner struct {
 	b     []byte
 	i     int
 	depth int
+	// high collects the bytes of the strings scanned; in valid JSON only
+	// strings can hold bytes ≥ 0x80, so it tells an ASCII document.
+	high uint64
 }
+
+// ascii reports whether the scanned document is ASCII throughout, hence
+// valid UTF-8.
+func (s *scanner) ascii() bool { return s.high&highs == 0 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
@@ -181,13 +188,16 @@ func (s *scanner) str() error {
 	i++
 	for {
 		for len(b)-i >= 8 {
-			if m := jsonSpecial(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			w := binary.LittleEndian.Uint64(b[i:])
+			s.high |= w
+			if m := jsonSpecial(w); m != 0 {
 				i += bits.TrailingZeros64(m) / 8
 				break
 			}
 			i += 8
 		}
 		for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
+			s.high |= uint64(b[i])
 			i++
 		}
 		if i >= len(b) {

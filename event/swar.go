@@ -1,9 +1,5 @@
 package event
 
-import (
-	"encoding/binary"
-)
-
 // Byte tests eight bytes at a time ("SIMD within a register"). Encoding and
 // decoding an envelope are mostly runs of plain string bytes, and testing
 // them a word at a time is what keeps the codec cheap beside the Kafka
@@ -24,34 +20,30 @@ func jsonSpecial(w uint64) uint64 {
 	return ((w - ones*0x20) & ^w & highs) | zeroBytes(w^(ones*'"')) | zeroBytes(w^(ones*'\\'))
 }
 
-// isASCII reports whether every byte of b is below 0x80.
-func isASCII(b []byte) bool {
-	var acc uint64
-	i := 0
-	for ; len(b)-i >= 8; i += 8 {
-		acc |= binary.LittleEndian.Uint64(b[i:])
-	}
-	for ; i < len(b); i++ {
-		acc |= uint64(b[i])
-	}
-	return acc&highs == 0
-}
-
 // plainString reports whether s can go between JSON quotes as it is and is
 // ASCII, hence also valid UTF-8.
 func plainString(s string) bool {
-	i := 0
-	for ; len(s)-i >= 8; i += 8 {
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	// Whole words, then the last eight bytes, which may overlap the words
+	// already tested.
+	for i := 0; ; i += 8 {
+		if i > len(s)-8 {
+			i = len(s) - 8
+		}
 		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
 			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
 		if jsonSpecial(w)|(w&highs) != 0 {
 			return false
 		}
-	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			return false
+		if i == len(s)-8 {
+			return true
 		}
 	}
-	return true
 }
