@@ -121,14 +121,19 @@ func (e *Event) validate(checkData, checkText bool) error {
 	case e.Type == "":
 		return decodeErr("", "type", ErrInvalid, "type is empty")
 	}
-	for _, a := range [...]struct{ name, v string }{{"id", e.ID}, {"source", e.Source}, {"type", e.Type},
-		{"subject", e.Subject}, {"datacontenttype", e.DataContentType}, {"dataschema", e.DataSchema}} {
-		if checkText && !plainString(a.v) && !utf8.ValidString(a.v) {
-			return decodeErr("", a.name, ErrInvalid, "%s is not valid UTF-8", a.name)
+	if checkText {
+		for _, a := range [...]struct{ name, v string }{{"id", e.ID}, {"source", e.Source}, {"type", e.Type},
+			{"subject", e.Subject}, {"datacontenttype", e.DataContentType}, {"dataschema", e.DataSchema}} {
+			if !plainString(a.v) && !utf8.ValidString(a.v) {
+				return decodeErr("", a.name, ErrInvalid, "%s is not valid UTF-8", a.name)
+			}
 		}
 	}
-	if checkData && len(e.Data) > 0 && isJSON(e.DataContentType) && !e.dataChecked() && !json.Valid(e.Data) {
+	if checkData && len(e.Data) > 0 && !e.dataChecked() && isJSON(e.DataContentType) && !json.Valid(e.Data) {
 		return decodeErr("", "data", ErrInvalid, "data is not valid JSON for content type %q", e.DataContentType)
+	}
+	if len(e.Extensions) == 0 {
+		return nil // ranging over a nil map is not free
 	}
 	for name := range e.Extensions {
 		if !validExtensionName(name) {
@@ -185,8 +190,10 @@ const maxPunctuation = len(`{"specversion":"1.0"}`) + len(`,"id":""`) + len(`,"s
 func (e *Event) structuredSize() int {
 	size := maxPunctuation + len(e.ID) + len(e.Source) + len(e.Type) + len(e.Subject) +
 		len(e.contentType()) + len(e.DataSchema)
-	for name, v := range e.Extensions {
-		size += len(`,"":""`) + len(name) + len(v)
+	if len(e.Extensions) > 0 { // ranging over a nil map is not free
+		for name, v := range e.Extensions {
+			size += len(`,"":""`) + len(name) + len(v)
+		}
 	}
 	if isJSON(e.contentType()) {
 		return size + len(e.Data)
@@ -201,27 +208,28 @@ func (e *Event) structuredSize() int {
 func (e *Event) appendStructured(b []byte) (_ []byte, plain bool) {
 	ct := e.contentType()
 	plain = true
-	field := func(name, value string) {
+	// prefix is `,"name":`, whole, so each member is two appends.
+	field := func(prefix, value string) {
 		var ok bool
-		b, ok = appendField(b, name, value)
+		b, ok = appendField(b, prefix, value)
 		plain = plain && ok
 	}
 	b = append(b, `{"specversion":"1.0"`...)
-	field("id", e.ID)
-	field("source", e.Source)
-	field("type", e.Type)
+	field(`,"id":`, e.ID)
+	field(`,"source":`, e.Source)
+	field(`,"type":`, e.Type)
 	if !e.Time.IsZero() {
 		b = append(b, `,"time":"`...)
 		b = appendTime(b, e.Time)
 		b = append(b, '"')
 	}
-	field("subject", e.Subject)
-	field("datacontenttype", ct)
-	field("dataschema", e.DataSchema)
+	field(`,"subject":`, e.Subject)
+	field(`,"datacontenttype":`, ct)
+	field(`,"dataschema":`, e.DataSchema)
 	if len(e.Extensions) > 0 {
 		// Sorted so equal events encode to equal bytes.
 		for _, name := range slices.Sorted(maps.Keys(e.Extensions)) {
-			field(name, e.Extensions[name])
+			field(`,"`+name+`":`, e.Extensions[name])
 		}
 	}
 	switch {
@@ -237,15 +245,13 @@ func (e *Event) appendStructured(b []byte) (_ []byte, plain bool) {
 	return append(b, '}'), plain
 }
 
-// appendField appends ,"name":"value" unless value is empty; plain is as
-// for appendJSONString.
-func appendField(b []byte, name, value string) (_ []byte, plain bool) {
+// appendField appends prefix (`,"name":`) and value as a JSON string,
+// unless value is empty; plain is as for appendJSONString.
+func appendField(b []byte, prefix, value string) (_ []byte, plain bool) {
 	if value == "" {
 		return b, true
 	}
-	b = append(b, `,"`...)
-	b = append(b, name...)
-	b = append(b, `":`...)
+	b = append(b, prefix...)
 	return appendJSONString(b, value)
 }
 
