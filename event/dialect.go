@@ -16,7 +16,9 @@ type Dialect int
 const (
 	// SQLite: one writer at a time, so one relay per database. Open it with
 	// a busy timeout and WAL journal, e.g. with modernc.org/sqlite
-	// "file:app.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate".
+	// "file:app.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate",
+	// and db.SetMaxOpenConns(1): writers then queue in turn, while SQLite's
+	// own busy wait (sleeps of up to 100ms) starves the relay under load.
 	SQLite Dialect = iota + 1
 	// Postgres: PostgreSQL 12 or later; any number of relays.
 	Postgres

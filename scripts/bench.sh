@@ -41,7 +41,7 @@ bench -bench . -benchtime "${BENCHTIME:-10x}" ./internal/records/ ./internal/emb
 # Event library: publish and consume beside raw franz-go, the inbox, outbox latency, the codec.
 COUNT=5 bench -bench 'Benchmark(Publish|Consume)$' -benchtime 200000x ./event/
 COUNT=1 bench -bench 'BenchmarkConsumeInbox' -benchtime 5000x ./event/
-COUNT=1 bench -bench 'BenchmarkOutboxLatency' -benchtime 300x ./event/
+COUNT=1 bench -bench 'BenchmarkOutboxLatency' -benchtime 5000x ./event/
 COUNT=5 bench -bench 'BenchmarkEnvelope' -benchmem ./event/
 # Topics as code: 1,000 topics beside Kafka's TopicCommand.
 KSUITE_TEST_KAFKA_CLASSPATH=$(test/kafka/cluster.sh classpath) scripts/bench-topics.sh
