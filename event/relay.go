@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -105,9 +106,11 @@ func (r *Relay) Run(ctx context.Context) error {
 	poll := time.NewTicker(r.cfg.PollInterval)
 	defer poll.Stop()
 	if r.o.cfg.Dialect == Postgres {
-		ctx, cancel := context.WithCancel(ctx)
+		lctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Go(func() { r.listen(lctx) })
+		defer wg.Wait() // Run returns once its listening connection is closed
 		defer cancel()
-		go r.listen(ctx)
 	}
 	backoff := RetryPolicy{InitialBackoff: 50 * time.Millisecond, MaxBackoff: 5 * time.Second}
 	failures := 0
