@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ksuite/ksuite/internal/testkit"
@@ -137,6 +138,24 @@ func mustEvent(t testing.TB, typ, subject string, data any) *Event {
 }
 
 // readAll reads n records from topic (from the start), failing after 30s.
+// readTopic reads every record topic holds now, up to its end offsets:
+// with at-least-once delivery a topic can hold duplicates, so a count of
+// records says nothing about which events are in.
+func readTopic(t testing.TB, c testkit.Cluster, topic string) []*kgo.Record {
+	t.Helper()
+	ctx := testkit.Context(t, 30*time.Second)
+	ends, err := c.Admin(t).ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		t.Fatalf("end offsets of %s: %v", topic, err)
+	}
+	total := 0
+	ends.Each(func(o kadm.ListedOffset) { total += int(o.Offset) })
+	return readAll(t, c, topic, total)
+}
+
 func readAll(t testing.TB, c testkit.Cluster, topic string, n int) []*kgo.Record {
 	t.Helper()
 	cl := c.Client(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),

@@ -94,9 +94,11 @@ func (o *Outbox) Schema() []string {
 	headers BLOB,
 	shard INTEGER NOT NULL,
 	created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
-	sent_at TIMESTAMP
+	sent_at TIMESTAMP,
+	failed_at TIMESTAMP,
+	last_error TEXT
 )`,
-			"CREATE INDEX IF NOT EXISTS " + idx + " ON " + t + " (seq) WHERE sent_at IS NULL",
+			"CREATE INDEX IF NOT EXISTS " + idx + " ON " + t + " (seq) WHERE " + queued,
 		}
 	}
 	return []string{
@@ -108,9 +110,11 @@ func (o *Outbox) Schema() []string {
 	headers BYTEA,
 	shard INTEGER NOT NULL,
 	created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-	sent_at TIMESTAMPTZ
+	sent_at TIMESTAMPTZ,
+	failed_at TIMESTAMPTZ,
+	last_error TEXT
 )`,
-		"CREATE INDEX IF NOT EXISTS " + idx + " ON " + t + " (shard, seq) WHERE sent_at IS NULL",
+		"CREATE INDEX IF NOT EXISTS " + idx + " ON " + t + " (shard, seq) WHERE " + queued,
 		// One row per shard: a relay owns a shard while it holds the row lock.
 		"CREATE TABLE IF NOT EXISTS " + o.shardTable() + " (shard INTEGER PRIMARY KEY)",
 		"INSERT INTO " + o.shardTable() + " (shard) SELECT generate_series(0, " +
@@ -239,10 +243,14 @@ func pruneBatches(ctx context.Context, db *sql.DB, q string, keep time.Duration)
 	}
 }
 
-// Backlog counts the rows not yet published.
+// queued selects the rows waiting to be published: neither sent nor parked.
+const queued = "sent_at IS NULL AND failed_at IS NULL"
+
+// Backlog counts the rows waiting to be published. Rows Kafka rejected for
+// good are parked, not counted: see [Relay].
 func (o *Outbox) Backlog(ctx context.Context) (int64, error) {
 	var n int64
-	err := o.cfg.DB.QueryRowContext(ctx, "SELECT count(*) FROM "+o.cfg.Table+" WHERE sent_at IS NULL").Scan(&n)
+	err := o.cfg.DB.QueryRowContext(ctx, "SELECT count(*) FROM "+o.cfg.Table+" WHERE "+queued).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("event: outbox backlog: %w", err)
 	}

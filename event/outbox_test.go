@@ -210,7 +210,11 @@ func TestOutboxKafkaDownThenBack(t *testing.T) {
 
 		startFake()
 		waitBacklog(t, o, 0)
-		checkKeyOrder(t, readAll(t, c, topic, keys*30), keys, 30)
+		checkKeyOrder(t, readTopic(t, c, topic), keys, 30)
+		var parked int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+o.cfg.Table+" WHERE failed_at IS NOT NULL").Scan(&parked); err != nil || parked != 0 {
+			t.Fatalf("%d rows parked (%v): Kafka being down is worth retrying, not parking", parked, err)
+		}
 	})
 }
 
@@ -252,7 +256,7 @@ func TestOutboxUnreachableThenReachable(t *testing.T) {
 		}
 		runRelay(t, o, testOpts(t, real))
 		waitBacklog(t, o, 0)
-		checkKeyOrder(t, readAll(t, real, topic, keys*15), keys, 15)
+		checkKeyOrder(t, readTopic(t, real, topic), keys, 15)
 	})
 }
 
@@ -292,6 +296,6 @@ func TestOutboxConcurrentRelaysPostgres(t *testing.T) {
 		}
 		wg.Wait()
 		waitBacklog(t, o, 0)
-		checkKeyOrder(t, readAll(t, c, topic, keys*perKey), keys, perKey)
+		checkKeyOrder(t, readTopic(t, c, topic), keys, perKey)
 	})
 }

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -84,6 +86,12 @@ func (c *RelayConfig) Validate() error {
 // Delivery is at least once: a row whose publish succeeded but whose
 // "sent" mark did not commit is published again. Consumers dedupe by event
 // id (the [Inbox] does).
+//
+// A row Kafka rejects for good (too large for the topic, an invalid or
+// forbidden topic) is parked: it gets failed_at and last_error, is logged
+// at error level, and its key's later rows go on. Requeue it with
+// UPDATE <table> SET failed_at = NULL, last_error = NULL WHERE seq = ...
+// once the cause is fixed. Every other failure is retried.
 type Relay struct {
 	cfg   RelayConfig
 	o     *Outbox
@@ -195,15 +203,15 @@ func (r *Relay) cycle(ctx context.Context) (int, error) {
 func (r *Relay) cycleSQLite(ctx, dbCtx context.Context) (int, error) {
 	db, t := r.o.cfg.DB, r.o.cfg.Table
 	rows, err := r.load(dbCtx, db.QueryContext, "SELECT seq, topic, record_key, value, headers FROM "+t+
-		" WHERE sent_at IS NULL ORDER BY seq LIMIT ?", r.cfg.BatchSize)
+		" WHERE "+queued+" ORDER BY seq LIMIT ?", r.cfg.BatchSize)
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
-	sent, pubErr := r.publish(ctx, rows)
-	if err := r.markSent(dbCtx, db.ExecContext, sent, "CURRENT_TIMESTAMP"); err != nil {
+	out := r.publish(ctx, rows)
+	if err := r.mark(dbCtx, db.ExecContext, out, "CURRENT_TIMESTAMP"); err != nil {
 		return 0, err
 	}
-	return len(rows), pubErr
+	return len(rows), out.err
 }
 
 // cyclePostgres locks free shards, publishes their oldest rows and marks
@@ -249,18 +257,18 @@ func (r *Relay) cyclePostgres(ctx, dbCtx context.Context) (n int, err error) {
 		return 0, tx.Commit()
 	}
 	rows, err := r.load(dbCtx, tx.QueryContext, "SELECT seq, topic, record_key, value, headers FROM "+t+
-		" WHERE sent_at IS NULL AND shard = ANY($1) ORDER BY seq LIMIT $2", shards, r.cfg.BatchSize)
+		" WHERE "+queued+" AND shard = ANY($1) ORDER BY seq LIMIT $2", shards, r.cfg.BatchSize)
 	if err != nil {
 		return 0, err
 	}
-	sent, pubErr := r.publish(ctx, rows)
-	if err = r.markSent(dbCtx, tx.ExecContext, sent, "now()"); err != nil {
+	out := r.publish(ctx, rows)
+	if err = r.mark(dbCtx, tx.ExecContext, out, "now()"); err != nil {
 		return 0, err
 	}
 	if err = tx.Commit(); err != nil {
 		return 0, fmt.Errorf("commit: %w", err)
 	}
-	return len(rows), pubErr
+	return len(rows), out.err
 }
 
 type queryFunc func(context.Context, string, ...any) (*sql.Rows, error)
@@ -293,10 +301,40 @@ func (r *Relay) load(ctx context.Context, query queryFunc, q string, args ...any
 	return out, rows.Err()
 }
 
-// publish produces rows and returns the seqs safe to mark sent: those
+// outcome is what publishing a batch of rows came to.
+type outcome struct {
+	sent   []int64 // acknowledged and safe to mark sent
+	parked []parked
+	err    error // the first failure worth another try, if any
+}
+
+// parked is a row Kafka rejected for good.
+type parked struct {
+	seq   int64
+	topic string
+	err   error
+}
+
+// rejected reports whether Kafka refused the record itself, so that no
+// retry can succeed: it is too large, or its topic is invalid or not
+// allowed. Everything else (a broker down, a leader moving, a timeout) is
+// worth retrying.
+func rejected(err error) bool {
+	for _, e := range []error{kerr.MessageTooLarge, kerr.RecordListTooLarge, kerr.InvalidRecord,
+		kerr.InvalidTopicException, kerr.TopicAuthorizationFailed} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// publish produces rows. A row is safe to mark sent when it was
 // acknowledged with no earlier failed row of the same key in the batch, so
-// a key's rows are never marked out of order.
-func (r *Relay) publish(ctx context.Context, rows []outboxRow) ([]int64, error) {
+// a key's rows are never marked out of order. A row Kafka rejected for good
+// is parked instead, and its key moves on: holding the key would stop it
+// for ever, and a full batch of a stopped key would stop the whole outbox.
+func (r *Relay) publish(ctx context.Context, rows []outboxRow) outcome {
 	pctx, cancel := context.WithTimeout(ctx, r.cfg.PublishTimeout)
 	defer cancel()
 	recs := make([]*kgo.Record, len(rows))
@@ -305,30 +343,33 @@ func (r *Relay) publish(ctx context.Context, rows []outboxRow) ([]int64, error) 
 	}
 	errs := r.cfg.Producer.produce(pctx, recs)
 	failed := make(map[string]bool)
-	var (
-		sent     []int64
-		firstErr error
-	)
+	var out outcome
 	for i, err := range errs {
-		k := string(rows[i].record.Key)
-		if err != nil {
-			failed[k] = true
-			if firstErr == nil {
-				firstErr = fmt.Errorf("publish to %s: %w", rows[i].record.Topic, err)
+		row := rows[i]
+		k := string(row.record.Key)
+		switch {
+		case err == nil:
+			if !failed[k] {
+				out.sent = append(out.sent, row.seq)
 			}
-			continue
-		}
-		if !failed[k] {
-			sent = append(sent, rows[i].seq)
+		case rejected(err):
+			out.parked = append(out.parked, parked{row.seq, row.record.Topic, err})
+		default:
+			failed[k] = true
+			if out.err == nil {
+				out.err = fmt.Errorf("publish to %s: %w", row.record.Topic, err)
+			}
 		}
 	}
-	return sent, firstErr
+	return out
 }
 
-func (r *Relay) markSent(ctx context.Context, exec execFunc, seqs []int64, now string) error {
+// mark records a batch's outcome: sent rows get sent_at, parked rows
+// failed_at and their error.
+func (r *Relay) mark(ctx context.Context, exec execFunc, out outcome, now string) error {
 	d, t := r.o.cfg.Dialect, r.o.cfg.Table
 	const chunk = 500
-	for len(seqs) > 0 {
+	for seqs := out.sent; len(seqs) > 0; {
 		n := min(len(seqs), chunk)
 		args := make([]any, n)
 		for i := range n {
@@ -339,6 +380,15 @@ func (r *Relay) markSent(ctx context.Context, exec execFunc, seqs []int64, now s
 			return fmt.Errorf("mark sent: %w", err)
 		}
 		seqs = seqs[n:]
+	}
+	for _, p := range out.parked {
+		q := "UPDATE " + t + " SET failed_at = " + now + ", last_error = " + d.arg(1) + " WHERE seq = " + d.arg(2)
+		if _, err := exec(ctx, q, p.err.Error(), p.seq); err != nil {
+			return fmt.Errorf("park row %d: %w", p.seq, err)
+		}
+		r.cfg.Logger.Error("event: outbox row rejected by Kafka and parked; its key moves on",
+			"table", t, "seq", p.seq, "topic", p.topic, "err", p.err,
+			"requeue", "UPDATE "+t+" SET failed_at = NULL, last_error = NULL WHERE seq = "+strconv.FormatInt(p.seq, 10))
 	}
 	return nil
 }

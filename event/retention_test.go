@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,5 +129,53 @@ func TestRelayWokenByCommitElsewhere(t *testing.T) {
 					i, fs.NumRecords())
 			}
 		}
+	})
+}
+
+// A row Kafka rejects for good (here too large for a produce request) is
+// parked with its error; its key's later rows and other keys go on, and the
+// relay does not stall or back off behind it.
+func TestOutboxParksRejectedRow(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		testkit.ForEachDB(t, func(t *testing.T, db testkit.DB) {
+			o := newOutbox(t, db)
+			topic := c.CreateTopic(t, 3, 3)
+			runRelay(t, o, testOpts(t, c))
+			ctx := testkit.Context(t, time.Minute)
+			huge := mustEvent(t, "member-updated", "member-0", map[string]string{"blob": strings.Repeat("x", 2<<20)})
+			err := o.WithTx(ctx, func(tx *sql.Tx) error {
+				return o.Add(ctx, tx, topic,
+					mustEvent(t, "member-updated", "member-0", seqData{0}), huge,
+					mustEvent(t, "member-updated", "member-0", seqData{1}),
+					mustEvent(t, "member-updated", "member-1", seqData{0}))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := make(map[string][]int) // seqs per key, in arrival order
+			for _, r := range readAll(t, c, topic, 3) {
+				ev, err := Decode(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d, err := DataAs[seqData](ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got[ev.Subject] = append(got[ev.Subject], d.Seq)
+			}
+			if !slices.Equal(got["member-0"], []int{0, 1}) || !slices.Equal(got["member-1"], []int{0}) || len(got) != 2 {
+				t.Fatalf("relayed %v, want member-0 [0 1] and member-1 [0]", got)
+			}
+			waitBacklog(t, o, 0)
+			var lastErr string
+			q := "SELECT last_error FROM " + o.cfg.Table + " WHERE failed_at IS NOT NULL AND sent_at IS NULL"
+			if err := db.QueryRowContext(ctx, q).Scan(&lastErr); err != nil {
+				t.Fatalf("parked row: %v", err)
+			}
+			if !strings.Contains(lastErr, "MESSAGE_TOO_LARGE") {
+				t.Fatalf("parked row's error %q does not say MESSAGE_TOO_LARGE", lastErr)
+			}
+		})
 	})
 }
