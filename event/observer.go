@@ -25,6 +25,9 @@ type Observer interface {
 	Lag(group, topic string, partition int32, lag int64)
 	// OutboxBacklog is called by the relay with the number of unsent rows.
 	OutboxBacklog(table string, rows int64)
+	// OutboxParked is called when the relay parks a row of table that
+	// Kafka rejected for good (see [Relay]).
+	OutboxParked(table, topic string)
 }
 
 // nopObserver is the default: no measurements.
@@ -37,5 +40,6 @@ func (nopObserver) Retried(string, string)                      {}
 func (nopObserver) DeadLettered(string, string)                 {}
 func (nopObserver) Lag(string, string, int32, int64)            {}
 func (nopObserver) OutboxBacklog(string, int64)                 {}
+func (nopObserver) OutboxParked(string, string)                 {}
 
 var _ Observer = nopObserver{}

@@ -43,7 +43,7 @@ type RelayConfig struct {
 	// MaxShards bounds the shards (PostgreSQL) one cycle takes. Default: all
 	// free ones. With N relays, Shards/N spreads the work among them.
 	MaxShards int
-	// Observer receives the outbox backlog. Default: none.
+	// Observer receives the outbox backlog and parked rows. Default: none.
 	Observer Observer
 	// Logger receives publish failures. Default: discarded.
 	Logger *slog.Logger
@@ -386,6 +386,7 @@ func (r *Relay) mark(ctx context.Context, exec execFunc, out outcome, now string
 		if _, err := exec(ctx, q, p.err.Error(), p.seq); err != nil {
 			return fmt.Errorf("park row %d: %w", p.seq, err)
 		}
+		r.cfg.Observer.OutboxParked(t, p.topic)
 		r.cfg.Logger.Error("event: outbox row rejected by Kafka and parked; its key moves on",
 			"table", t, "seq", p.seq, "topic", p.topic, "err", p.err,
 			"requeue", "UPDATE "+t+" SET failed_at = NULL, last_error = NULL WHERE seq = "+strconv.FormatInt(p.seq, 10))

@@ -28,10 +28,12 @@ import (
 //	<ns>_handler_duration_seconds{group,topic}      handler latency, success or not
 //	<ns>_consumer_lag{group,topic,partition}        records behind the partition end
 //	<ns>_outbox_backlog{table}                      outbox rows not yet published
+//	<ns>_outbox_parked_total{table,topic}           outbox rows Kafka rejected for good
 type Metrics struct {
 	consumed, handled, failed, retried, deadLettered *prometheus.CounterVec
 	latency                                          *prometheus.HistogramVec
 	lag, backlog                                     *prometheus.GaugeVec
+	parked                                           *prometheus.CounterVec
 }
 
 var _ event.Observer = (*Metrics)(nil)
@@ -83,8 +85,12 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 		backlog: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: o.namespace, Name: "outbox_backlog", Help: "Outbox rows not yet published.",
 		}, []string{"table"}),
+		parked: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: o.namespace, Name: "outbox_parked_total",
+			Help: "Outbox rows Kafka rejected for good, parked with their error.",
+		}, []string{"table", "topic"}),
 	}
-	for _, c := range []prometheus.Collector{m.consumed, m.handled, m.failed, m.retried, m.deadLettered, m.latency, m.lag, m.backlog} {
+	for _, c := range []prometheus.Collector{m.consumed, m.handled, m.failed, m.retried, m.deadLettered, m.latency, m.lag, m.backlog, m.parked} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("eventprom: register: %w", err)
 		}
@@ -126,3 +132,6 @@ func (m *Metrics) Lag(group, topic string, partition int32, lag int64) {
 func (m *Metrics) OutboxBacklog(table string, rows int64) {
 	m.backlog.WithLabelValues(table).Set(float64(rows))
 }
+
+// OutboxParked implements [event.Observer].
+func (m *Metrics) OutboxParked(table, topic string) { m.parked.WithLabelValues(table, topic).Inc() }

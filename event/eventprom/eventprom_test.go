@@ -146,6 +146,10 @@ func TestOutboxBacklogMetric(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- rl.Run(rctx) }()
 		testkit.Eventually(t, 20*time.Second, "backlog reported", func() bool { return gathered(t, reg, "svc_outbox_backlog") == 3 })
+		m.OutboxParked("ksuite_outbox", "t") // what the relay reports for a row Kafka rejects
+		if got := gathered(t, reg, "svc_outbox_parked_total"); got != 1 {
+			t.Errorf("svc_outbox_parked_total = %v, want 1", got)
+		}
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)
