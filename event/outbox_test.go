@@ -229,7 +229,7 @@ func (backlogSpy) Retried(string, string)                      {}
 func (backlogSpy) DeadLettered(string, string)                 {}
 func (backlogSpy) Lag(string, string, int32, int64)            {}
 func (s backlogSpy) OutboxBacklog(string, int64)               { s.c.add("backlog") }
-func (s backlogSpy) OutboxParked(string, string)                { s.c.add("parked") }
+func (s backlogSpy) OutboxParked(string, string)               { s.c.add("parked") }
 
 // On the real cluster: a relay whose producer cannot reach Kafka leaves the
 // rows waiting; a relay that can, publishes them all in order.
