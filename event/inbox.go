@@ -110,7 +110,7 @@ func (i *Inbox) Migrate(ctx context.Context) error {
 // per statement, and returns how many it deleted. Call it now and then
 // (an hourly ticker will do) with keep at least the retention of the
 // topics the inbox serves: an event replayed after its key is gone would
-// be applied again.
+// be applied again. A keep that is not positive is an error.
 func (i *Inbox) Prune(ctx context.Context, keep time.Duration) (int64, error) {
 	t, d := i.cfg.Table, i.cfg.Dialect
 	row := "rowid"

@@ -208,7 +208,7 @@ func (o *Outbox) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // Prune deletes the rows published more than keep ago, a thousand per
 // statement so no transaction grows large, and returns how many it
 // deleted. The [Relay] calls it (see [RelayConfig.KeepSent]); unsent rows
-// are never deleted.
+// are never deleted. A keep that is not positive is an error.
 func (o *Outbox) Prune(ctx context.Context, keep time.Duration) (int64, error) {
 	t := o.cfg.Table
 	// Rows are sent roughly in seq order, so walking the primary key from
@@ -226,6 +226,11 @@ func (o *Outbox) Prune(ctx context.Context, keep time.Duration) (int64, error) {
 // pruneBatches runs a batched DELETE with keep as its argument until a
 // batch comes back short.
 func pruneBatches(ctx context.Context, db *sql.DB, q string, keep time.Duration) (int64, error) {
+	if keep <= 0 {
+		// A cutoff at or after now would delete every row: the inbox would
+		// forget every key and let replays apply effects twice.
+		return 0, fmt.Errorf("keep must be a positive duration, got %v", keep)
+	}
 	var total int64
 	for {
 		res, err := db.ExecContext(ctx, q, keep.Seconds())

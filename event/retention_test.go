@@ -60,6 +60,14 @@ func TestOutboxPrune(t *testing.T) {
 		if n, err := o.Prune(ctx, time.Hour); err != nil || n != 0 {
 			t.Fatalf("second Prune = %d, %v; want nothing", n, err)
 		}
+		for _, keep := range []time.Duration{0, -time.Hour} {
+			if n, err := o.Prune(ctx, keep); err == nil || !strings.Contains(err.Error(), "keep must be a positive duration") {
+				t.Fatalf("Prune(%v) = %d, %v; want an error naming keep", keep, n, err)
+			}
+		}
+		if left := count(t, db, "SELECT count(*) FROM "+o.cfg.Table); left != 100 {
+			t.Fatalf("%d rows after a refused Prune, want 100", left)
+		}
 	})
 }
 
@@ -90,6 +98,9 @@ func TestInboxPrune(t *testing.T) {
 		}
 		if left := count(t, db, "SELECT count(*) FROM "+in.cfg.Table); left != 999 {
 			t.Fatalf("%d keys left, want 999", left)
+		}
+		if n, err := in.Prune(ctx, -time.Hour); err == nil || count(t, db, "SELECT count(*) FROM "+in.cfg.Table) != 999 {
+			t.Fatalf("Prune(-1h) = %d, %v; want an error and every key kept", n, err)
 		}
 	})
 }
