@@ -26,6 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+scripts/kfake.sh check
+
 KSUITE_TEST_POSTGRES=$(test/postgres/pg.sh up)
 KSUITE_TEST_KAFKA=$(test/kafka/cluster.sh up)
 KSUITE_TEST_KAFKA_SASL=$(test/kafka/cluster.sh sasl-bootstrap)
