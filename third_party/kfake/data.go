@@ -230,8 +230,28 @@ func (d *data) mkt(t string, nparts, nreplicas int, configs map[string]*string) 
 	}
 	for i := 0; i < nparts; i++ {
 		p := int32(i)
+		d.c.freshPartDir(t, p)
 		pd := d.tps.mkp(t, p, d.c.newPartData(p))
 		pd.t = t
+	}
+}
+
+// freshPartDir gives a partition being created an empty directory. Files
+// left there by an earlier topic of the same name (one lost from the
+// persisted topics state, or deleted while its files could not be removed)
+// must not become the new partition's log: appending to them would mix the
+// old records into the new partition and hide the new ones from readers.
+// The directory is created at once so that, on disk, every partition the
+// topics state names has one.
+func (c *Cluster) freshPartDir(topic string, p int32) {
+	pdir := partDir(c.storageDir, topic, p)
+	if err := c.fs.RemoveAll(pdir); err != nil {
+		c.cfg.logger.Logf(LogLevelWarn, "create partition %s-%d: removing stale files: %v", topic, p, err)
+	}
+	if c.persist() {
+		if err := c.fs.MkdirAll(pdir, 0o755); err != nil {
+			c.cfg.logger.Logf(LogLevelWarn, "create partition %s-%d: %v", topic, p, err)
+		}
 	}
 }
 
