@@ -11,6 +11,7 @@ log() { echo "test.sh: $*" >&2; }
 
 need_apt=()
 command -v kcat >/dev/null || need_apt+=(kcat)
+command -v strace >/dev/null || need_apt+=(strace)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need_apt+=(maven)

@@ -3,6 +3,7 @@ package kfake
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"math/rand"
@@ -639,33 +640,32 @@ func (pd *partData) legacyOffsetsBefore(ts int64, maxNum int32) []int64 {
 	return offsets
 }
 
-func (pd *partData) closeActiveFiles(doSync bool) {
-	if pd.activeSegFile != nil {
-		if doSync {
-			pd.activeSegFile.Sync()
+func (pd *partData) closeActiveFiles(doSync bool) error {
+	var errs []error
+	for _, f := range []*file{&pd.activeSegFile, &pd.activeIdxFile} {
+		if *f == nil {
+			continue
 		}
-		pd.activeSegFile.Close()
-		pd.activeSegFile = nil
-	}
-	if pd.activeIdxFile != nil {
 		if doSync {
-			pd.activeIdxFile.Sync()
+			errs = append(errs, (*f).Sync())
 		}
-		pd.activeIdxFile.Close()
-		pd.activeIdxFile = nil
+		errs = append(errs, (*f).Close())
+		*f = nil
 	}
+	return errors.Join(errs...)
 }
 
 // closeAllFiles closes active write handles and all cached read handles.
 // Used on shutdown and topic deletion.
-func (pd *partData) closeAllFiles(doSync bool) {
-	pd.closeActiveFiles(doSync)
+func (pd *partData) closeAllFiles(doSync bool) error {
+	err := pd.closeActiveFiles(doSync)
 	for i := range pd.segments {
 		if pd.segments[i].readFile != nil {
 			pd.segments[i].readFile.Close()
 			pd.segments[i].readFile = nil
 		}
 	}
+	return err
 }
 
 // recalculateLSO recalculates the last stable offset from uncommittedPIDs.
