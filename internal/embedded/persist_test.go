@@ -148,4 +148,3 @@ func TestRecreatedTopicStartsEmpty(t *testing.T) {
 	c = fakeAt(t, dir)
 	check("after a restart", readPartition(t, c.ListenAddrs(), topic))
 }
-
