@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -42,8 +43,11 @@ profile) it uses that existing cluster instead of starting one.`,
 			if err != nil {
 				return err
 			}
-			if inMemory {
+			switch {
+			case inMemory:
 				emb.DataDir = ""
+			case emb.DataDir == "":
+				return errors.New("--data-dir is empty: give a directory, or --in-memory for a cluster that keeps nothing")
 			}
 			emb.AutoCreateTopics = !noAutoCreate
 			emb.Logger = a.log
@@ -56,12 +60,14 @@ profile) it uses that existing cluster instead of starting one.`,
 			if err != nil {
 				return err
 			}
-			defer s.Close()
 			if _, err := fmt.Fprintln(a.io.Out, s.ReadyLine()); err != nil {
-				return err
+				return errors.Join(err, s.Close())
 			}
 			<-cmd.Context().Done()
 			a.log.Info("shutting down")
+			if err := s.Close(); err != nil {
+				return fmt.Errorf("shutting down: %w: records, offsets or topics acknowledged since the last sync may be lost", err)
+			}
 			return nil
 		},
 	}
@@ -71,6 +77,8 @@ profile) it uses that existing cluster instead of starting one.`,
 	f.StringVar(&emb.DataDir, "data-dir", emb.DataDir, "where the embedded cluster persists topics, records and offsets")
 	f.BoolVar(&inMemory, "in-memory", false, "keep nothing on disk (a throwaway cluster)")
 	f.BoolVar(&noAutoCreate, "no-auto-create-topics", false, "do not create topics on first use (Kafka's auto.create.topics.enable=false)")
+	f.BoolVar(&emb.SyncWrites, "sync-writes", false, "fsync every produced batch before acknowledging it: survive an OS crash or power loss, at a cost in throughput")
+	f.BoolVar(&emb.Repair, "repair", false, "start from a damaged data directory: rebuild what its segment files hold and report what was lost")
 	f.StringArrayVar(&topicsFiles, "topics", nil, "topics file or directory to apply at start (default ./topics.yaml if present; repeatable)")
 	return cmd
 }

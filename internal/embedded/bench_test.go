@@ -53,7 +53,9 @@ func BenchmarkStartToReady(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				c.Close()
+				if err := c.Close(); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

@@ -14,11 +14,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -48,6 +48,16 @@ type Config struct {
 	// DefaultPartitions is the partition count of auto-created topics (Kafka's
 	// num.partitions, default 1).
 	DefaultPartitions int
+	// SyncWrites fsyncs every produced batch before acknowledging it, so an
+	// acknowledged record survives an OS crash or power loss, not only the
+	// death of the process. Without it, segments are synced when they roll
+	// and at a clean shutdown, as Kafka does by default.
+	SyncWrites bool
+	// Repair starts from a damaged data directory anyway: what the segment
+	// files hold is rebuilt into topics, and what was lost is reported
+	// (see [Cluster.RepairReport]). Without it a damaged directory is a
+	// [*DamagedError].
+	Repair bool
 	// Logger receives kfake's warnings and errors; nil discards them.
 	Logger *slog.Logger
 }
@@ -89,22 +99,19 @@ func (e *PortInUseError) Error() string {
 
 func (e *PortInUseError) Unwrap() error { return e.Err }
 
-// DataDirLockedError reports a data directory another `ksuite up` is using.
-type DataDirLockedError struct{ Dir string }
-
-func (e *DataDirLockedError) Error() string {
-	return fmt.Sprintf("data directory %s is in use by another ksuite up: stop it, or pass another --data-dir or --in-memory", e.Dir)
-}
-
 // Cluster is a running embedded cluster.
 type Cluster struct {
-	fake  *kfake.Cluster
-	addrs []string
-	lock  *os.File // flock on the data dir, nil in memory
+	fake    *kfake.Cluster
+	addrs   []string
+	dir     *dataDir // nil in memory
+	repairs []string
 }
 
 // Start starts the cluster and returns once every broker accepts
-// connections and answers a metadata request.
+// connections and answers a metadata request. A persisted cluster first
+// locks its data directory, checks that the directory is whole and its
+// files writable, and refuses to start from a damaged one unless
+// cfg.Repair is set.
 func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -129,48 +136,102 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		opts = append(opts, kfake.Ports(ports...))
 	}
 	if cfg.DataDir != "" {
-		lock, err := lockDir(cfg.DataDir)
+		d, err := openDataDir(cfg.DataDir)
 		if err != nil {
 			return nil, err
 		}
-		c.lock = lock
+		c.dir = d
+		if err := c.prepare(cfg); err != nil {
+			d.close()
+			return nil, err
+		}
 		opts = append(opts, kfake.DataDir(cfg.DataDir))
+		if cfg.SyncWrites {
+			opts = append(opts, kfake.SyncWrites())
+		}
 	}
 	fake, err := kfake.NewCluster(opts...)
 	if err != nil {
-		c.unlock()
-		return nil, explainListen(err)
+		if c.dir != nil {
+			c.dir.close()
+		}
+		return nil, c.explainStart(err)
 	}
 	c.fake = fake
 	c.addrs = fake.ListenAddrs()
 	if err := c.waitReady(ctx); err != nil {
-		c.Close()
+		_ = c.Close()
 		return nil, err
 	}
+	if len(c.repairs) > 0 {
+		past, err := c.offsetsPastEnd(ctx)
+		if err != nil {
+			_ = c.Close()
+			return nil, fmt.Errorf("after repairing %s: %w", cfg.DataDir, err)
+		}
+		c.repairs = append(c.repairs, past...)
+	}
 	return c, nil
+}
+
+// prepare checks (or, with cfg.Repair, repairs) the data directory and its
+// files' permissions before kfake reads it.
+func (c *Cluster) prepare(cfg Config) error {
+	findings, err := c.dir.check()
+	if err != nil {
+		return err
+	}
+	if len(findings) > 0 && !cfg.Repair {
+		return &DamagedError{Dir: cfg.DataDir, Findings: findings}
+	}
+	if err := c.dir.writable(); err != nil {
+		return err
+	}
+	for _, f := range findings {
+		if f.repair != nil {
+			if err := f.repair(cfg.Nodes); err != nil {
+				return fmt.Errorf("repairing %s: %w", cfg.DataDir, err)
+			}
+		}
+		c.repairs = append(c.repairs, f.lost)
+	}
+	return c.dir.startDirty()
+}
+
+// explainStart adds the way out to kfake's start errors.
+func (c *Cluster) explainStart(err error) error {
+	err = explainListen(err)
+	if c.dir != nil && strings.HasPrefix(err.Error(), "loading persisted state") {
+		return fmt.Errorf("data directory %s cannot be loaded: %w: start with --repair to rebuild it from the segment files, or move it away to start empty", c.dir.path, err)
+	}
+	return err
 }
 
 // Bootstrap is the brokers' addresses, host:port, in node order.
 func (c *Cluster) Bootstrap() []string { return c.addrs }
 
-// Fake exposes the kfake cluster for fault injection in tests.
-func (c *Cluster) Fake() *kfake.Cluster { return c.fake }
+// RepairReport says what [Config.Repair] rebuilt and what was lost, one
+// sentence each; it is empty when the data directory was whole.
+func (c *Cluster) RepairReport() []string { return c.repairs }
 
-// Close stops the brokers and, when persisted, flushes everything to the
-// data directory before returning. It is safe to call twice.
-func (c *Cluster) Close() {
+// Close stops the brokers and, when persisted, writes and syncs everything
+// to the data directory before returning. The error says what could not be
+// saved: records or offsets acknowledged to clients may then be lost. Only
+// the first call does the work.
+func (c *Cluster) Close() error {
+	var err error
 	if c.fake != nil {
-		c.fake.Close()
+		err = c.fake.Shutdown()
+		c.fake = nil
+		if c.dir != nil && err == nil {
+			err = c.dir.markClean()
+		}
 	}
-	c.unlock()
-}
-
-func (c *Cluster) unlock() {
-	if c.lock != nil {
-		_ = syscall.Flock(int(c.lock.Fd()), syscall.LOCK_UN)
-		_ = c.lock.Close()
-		c.lock = nil
+	if c.dir != nil {
+		c.dir.close()
+		c.dir = nil
 	}
+	return err
 }
 
 // waitReady proves that a client can connect and read metadata listing
@@ -191,26 +252,6 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 	return cl.Ping(ctx)
 }
 
-// lockDir takes an exclusive, non-blocking flock on dir/.lock so two
-// clusters never write one data directory.
-func lockDir(dir string) (*os.File, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("data directory %s: %w (choose another with --data-dir)", dir, err)
-	}
-	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("data directory %s: %w", dir, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		_ = f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, &DataDirLockedError{Dir: dir}
-		}
-		return nil, fmt.Errorf("locking data directory %s: %w", dir, err)
-	}
-	return f, nil
-}
-
 // explainListen turns "bind: address already in use" into a PortInUseError.
 func explainListen(err error) error {
 	var opErr *net.OpError
@@ -225,6 +266,46 @@ func explainListen(err error) error {
 		return &PortInUseError{Port: port, Err: err}
 	}
 	return err
+}
+
+// offsetsPastEnd reports, after a repair, every committed group offset
+// beyond its partition's end: records the group had read are gone, and
+// the group will wait for new ones to reach that offset before it reads
+// again (or reset, if its offset reset policy says so).
+func (c *Cluster) offsetsPastEnd(ctx context.Context) ([]string, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs...))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	groups, err := adm.ListGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fetched := adm.FetchManyOffsets(ctx, groups.Groups()...)
+	if err := fetched.Error(); err != nil {
+		return nil, err
+	}
+	topics := fetched.CommittedPartitions().Topics()
+	if len(topics) == 0 {
+		return nil, nil
+	}
+	ends, err := adm.ListEndOffsets(ctx, topics...)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, name := range sortedKeys(fetched) {
+		group := fetched[name]
+		for _, o := range group.Fetched.Offsets().Sorted() {
+			end, ok := ends.Lookup(o.Topic, o.Partition)
+			if ok && end.Err == nil && o.At > end.Offset {
+				out = append(out, fmt.Sprintf("group %q committed offset %d of topic %q partition %d, which now ends at offset %d: the records in between are lost", group.Group, o.At, o.Topic, o.Partition, end.Offset))
+			}
+		}
+	}
+	return out, nil
 }
 
 // slogAdapter forwards kfake's warnings and errors to slog.

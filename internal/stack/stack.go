@@ -66,10 +66,13 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		if cfg.Embedded.DataDir != "" {
 			where = cfg.Embedded.DataDir
 		}
+		for _, line := range cluster.RepairReport() {
+			cfg.Logger.Warn(line, "component", "repair")
+		}
 		cfg.Logger.Info("embedded cluster started", "brokers", len(s.brokers), "data", where)
 	}
 	if err := s.applyTopics(ctx); err != nil {
-		s.Close()
+		_ = s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -87,16 +90,19 @@ func (s *Stack) ReadyLine() string {
 }
 
 // Close stops everything the stack started, in reverse order, flushing the
-// embedded cluster's data to disk last.
-func (s *Stack) Close() {
+// embedded cluster's data to disk last. The error says what could not be
+// saved.
+func (s *Stack) Close() error {
 	for i := len(s.closeFns) - 1; i >= 0; i-- {
 		s.closeFns[i]()
 	}
 	s.closeFns = nil
-	if s.cluster != nil {
-		s.cluster.Close()
-		s.cluster = nil
+	if s.cluster == nil {
+		return nil
 	}
+	err := s.cluster.Close()
+	s.cluster = nil
+	return err
 }
 
 // TopicsFiles resolves --topics: the given paths, or topics.yaml in the
