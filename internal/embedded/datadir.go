@@ -66,7 +66,7 @@ type Finding struct {
 	// Problem says what is wrong, naming File.
 	Problem string
 
-	lost   string             // what repairing it loses, for the repair report
+	lost   string // what repairing it loses, for the repair report
 	repair func(nodes int) error
 }
 
