@@ -117,6 +117,12 @@ func (c *Cluster) handleProduce(creq *clientReq) (kmsg.Response, error) {
 			donet(rt, e.Code, e.Message)
 			continue
 		}
+		// As Kafka's ReplicaManager: only the admin client id may append
+		// to an internal topic.
+		if isInternalTopic(rt.Topic) && creq.cid != "__admin_client" {
+			donet(rt, kerr.InvalidTopicException.Code, "Cannot append to internal topic "+rt.Topic)
+			continue
+		}
 		maxMessageBytes := c.data.maxMessageBytes(rt.Topic)
 		for _, rp := range rt.Partitions {
 			e := creq.faults.check(tk.part(rp.Partition))

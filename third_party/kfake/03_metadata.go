@@ -59,7 +59,7 @@ func (c *Cluster) handleMetadata(creq *clientReq) (kmsg.Response, error) {
 			st.Topic = kmsg.StringPtr(t)
 		}
 		st.TopicID = id
-		if v, ok := c.data.tcfgs[t]["kfake.is_internal"]; ok && v != nil && *v == "true" {
+		if v, ok := c.data.tcfgs[t]["kfake.is_internal"]; ok && v != nil && *v == "true" || isInternalTopic(t) {
 			st.IsInternal = true
 		}
 		st.ErrorCode = errCode
@@ -127,6 +127,12 @@ func (c *Cluster) handleMetadata(creq *clientReq) (kmsg.Response, error) {
 
 		ps, ok := c.data.tps.gett(topic)
 		if !ok {
+			// As Kafka: a name Kafka refuses is never created, and the
+			// answer says the name is invalid, not that it is unknown.
+			if invalidTopicName(topic) != "" {
+				donet(topic, rt.TopicID, kerr.InvalidTopicException.Code)
+				continue
+			}
 			if !allowAuto {
 				donet(topic, rt.TopicID, kerr.UnknownTopicOrPartition.Code)
 				continue

@@ -196,6 +196,32 @@ func (b *partBatch) meta(segPos int64) batchMeta {
 	}
 }
 
+// invalidTopicName says why Kafka refuses a topic name
+// (org.apache.kafka.common.internals.Topic.validate), or "" if it is valid.
+func invalidTopicName(t string) string {
+	switch {
+	case t == "":
+		return "the empty string is not allowed"
+	case t == "." || t == "..":
+		return "'" + t + "' is not allowed"
+	case len(t) > 249:
+		return "the length of '" + t + "' is longer than the max allowed length 249"
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return "'" + t + "' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'"
+		}
+	}
+	return ""
+}
+
+// isInternalTopic reports Kafka's internal topics
+// (org.apache.kafka.common.internals.Topic.isInternal).
+func isInternalTopic(t string) bool {
+	return t == "__consumer_offsets" || t == "__transaction_state" || t == "__share_group_state"
+}
+
 // normalizeTopicName normalizes a topic name for collision detection.
 // Kafka considers topics that differ only in . vs _ as colliding.
 func normalizeTopicName(t string) string {
