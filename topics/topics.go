@@ -60,6 +60,9 @@ type Desired struct {
 	// Warnings are problems that do not stop planning, such as topic names
 	// that collide on '.' versus '_'.
 	Warnings []Problem
+	// Limits bounds the partitions [Validate] and [Plan] accept; the zero
+	// value means [DefaultLimits].
+	Limits Limits
 
 	managePos []posString
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ksuite/ksuite/internal/embedded"
 	"github.com/ksuite/ksuite/internal/stack"
+	"github.com/ksuite/ksuite/topics"
 )
 
 func (a *app) upCmd() *cobra.Command {
@@ -55,7 +56,11 @@ profile) it uses that existing cluster instead of starting one.`,
 				Kafka:       kcfg,
 				Embedded:    emb,
 				TopicsFiles: files,
-				Logger:      a.log,
+				TopicsLimits: topics.Limits{
+					PartitionsPerTopic: emb.MaxPartitionsPerTopic,
+					Partitions:         emb.MaxPartitions,
+				},
+				Logger: a.log,
 			})
 			if err != nil {
 				return err
@@ -77,6 +82,7 @@ profile) it uses that existing cluster instead of starting one.`,
 	f.StringVar(&emb.DataDir, "data-dir", emb.DataDir, "where the embedded cluster persists topics, records and offsets")
 	f.BoolVar(&inMemory, "in-memory", false, "keep nothing on disk (a throwaway cluster)")
 	f.BoolVar(&noAutoCreate, "no-auto-create-topics", false, "do not create topics on first use (Kafka's auto.create.topics.enable=false)")
+	addLimitFlags(cmd, &emb.MaxPartitionsPerTopic, &emb.MaxPartitions, emb.MaxPartitionsPerTopic, emb.MaxPartitions)
 	f.BoolVar(&emb.SyncWrites, "sync-writes", false, "fsync every produced batch before acknowledging it: survive an OS crash or power loss, at a cost in throughput")
 	f.BoolVar(&emb.Repair, "repair", false, "start from a damaged data directory: rebuild what its segment files hold and report what was lost")
 	f.StringArrayVar(&topicsFiles, "topics", nil, "topics file or directory to apply at start (default ./topics.yaml if present; repeatable)")

@@ -30,6 +30,15 @@ const (
 	DefaultDataDir  = ".ksuite/data"
 	// DefaultClusterID names a new embedded cluster; a persisted one keeps its own.
 	DefaultClusterID = "ksuite-embedded"
+	// DefaultMaxPartitionsPerTopic bounds one topic. Kafka's controller
+	// refuses, with POLICY_VIOLATION, any operation of more than 10,000
+	// metadata records (QuorumController.MAX_RECORDS_PER_USER_OP), and a
+	// topic's creation is one record per partition plus the topic's own.
+	DefaultMaxPartitionsPerTopic = 10_000
+	// DefaultMaxPartitions bounds the whole embedded cluster, about 100 MB
+	// of partition state: past that a development cluster is more likely
+	// a runaway client than a need.
+	DefaultMaxPartitions = 100_000
 )
 
 // Config configures [Start]. The zero value is not usable; start from
@@ -48,6 +57,12 @@ type Config struct {
 	// DefaultPartitions is the partition count of auto-created topics (Kafka's
 	// num.partitions, default 1).
 	DefaultPartitions int
+	// MaxPartitionsPerTopic and MaxPartitions bound one topic and the whole
+	// cluster: a CreateTopics, CreatePartitions or auto-creation past them
+	// is refused with POLICY_VIOLATION, so that no client can exhaust the
+	// process's memory. Zero means the default.
+	MaxPartitionsPerTopic int
+	MaxPartitions         int
 	// SyncWrites fsyncs every produced batch before acknowledging it, so an
 	// acknowledged record survives an OS crash or power loss, not only the
 	// death of the process. Without it, segments are synced when they roll
@@ -70,6 +85,9 @@ func DefaultConfig() Config {
 		DataDir:           DefaultDataDir,
 		AutoCreateTopics:  true,
 		DefaultPartitions: 1,
+
+		MaxPartitionsPerTopic: DefaultMaxPartitionsPerTopic,
+		MaxPartitions:         DefaultMaxPartitions,
 	}
 }
 
@@ -84,7 +102,23 @@ func (c Config) Validate() error {
 	if c.DefaultPartitions < 1 {
 		return fmt.Errorf("default partitions %d: must be at least 1", c.DefaultPartitions)
 	}
+	if perTopic, total := c.partitionBounds(); perTopic < 1 || total < perTopic {
+		return fmt.Errorf("--max-partitions-per-topic %d and --max-partitions %d: both must be at least 1, and the cluster's bound at least the topic's", perTopic, total)
+	}
 	return nil
+}
+
+// partitionBounds is MaxPartitionsPerTopic and MaxPartitions, the
+// defaults for zero.
+func (c Config) partitionBounds() (perTopic, total int) {
+	perTopic, total = c.MaxPartitionsPerTopic, c.MaxPartitions
+	if perTopic == 0 {
+		perTopic = DefaultMaxPartitionsPerTopic
+	}
+	if total == 0 {
+		total = max(DefaultMaxPartitions, perTopic)
+	}
+	return perTopic, total
 }
 
 // PortInUseError reports a broker port another process holds.
@@ -121,6 +155,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		kfake.NumBrokers(cfg.Nodes),
 		kfake.DefaultNumPartitions(cfg.DefaultPartitions),
 		kfake.ClusterID(DefaultClusterID),
+		kfake.MaxPartitions(cfg.partitionBounds()),
 	}
 	if cfg.AutoCreateTopics {
 		opts = append(opts, kfake.AllowAutoTopicCreation())

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ksuite/ksuite/internal/embedded"
 	"github.com/ksuite/ksuite/internal/kafka"
+	"github.com/ksuite/ksuite/topics"
 )
 
 // DefaultTopicsFile is applied at start when it exists and --topics is not given.
@@ -28,6 +29,8 @@ type Config struct {
 	Embedded embedded.Config
 	// TopicsFiles are applied at start; empty applies nothing.
 	TopicsFiles []string
+	// TopicsLimits bounds the partitions the topics files may declare.
+	TopicsLimits topics.Limits
 	// Logger receives progress; never nil after setDefaults.
 	Logger *slog.Logger
 }

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/ksuite/ksuite/topics"
 )
 
@@ -20,13 +22,32 @@ func (s *Stack) applyTopics(ctx context.Context) error {
 		return err
 	}
 	defer cl.Close()
-	sum, err := topics.Sync(ctx, cl, s.cfg.TopicsFiles, "", logWriter{s.cfg.Logger})
+	sum, err := s.syncTopics(ctx, cl)
 	if err != nil {
 		return fmt.Errorf("applying %s: %w", strings.Join(s.cfg.TopicsFiles, ", "), err)
 	}
 	s.cfg.Logger.Info("topics applied", "files", strings.Join(s.cfg.TopicsFiles, ","),
 		"created", sum.Create, "updated", sum.Update)
 	return nil
+}
+
+// syncTopics is topics.Sync with the stack's partition limits.
+func (s *Stack) syncTopics(ctx context.Context, cl *kgo.Client) (topics.Summary, error) {
+	d, err := topics.Load("", s.cfg.TopicsFiles...)
+	if err != nil {
+		return topics.Summary{}, err
+	}
+	progress := logWriter{s.cfg.Logger}
+	for _, w := range d.Warnings {
+		fmt.Fprintln(progress, w)
+	}
+	d.Limits = s.cfg.TopicsLimits
+	p, err := topics.Plan(ctx, cl, d)
+	if err != nil {
+		return topics.Summary{}, err
+	}
+	res, err := topics.Apply(ctx, cl, p, topics.ApplyOptions{Progress: progress})
+	return res.Applied, err
 }
 
 // logWriter logs each line written to it, so progress text becomes log records.

@@ -100,7 +100,10 @@ func (c *Cluster) handleCreateTopics(creq *clientReq) (kmsg.Response, error) {
 			configs   map[string]*string
 		)
 		if nparts, nreplicas, configs, e = c.createTopic(&rt, normalizedInReq, req.ValidateOnly); e != nil {
-			donet(rt.Topic, e.Code)
+			st := donet(rt.Topic, e.Code)
+			if e == kerr.PolicyViolation {
+				st.ErrorMessage = kmsg.StringPtr(c.partitionLimit(rt.Topic, 0, nparts))
+			}
 			continue
 		}
 
@@ -204,6 +207,10 @@ func (c *Cluster) createTopic(rt *kmsg.CreateTopicsRequestTopic, inReq map[strin
 				nreplicas = len(c.bs)
 			}
 		}
+	}
+
+	if c.partitionLimit(rt.Topic, 0, nparts) != "" {
+		return nparts, nreplicas, nil, kerr.PolicyViolation
 	}
 
 	configs := make(map[string]*string)

@@ -89,6 +89,10 @@ func (c *Cluster) handleCreatePartitions(creq *clientReq) (kmsg.Response, error)
 			donet(rt.Topic, kerr.InvalidPartitions.Code)
 			continue
 		}
+		if msg := c.partitionLimit(rt.Topic, len(t), int(rt.Count)-len(t)); msg != "" {
+			donet(rt.Topic, kerr.PolicyViolation.Code).ErrorMessage = &msg
+			continue
+		}
 
 		existingPartitions := len(t)
 		numNewPartitions := int(rt.Count) - existingPartitions

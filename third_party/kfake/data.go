@@ -282,6 +282,24 @@ func (c *Cluster) freshPartDir(topic string, p int32) {
 	}
 }
 
+// partitionLimit says why adding add partitions to topic, which has have,
+// would pass a MaxPartitions bound, or "" when it would not.
+func (c *Cluster) partitionLimit(topic string, have, add int) string {
+	if n := c.cfg.maxPartsPerTopic; n > 0 && have+add > n {
+		return fmt.Sprintf("topic %s would have %d partitions; this cluster allows at most %d per topic", topic, have+add, n)
+	}
+	if n := c.cfg.maxParts; n > 0 {
+		total := 0
+		for _, ps := range c.data.tps {
+			total += len(ps)
+		}
+		if total+add > n {
+			return fmt.Sprintf("adding %d partitions to topic %s would make %d in the cluster; it allows at most %d", add, topic, total+add, n)
+		}
+	}
+	return ""
+}
+
 func (c *Cluster) noLeader() *broker {
 	return &broker{
 		c:    c,
