@@ -1882,11 +1882,11 @@ func (c *Cluster) persistBatchToSegment(pd *partData, b *partBatch) int64 {
 
 	if pd.activeSegFile == nil {
 		if err := fsys.MkdirAll(pdir, 0o755); err != nil {
-			c.cfg.logger.Logf(LogLevelWarn, "persist batch mkdir %s: %v", pdir, err)
+			c.cfg.logger.Logf(LogLevelError, "persist batch mkdir %s: %v", pdir, err)
 			return -1
 		}
 		if err := c.openSegmentFiles(pd, pdir); err != nil {
-			c.cfg.logger.Logf(LogLevelWarn, "persist batch open %s-%d: %v", pd.t, pd.p, err)
+			c.cfg.logger.Logf(LogLevelError, "persist batch open %s-%d: %v", pd.t, pd.p, err)
 			return -1
 		}
 		// With SyncWrites a synced batch must also be findable: the
@@ -1912,7 +1912,7 @@ func (c *Cluster) persistBatchToSegment(pd *partData, b *partBatch) int64 {
 		active.endOff = b.FirstOffset
 		pd.segments = append(pd.segments, segmentInfo{base: b.FirstOffset})
 		if err := c.openSegmentFiles(pd, pdir); err != nil {
-			c.cfg.logger.Logf(LogLevelWarn, "persist batch open %s-%d: %v", pd.t, pd.p, err)
+			c.cfg.logger.Logf(LogLevelError, "persist batch open %s-%d: %v", pd.t, pd.p, err)
 			return -1
 		}
 		if err := syncDir(c.fs, pdir); err != nil {
@@ -1933,7 +1933,7 @@ func (c *Cluster) persistBatchToSegment(pd *partData, b *partBatch) int64 {
 		_, segErr = pd.activeIdxFile.Write(idx[:])
 	}
 	if segErr != nil {
-		c.cfg.logger.Logf(LogLevelWarn, "persist batch %s-%d: %v", pd.t, pd.p, segErr)
+		c.cfg.logger.Logf(LogLevelError, "persist batch %s-%d: %v", pd.t, pd.p, segErr)
 		pd.activeSegFile.Truncate(active.size)
 		pd.closeActiveFiles(false)
 		return -1
