@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ksuite/ksuite/internal/kafka"
@@ -23,7 +26,14 @@ func (a *app) produceCmd() *cobra.Command {
 		Use:   "produce TOPIC",
 		Short: "Send records to a topic: one per stdin line, or --value",
 		Long: `Produce sends one record per line of standard input (or exactly one with
---value) and waits until the brokers acknowledged every record.`,
+--value) and waits until the brokers acknowledged every record.
+
+Every wait is bounded by --timeout: when the cluster acknowledges nothing for
+that long, or Ctrl-C (SIGINT/SIGTERM) leaves records unanswered that long,
+produce stops and reports how many records were acknowledged and how many
+were not, and exits 1. A record that fails is reported by its line number;
+lines sent before it may or may not have been acknowledged (the count says
+how many were). A second Ctrl-C exits at once.`,
 		Example: `  echo '{"memberId":"m-1"}' | ksuite produce signup-event --key m-1 --header source=cli
   ksuite produce signup-event --value '{"memberId":"m-2"}' --partition 0
   printf 'm-1:{"a":1}\nm-2:{"a":2}\n' | ksuite produce signup-event --key-delimiter :`,
@@ -53,6 +63,11 @@ func (a *app) produceCmd() *cobra.Command {
 			}
 			extra := append(o.ClientOpts(),
 				kgo.RecordDeliveryTimeout(cfg.Timeout),
+				// A few quick tries, so that a record that keeps failing
+				// fails with the broker's reason (e.g. KAFKA_STORAGE_ERROR)
+				// rather than a bare timeout.
+				kgo.RecordRetries(produceTries),
+				kgo.MetadataMinAge(250*time.Millisecond),
 				// As Kafka's console producer: the broker decides (auto.create.topics.enable).
 				kgo.AllowAutoTopicCreation(),
 			)
@@ -60,12 +75,12 @@ func (a *app) produceCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer cl.Close()
-			n, err := records.Produce(cmd.Context(), cl, o, a.io.In)
+			defer closeWithin(cl, cfg.Timeout)
+			res, err := records.Produce(cmd.Context(), cl, o, a.io.In, cfg.Timeout)
 			if err != nil {
-				return cfg.Explain(err)
+				return fmt.Errorf("%w; %d of %d record(s) acknowledged, %d not", explainProduce(cfg, err), res.Acked, res.Sent, res.NotAcked())
 			}
-			a.log.Info("produced", "records", n, "topic", o.Topic)
+			a.log.Info("produced", "records", res.Acked, "topic", o.Topic)
 			return nil
 		},
 	}
@@ -137,6 +152,31 @@ or it is interrupted (Ctrl-C), and exits 0 in both cases.`,
 	f.IntVarP(&o.Count, "count", "c", 0, "exit after this many records")
 	f.StringVar(&o.Output, "output", records.OutputText, "text (values) or json (one object per line)")
 	return cmd
+}
+
+// produceTries bounds the tries of one record, see produceCmd.
+const produceTries = 5
+
+// explainProduce names what a user can act on in a produce failure.
+func explainProduce(cfg kafka.Config, err error) error {
+	if errors.Is(err, kerr.KafkaStorageError) {
+		return fmt.Errorf("%w: the broker reported a storage error: it could not write the records to its disk (full, or not writable?); its log says why", err)
+	}
+	return cfg.Explain(err)
+}
+
+// closeWithin closes cl, giving up after d: closing waits for requests
+// in flight, and a broker that stopped answering must not hold the exit.
+func closeWithin(cl *kgo.Client, d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		cl.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 // checkTopic fails fast, naming the topic, when it does not exist or lacks

@@ -46,6 +46,11 @@ func (l *lineReader) next() ([]byte, error) {
 	}
 }
 
+// hasLine reports whether next would return without reading more input.
+func (l *lineReader) hasLine() bool {
+	return l.err != nil || bytes.IndexByte(l.buf[l.start:l.end], '\n') >= 0
+}
+
 // fill moves the unfinished line into a fresh buffer (the old one belongs
 // to the records already handed out) and reads more input after it.
 func (l *lineReader) fill() {
