@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -109,7 +111,10 @@ Without a start flag it prints new records only. With --group it consumes as a
 member of that consumer group, as kafka-console-consumer does: --from-beginning
 and --since apply only while the group has no committed offset, and what was
 printed is committed before exit. It runs until --count records were printed
-or it is interrupted (Ctrl-C), and exits 0 in both cases.`,
+or it is interrupted (Ctrl-C or SIGTERM), and exits 0 in both cases; with a
+group it then commits what was printed and leaves the group within --timeout.
+When no broker can be reached for --timeout it says so and exits 1. A second
+Ctrl-C exits at once.`,
 		Example: `  ksuite consume signup-event --from-beginning --count 10
   ksuite consume signup-event --since 10m --output json | jq .value
   ksuite consume signup-event --group audit --from-beginning
@@ -131,15 +136,19 @@ or it is interrupted (Ctrl-C), and exits 0 in both cases.`,
 			if err != nil {
 				return err
 			}
+			o.Timeout = cfg.Timeout
 			cl, err := cfg.Connect(cmd.Context(), o.ClientOpts()...)
 			if err != nil {
 				return err
 			}
-			defer cl.Close()
+			defer closeWithin(cl, cfg.Timeout)
 			if err := checkTopic(cmd, cfg, cl, o); err != nil {
 				return err
 			}
 			_, err = records.Consume(cmd.Context(), cl, o, a.io.Out)
+			if errors.Is(err, records.ErrConnectionLost) {
+				return err
+			}
 			return cfg.Explain(err)
 		},
 	}
@@ -193,7 +202,31 @@ func checkTopic(cmd *cobra.Command, cfg kafka.Config, cl *kgo.Client, o records.
 	if o.Partition >= 0 && int(o.Partition) >= len(td.Partitions) {
 		return fmt.Errorf("topic %q has %d partitions: --partition %d does not exist", o.Topic, len(td.Partitions), o.Partition)
 	}
+	if o.Offset != nil && *o.Offset > 0 {
+		return checkOffsetInRange(cmd, cfg, cl, o)
+	}
 	return nil
+}
+
+// checkOffsetInRange refuses --offset past a partition's end: Kafka would
+// answer OFFSET_OUT_OF_RANGE and the consumer would wait silently for
+// records that may never come.
+func checkOffsetInRange(cmd *cobra.Command, cfg kafka.Config, cl *kgo.Client, o records.ConsumeOptions) error {
+	ends, err := kadm.NewClient(cl).ListEndOffsets(cmd.Context(), o.Topic)
+	if err != nil {
+		return cfg.Explain(err)
+	}
+	var past []string
+	ends.Each(func(e kadm.ListedOffset) {
+		if (o.Partition < 0 || e.Partition == o.Partition) && e.Err == nil && *o.Offset > e.Offset {
+			past = append(past, fmt.Sprintf("partition %d ends at offset %d", e.Partition, e.Offset))
+		}
+	})
+	if len(past) == 0 {
+		return nil
+	}
+	sort.Strings(past)
+	return fmt.Errorf("--offset %d is past the end of topic %q (%s): the next record gets the end offset; use --offset -N for the last N records", *o.Offset, o.Topic, strings.Join(past, ", "))
 }
 
 // partitionFlag is --partition: -1 (any) when not given, an error when negative.
