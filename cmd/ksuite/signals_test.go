@@ -189,3 +189,32 @@ func TestConsumeOffsetPastTheEnd(t *testing.T) {
 		t.Fatalf("stderr does not say where the partition ends: %s", got)
 	}
 }
+
+// TestSecondSignalExitsAtOnce: the first Ctrl-C asks for a clean end, which
+// may wait up to --timeout; a second one ends the process at once.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	base := testkit.FreePortBase(t, 3)
+	u := startBinary(t, t.TempDir(), "--in-memory", "--port-base", strconv.Itoa(base))
+	bootstrap := strings.Join(u.bootstrapOf(), ",")
+	ksuite(t, "x\n", "produce", "twice", "--brokers", bootstrap)
+	// An idle group consume with a long --timeout: its clean end after
+	// the first signal may take that long if the cluster is gone.
+	p := run(t, "consume", "twice", "--brokers", bootstrap, "--group", "g", "--timeout", "60s")
+	testkit.Eventually(t, 20*time.Second, "consume joined the group", func() bool {
+		groups, err := testkit.Cluster{Brokers: u.bootstrapOf()}.Admin(t).DescribeGroups(testkit.Context(t, 5*time.Second), "g")
+		return err == nil && len(groups["g"].Members) == 1
+	})
+	u.kill9(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_ = p.cmd.Process.Signal(syscall.SIGINT) // it may have exited since
+		select {
+		case <-p.done:
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("repeated SIGINTs did not end consume within 10s; stderr: %s", p.errOut)
+		}
+	}
+}
