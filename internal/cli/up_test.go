@@ -197,3 +197,12 @@ func TestUpShutdownFailureExitsNonZero(t *testing.T) {
 		t.Fatalf("stderr does not say what could not be saved where: %s", got)
 	}
 }
+
+// TestUpEmptyDataDir: --data-dir "" is a mistake to report, not a silent
+// in-memory cluster (issue 9, item 13).
+func TestUpEmptyDataDir(t *testing.T) {
+	r := runKsuite(t, "up", "--data-dir", "", "--port-base", strconv.Itoa(testkit.FreePortBase(t, 3)))
+	if r.code != 1 || !strings.Contains(r.errOut, "--data-dir is empty") || !strings.Contains(r.errOut, "--in-memory") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.errOut)
+	}
+}

@@ -39,7 +39,7 @@ func (l *lineReader) next() ([]byte, error) {
 			}
 			return nil, l.err
 		}
-		if l.end-l.start >= MaxLine {
+		if l.end-l.start > MaxLine {
 			return nil, errLineTooLong
 		}
 		l.fill()
