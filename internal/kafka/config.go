@@ -145,12 +145,9 @@ func (c Config) ClientOpts() ([]kgo.Opt, error) {
 	if m := c.SASL.mechanism(); m != nil {
 		opts = append(opts, kgo.SASL(m))
 	}
-	var tc *tls.Config
-	if c.TLS.enabled() {
-		var err error
-		if tc, err = c.TLS.config(); err != nil {
-			return nil, err
-		}
+	tc, err := c.TLSConfig()
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case len(c.Redirect) > 0:
@@ -204,6 +201,15 @@ func (s SASL) mechanism() sasl.Mechanism {
 		return scram.Auth{User: s.Username, Pass: s.Password}.AsSha512Mechanism()
 	}
 	return nil
+}
+
+// TLSConfig is the client TLS configuration the settings describe, or nil
+// when TLS is off.
+func (c Config) TLSConfig() (*tls.Config, error) {
+	if !c.TLS.enabled() {
+		return nil, nil
+	}
+	return c.TLS.config()
 }
 
 func (t TLS) config() (*tls.Config, error) {

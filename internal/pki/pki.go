@@ -321,9 +321,9 @@ func restrict(path string) error {
 	return nil
 }
 
-// CAPEM returns the CA certificate under dir, as clients need it.
-func CAPEM(dir string) ([]byte, error) {
-	path := filepath.Join(dir, CAFile)
+// ReadCA returns the PEM CA certificate at path (a directory's CAFile),
+// as clients need it.
+func ReadCA(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("CA certificate: %w (is this the data directory of a `ksuite up --external-host`?)", err)

@@ -37,7 +37,7 @@ func opts(t *testing.T, c *clock, hosts ...string) Options {
 // verify checks that cert chains to the CA in dir for host, at time at.
 func verify(t *testing.T, dir string, cert *x509.Certificate, host string, at time.Time) error {
 	t.Helper()
-	caPEM, err := CAPEM(dir)
+	caPEM, err := ReadCA(filepath.Join(dir, CAFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -188,7 +188,7 @@ func NewSecureFake(t testing.TB, opts ...kfake.Opt) SecureCluster {
 		t.Fatalf("kfake: %v", err)
 	}
 	t.Cleanup(fake.Close)
-	return SecureCluster{Name: "kfake", Brokers: fake.ListenAddrs(), CAFile: res.CAPath, AdminPassword: password, Fake: fake}
+	return SecureCluster{Name: "kfake-secure", Brokers: fake.ListenAddrs(), CAFile: res.CAPath, AdminPassword: password, Fake: fake}
 }
 
 // RealKafkaSecure returns the real cluster's SASL_SSL listener when
@@ -203,5 +203,5 @@ func RealKafkaSecure(t testing.TB) (SecureCluster, bool) {
 	if bootstrap == "" || ca == "" {
 		t.Fatalf("%s is set but %s or %s is empty: export them from test/kafka/cluster.sh ssl-bootstrap and ca (make test does)", EnvKafka, EnvKafkaSSL, EnvKafkaCA)
 	}
-	return SecureCluster{Name: "kafka", Brokers: strings.Split(bootstrap, ","), CAFile: ca, AdminPassword: RealAdminPassword, Real: true}, true
+	return SecureCluster{Name: "kafka-secure", Brokers: strings.Split(bootstrap, ","), CAFile: ca, AdminPassword: RealAdminPassword, Real: true}, true
 }
