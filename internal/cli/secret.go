@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -25,11 +24,26 @@ func (a *app) readSecret(prompt string) (string, error) {
 		b, err := term.ReadPassword(int(f.Fd()))
 		return string(b), err
 	}
-	line, err := bufio.NewReader(a.io.In).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", err
+	// A terminal that is not a file (an embedding program's, a test's):
+	// read byte by byte so nothing after this line is consumed.
+	var line []byte
+	b := make([]byte, 1)
+	for len(line) < maxSecret {
+		n, err := a.io.In.Read(b)
+		if n == 1 {
+			if b[0] == '\n' {
+				break
+			}
+			line = append(line, b[0])
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	return strings.TrimRight(string(line), "\r"), nil
 }
 
 // readSecretStdin reads a secret piped on stdin: its first line, as

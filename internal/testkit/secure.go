@@ -76,6 +76,29 @@ func (c SecureCluster) Admin(t testing.TB) *kadm.Client {
 	return kadm.NewClient(cl)
 }
 
+// CreateTopic creates a topic with a name unique to the test as the admin,
+// waits until every broker knows it, and deletes it when the test ends.
+func (c SecureCluster) CreateTopic(t testing.TB, partitions int32, rf int16) string {
+	t.Helper()
+	name := TopicName(t)
+	adm := c.Admin(t)
+	ctx := Context(t, 30*time.Second)
+	resp, err := adm.CreateTopic(ctx, partitions, rf, nil, name)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatalf("create topic %s on %s: %v", name, c.Name, err)
+	}
+	waitTopic(t, c.AdminConfig(), c.Name, name, partitions)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, _ = adm.DeleteTopics(ctx, name)
+	})
+	return name
+}
+
 // NewUser creates a SCRAM-SHA-512 user with a name unique to the test and
 // a random password, waits until every broker accepts it, and deletes the
 // user and every ACL naming it when the test ends.
