@@ -242,13 +242,8 @@ func connectFailure(cfg kafka.Config, err error) Check {
 			c.Fix = fix
 		}
 	}
-	switch kind := failureKind(err); {
-	case kind != "network":
+	if kind := failureKind(err); kind != "network" {
 		c.Name = kind
-	case strings.HasPrefix(c.Detail, "SASL") || strings.Contains(c.Detail, ": SASL"):
-		c.Name = "sasl" // kfake closes the connection on a wrong password
-	case strings.Contains(c.Detail, "TLS"):
-		c.Name = "tls"
 	}
 	return c
 }

@@ -119,6 +119,9 @@ type scramAuth struct {
 	salt       []byte
 }
 
+// errInvalidPassword is a client proof that does not match the stored key.
+var errInvalidPassword = errors.New("invalid password")
+
 // client-first-message
 type scramClient0 struct {
 	user  string
@@ -243,7 +246,7 @@ func (s *scramServer0) serverFinal(clientFinal []byte) ([]byte, error) {
 		usedKey = h.Sum(nil)
 	}
 	if !bytes.Equal(usedKey, storedKey) {
-		return nil, errors.New("invalid password")
+		return nil, errInvalidPassword
 	}
 
 	var serverKey []byte // := HMAC(SaltedPass, "Server Key")
