@@ -188,7 +188,8 @@ func diff(d *Desired, s *clusterState) (*PlanResult, error) {
 		if _, declared := p.desired[name]; declared || ot.internal || strings.HasPrefix(name, "__") {
 			continue
 		}
-		if !d.managed(name) {
+		prefix := d.managedBy(name)
+		if prefix == "" {
 			p.Unmanaged = append(p.Unmanaged, name)
 			continue
 		}
@@ -198,7 +199,7 @@ func diff(d *Desired, s *clusterState) (*PlanResult, error) {
 			Action:            ActionDelete,
 			Partitions:        &Delta{From: &from},
 			ReplicationFactor: &Delta{From: &rf},
-			Reason:            fmt.Sprintf("not declared in the topics files, inside manage prefix %q", prefixOf(d.Manage, name)),
+			Reason:            fmt.Sprintf("not declared in the topics files, inside manage prefix %q", prefix),
 		})
 	}
 	if len(tooHigh) > 0 {
@@ -288,15 +289,6 @@ func configChanges(want map[string]string, have map[string]observedConfig) []Con
 		out = append(out, cc)
 	}
 	return out
-}
-
-func prefixOf(prefixes []string, name string) string {
-	for _, p := range prefixes {
-		if p != "" && strings.HasPrefix(name, p) {
-			return p
-		}
-	}
-	return ""
 }
 
 func hasErrors(ps []Problem) bool {
