@@ -45,29 +45,30 @@ type reassignment struct {
 
 func (t *observedTopic) partitionCount() int { return len(t.replicas) }
 
-// replicationFactor is the factor the topic has or is being moved to: a
-// partition under reassignment lists both old and new replicas, and the
-// ones being removed do not count.
+// replicasOf is partition p's replica count as a plan sees it: a partition
+// under reassignment lists both its old and its new replicas, and the ones
+// being removed do not count.
+func (t *observedTopic) replicasOf(p int32) int {
+	if r, ok := t.reassigning[p]; ok {
+		return len(r.replicas) - len(r.removing)
+	}
+	return len(t.replicas[p])
+}
+
+// replicationFactor is the factor the topic has or is being moved to: the
+// most replicas any partition has.
 func (t *observedTopic) replicationFactor() int {
 	rf := 0
-	for p, rs := range t.replicas {
-		n := len(rs)
-		if r, ok := t.reassigning[p]; ok {
-			n = len(r.replicas) - len(r.removing)
-		}
-		rf = max(rf, n)
+	for p := range t.replicas {
+		rf = max(rf, t.replicasOf(p))
 	}
 	return rf
 }
 
 // uniformRF reports whether every partition has (or is moving to) rf replicas.
 func (t *observedTopic) uniformRF(rf int) bool {
-	for p, rs := range t.replicas {
-		n := len(rs)
-		if r, ok := t.reassigning[p]; ok {
-			n = len(r.replicas) - len(r.removing)
-		}
-		if n != rf {
+	for p := range t.replicas {
+		if t.replicasOf(p) != rf {
 			return false
 		}
 	}
