@@ -332,11 +332,31 @@ func (a *applier) alterConfigs(ctx context.Context, cs []Change) ([]string, erro
 		}
 		req.Resources = append(req.Resources, rr)
 	}
-	var ok []string
-	var errs []error
-	for _, shard := range a.cl.RequestSharded(ctx, req) {
+	ok, errs := alterConfigsResults(a.cl.RequestSharded(ctx, req))
+	if !a.opts.DryRun && len(ok) > 0 {
+		if err := a.waitConfigs(ctx, ok); err != nil {
+			return ok, errors.Join(append(errs, err)...)
+		}
+	}
+	a.logf("  %s configs of %d topic(s) in %s", a.verb("changed", "validated"), len(ok), since(start))
+	return ok, errors.Join(errs...)
+}
+
+// alterConfigsResults reads every shard of an IncrementalAlterConfigs
+// answer: the topics changed, and an error for each topic refused and for
+// each shard that failed as a whole (naming its topics), so one failure
+// never hides another.
+func alterConfigsResults(shards []kgo.ResponseShard) (ok []string, errs []error) {
+	for _, shard := range shards {
 		if shard.Err != nil {
-			return ok, fmt.Errorf("alter topic configs: %w", shard.Err)
+			var topics []string
+			if req, _ := shard.Req.(*kmsg.IncrementalAlterConfigsRequest); req != nil {
+				for _, r := range req.Resources {
+					topics = append(topics, r.ResourceName)
+				}
+			}
+			errs = append(errs, fmt.Errorf("change configs of %s: %w", strings.Join(topics, ", "), shard.Err))
+			continue
 		}
 		for _, r := range shard.Resp.(*kmsg.IncrementalAlterConfigsResponse).Resources {
 			if r.ErrorCode != 0 {
@@ -346,13 +366,7 @@ func (a *applier) alterConfigs(ctx context.Context, cs []Change) ([]string, erro
 			ok = append(ok, r.ResourceName)
 		}
 	}
-	if !a.opts.DryRun && len(ok) > 0 {
-		if err := a.waitConfigs(ctx, ok); err != nil {
-			return ok, errors.Join(append(errs, err)...)
-		}
-	}
-	a.logf("  %s configs of %d topic(s) in %s", a.verb("changed", "validated"), len(ok), since(start))
-	return ok, errors.Join(errs...)
+	return ok, errs
 }
 
 func (a *applier) delete(ctx context.Context, cs []Change) ([]string, error) {
