@@ -187,16 +187,7 @@ func (a *applier) checkBrokers(ctx context.Context, cs []Change) error {
 	if err != nil {
 		return err
 	}
-	tooHigh := map[string]int{}
-	for _, c := range cs {
-		if rf := int(a.p.desired[c.Topic].ReplicationFactor); rf > len(s.brokers) {
-			tooHigh[c.Topic] = rf
-		}
-	}
-	if len(tooHigh) > 0 {
-		return &RFError{Topics: tooHigh, Brokers: len(s.brokers)}
-	}
-	return nil
+	return checkReplicationFactors(a.desired(cs), len(s.brokers))
 }
 
 type applier struct {
@@ -204,6 +195,15 @@ type applier struct {
 	p        *PlanResult
 	opts     ApplyOptions
 	progress io.Writer
+}
+
+// desired is the declared topic of each change.
+func (a *applier) desired(cs []Change) []Topic {
+	out := make([]Topic, len(cs))
+	for i, c := range cs {
+		out[i] = a.p.desired[c.Topic]
+	}
+	return out
 }
 
 func (a *applier) logf(format string, args ...any) {

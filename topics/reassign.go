@@ -25,14 +25,8 @@ func (a *applier) reassign(ctx context.Context, cs []Change) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	tooHigh := map[string]int{}
-	for _, c := range cs {
-		if rf := int(a.p.desired[c.Topic].ReplicationFactor); rf > len(s.brokers) {
-			tooHigh[c.Topic] = rf
-		}
-	}
-	if len(tooHigh) > 0 {
-		return nil, &RFError{Topics: tooHigh, Brokers: len(s.brokers)}
+	if err := checkReplicationFactors(a.desired(cs), len(s.brokers)); err != nil {
+		return nil, err
 	}
 	load := brokerLoad(s)
 	req := kmsg.NewPtrAlterPartitionAssignmentsRequest()
