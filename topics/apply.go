@@ -183,7 +183,7 @@ func Apply(ctx context.Context, cl *kgo.Client, p *PlanResult, opts ApplyOptions
 // checkBrokers fails with an [*RFError] when a created or reassigned topic
 // asks for more replicas than there are live brokers now.
 func (a *applier) checkBrokers(ctx context.Context, cs []Change) error {
-	s, err := readTopics(ctx, a.cl, []string{}, false)
+	s, err := readMetadata(ctx, a.cl, []string{})
 	if err != nil {
 		return err
 	}
@@ -264,8 +264,8 @@ func (a *applier) create(ctx context.Context, cs []Change) ([]string, error) {
 		ok = append(ok, t.Topic)
 	}
 	if !a.opts.DryRun && len(ok) > 0 {
-		if err := a.waitTopics(ctx, "created topics to have leaders", ok, false, func(ot *observedTopic, want Topic) bool {
-			return ot != nil && ot.partitionCount() == int(want.Partitions)
+		if err := a.waitTopics(ctx, "created topics to have leaders", ok, func(ot *observedTopic, want Topic) bool {
+			return ot != nil && ot.ready() && ot.partitionCount() == int(want.Partitions)
 		}); err != nil {
 			return ok, errors.Join(append(errs, err)...)
 		}
@@ -300,8 +300,8 @@ func (a *applier) addPartitions(ctx context.Context, cs []Change) ([]string, err
 		ok = append(ok, t.Topic)
 	}
 	if !a.opts.DryRun && len(ok) > 0 {
-		if err := a.waitTopics(ctx, "new partitions to appear", ok, false, func(ot *observedTopic, want Topic) bool {
-			return ot != nil && ot.partitionCount() >= int(want.Partitions)
+		if err := a.waitTopics(ctx, "new partitions to appear", ok, func(ot *observedTopic, want Topic) bool {
+			return ot != nil && ot.ready() && ot.partitionCount() >= int(want.Partitions)
 		}); err != nil {
 			return ok, errors.Join(append(errs, err)...)
 		}
@@ -398,7 +398,8 @@ func (a *applier) delete(ctx context.Context, cs []Change) ([]string, error) {
 		ok = append(ok, name)
 	}
 	if len(ok) > 0 {
-		if err := a.waitTopics(ctx, "deleted topics to be gone", ok, true, func(ot *observedTopic, _ Topic) bool {
+		// A topic counts as present while a broker knows it at all.
+		if err := a.waitTopics(ctx, "deleted topics to be gone", ok, func(ot *observedTopic, _ Topic) bool {
 			return ot == nil
 		}); err != nil {
 			return ok, errors.Join(append(errs, err)...)
@@ -412,14 +413,11 @@ func (a *applier) delete(ctx context.Context, cs []Change) ([]string, error) {
 // for a topic the cluster does not know) on every live broker. Brokers
 // apply the controller's metadata log each at its own pace, and a client
 // may ask any of them next, so one broker agreeing is not enough.
-//
-// For deletes (gone is true) a topic counts as present while a broker knows
-// it at all; otherwise a topic counts only once every partition has a leader.
-func (a *applier) waitTopics(ctx context.Context, what string, topics []string, gone bool, done func(ot *observedTopic, want Topic) bool) error {
+func (a *applier) waitTopics(ctx context.Context, what string, topics []string, done func(ot *observedTopic, want Topic) bool) error {
 	return a.poll(ctx, what, func(ctx context.Context) (bool, string, error) {
 		pending := map[string]bool{}
 		for _, b := range a.brokers() {
-			s, err := readTopics(ctx, b, topics, !gone)
+			s, err := readMetadata(ctx, b, topics)
 			if err != nil {
 				return false, "", err
 			}
@@ -446,44 +444,6 @@ func (a *applier) brokers() []kmsg.Requestor {
 		out = append(out, a.cl)
 	}
 	return out
-}
-
-// readTopics reads the metadata of topics from one broker. With leaders set
-// it leaves out topics with a partition lacking a leader: they are not
-// usable yet.
-func readTopics(ctx context.Context, r kmsg.Requestor, topics []string, leaders bool) (*clusterState, error) {
-	req := kmsg.NewPtrMetadataRequest()
-	req.AllowAutoTopicCreation = false
-	// Non-nil even when empty: a nil list asks for every topic.
-	req.Topics = make([]kmsg.MetadataRequestTopic, 0, len(topics))
-	for _, t := range topics {
-		rt := kmsg.NewMetadataRequestTopic()
-		rt.Topic = kmsg.StringPtr(t)
-		req.Topics = append(req.Topics, rt)
-	}
-	resp, err := req.RequestWith(ctx, r)
-	if err != nil {
-		return nil, fmt.Errorf("read metadata: %w", err)
-	}
-	s := &clusterState{topics: map[string]*observedTopic{}}
-	for _, b := range resp.Brokers {
-		s.brokers = append(s.brokers, broker{id: b.NodeID})
-	}
-outer:
-	for _, t := range resp.Topics {
-		if t.Topic == nil || t.ErrorCode == kerr.UnknownTopicOrPartition.Code || leaders && t.ErrorCode != 0 {
-			continue
-		}
-		ot := &observedTopic{name: *t.Topic, replicas: map[int32][]int32{}}
-		for _, p := range t.Partitions {
-			if leaders && (p.ErrorCode != 0 || p.Leader < 0) {
-				continue outer
-			}
-			ot.replicas[p.Partition] = p.Replicas
-		}
-		s.topics[ot.name] = ot
-	}
-	return s, nil
 }
 
 // waitConfigs polls DescribeConfigs on every live broker until each changed

@@ -21,7 +21,9 @@ const settleTimeout = 30 * time.Second
 // reassignment for them and metadata shows the new factor.
 func (a *applier) reassign(ctx context.Context, cs []Change) ([]string, error) {
 	start := time.Now()
-	s, err := readMetadata(ctx, a.cl, nil)
+	// Placement needs every topic's replicas, and the earlier steps took
+	// time in which brokers may have left: check against what is live now.
+	s, err := readState(ctx, a.cl, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -90,8 +92,8 @@ func (a *applier) reassign(ctx context.Context, cs []Change) ([]string, error) {
 	}
 	settle := *a
 	settle.opts.WaitTimeout = min(settleTimeout, a.opts.WaitTimeout)
-	if err := settle.waitTopics(ctx, "metadata to show the new replication factor", ok, false, func(ot *observedTopic, want Topic) bool {
-		return ot != nil && ot.uniformRF(int(want.ReplicationFactor))
+	if err := settle.waitTopics(ctx, "metadata to show the new replication factor", ok, func(ot *observedTopic, want Topic) bool {
+		return ot != nil && ot.ready() && ot.uniformRF(int(want.ReplicationFactor))
 	}); err != nil {
 		return nil, errors.Join(append(errs, err)...)
 	}
@@ -103,7 +105,7 @@ func (a *applier) reassign(ctx context.Context, cs []Change) ([]string, error) {
 // topics' partitions is moving, reporting how many still are.
 func (a *applier) waitReassignments(ctx context.Context, topics []string) error {
 	return a.poll(ctx, "replica reassignment", func(ctx context.Context) (bool, string, error) {
-		s, err := readTopics(ctx, a.cl, topics, false)
+		s, err := readMetadata(ctx, a.cl, topics)
 		if err != nil {
 			return false, "", err
 		}
