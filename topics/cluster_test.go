@@ -224,19 +224,30 @@ topics:
 func TestApplyDryRunChangesNothing(t *testing.T) {
 	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
 		f := newFixture(t, c)
-		f.apply(f.plan(f.desired("topics: [{name: '{{p}}a', partitions: 1, replication-factor: 1}]")), topics.ApplyOptions{})
+		f.apply(f.plan(f.desired(`topics:
+  - {name: "{{p}}a", partitions: 1, replication-factor: 1}
+  - {name: "{{p}}gone", partitions: 1, replication-factor: 1}
+`)), topics.ApplyOptions{})
+		// Every kind of change: Kafka validates the first three; the
+		// replication factor and the delete have no validate-only mode and
+		// must only be listed, even with AllowDelete.
 		d := f.desired(`topics:
-  - {name: "{{p}}a", partitions: 3, replication-factor: 1, config: {retention.ms: 1000}}
+  - {name: "{{p}}a", partitions: 3, replication-factor: 2, config: {retention.ms: 1000}}
   - {name: "{{p}}new", partitions: 1, replication-factor: 1}
 `)
-		res := f.apply(f.wantSummary(d, topics.Summary{Create: 1, Update: 1}), topics.ApplyOptions{DryRun: true})
-		if res.Applied.Create != 1 || res.Applied.Update != 1 {
-			t.Fatalf("dry run validated %+v, want 1 create and 1 update", res.Applied)
+		p := f.wantSummary(d, topics.Summary{Create: 1, Update: 1, Delete: 1})
+		// A reassignment would not finish on kfake: fail fast if one starts.
+		res := f.apply(p, topics.ApplyOptions{DryRun: true, AllowDelete: true, WaitTimeout: 10 * time.Second})
+		if res.Applied.Create != 1 || res.Applied.Update != 1 || res.Applied.Delete != 1 {
+			t.Fatalf("dry run validated %+v, want 1 create, 1 update and 1 delete", res.Applied)
 		}
 		if f.partitions(f.name("new")) != -1 || f.partitions(f.name("a")) != 1 || f.config(f.name("a"), "retention.ms") == "1000" {
 			t.Fatal("a dry run changed the cluster")
 		}
-		f.wantSummary(d, topics.Summary{Create: 1, Update: 1})
+		if got := f.replicas(f.name("a")); !slices.Equal(got, []int{1}) || f.partitions(f.name("gone")) != 1 {
+			t.Fatalf("a dry run reassigned (replicas %v) or deleted", got)
+		}
+		f.wantSummary(d, topics.Summary{Create: 1, Update: 1, Delete: 1})
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -150,5 +151,37 @@ func TestApplyWaitsUntilNoBrokerKnowsADeletedTopic(t *testing.T) {
 	}
 	if res.Applied.Delete != 1 || !slices.Equal(res.SkippedDeletes, nil) {
 		t.Fatalf("applied %+v, skipped %v; want 1 delete", res.Applied, res.SkippedDeletes)
+	}
+}
+
+func TestDryRunDoesNotWaitForReassignmentInProgress(t *testing.T) {
+	c := testkit.NewFake(t)
+	f := newFixture(t, c)
+	d := f.desired("topics: [{name: '{{p}}a', partitions: 1, replication-factor: 2}]")
+	f.apply(f.plan(f.desired("topics: [{name: '{{p}}a', partitions: 1, replication-factor: 1}]")), topics.ApplyOptions{})
+	// kfake never moves replicas: make it report, for ever, partition 0
+	// moving to two replicas.
+	c.Fake.ControlKey(int16(kmsg.ListPartitionReassignments), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		c.Fake.KeepControl()
+		req := kr.(*kmsg.ListPartitionReassignmentsRequest)
+		resp := req.ResponseKind().(*kmsg.ListPartitionReassignmentsResponse)
+		rt := kmsg.NewListPartitionReassignmentsResponseTopic()
+		rt.Topic = f.name("a")
+		rp := kmsg.NewListPartitionReassignmentsResponseTopicPartition()
+		rp.Replicas, rp.AddingReplicas = []int32{0, 1}, []int32{1}
+		rt.Partitions = append(rt.Partitions, rp)
+		resp.Topics = append(resp.Topics, rt)
+		return resp, nil, true
+	})
+	p := f.wantSummary(d, topics.Summary{Update: 1})
+	if !strings.Contains(p.Changes[0].Reason, "in progress") {
+		t.Fatalf("plan reason = %q, want the reassignment in progress named", p.Changes[0].Reason)
+	}
+	// A real apply would wait until WaitTimeout; a dry run has nothing to
+	// wait for.
+	var progress strings.Builder
+	_, err := topics.Apply(f.ctx, f.cl, p, topics.ApplyOptions{DryRun: true, Progress: &progress, WaitTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("dry run: %v\n%s", err, progress.String())
 	}
 }
