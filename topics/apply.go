@@ -64,7 +64,6 @@ type ApplyResult struct {
 // not stop the other steps; they are returned joined, each naming its
 // topic.
 func Apply(ctx context.Context, cl *kgo.Client, p *PlanResult, opts ApplyOptions) (ApplyResult, error) {
-	var res ApplyResult
 	if p.Blocked() {
 		var names []string
 		for _, c := range p.Changes {
@@ -72,7 +71,7 @@ func Apply(ctx context.Context, cl *kgo.Client, p *PlanResult, opts ApplyOptions
 				names = append(names, c.Topic)
 			}
 		}
-		return res, fmt.Errorf("%w: %s", ErrBlocked, strings.Join(names, ", "))
+		return ApplyResult{}, fmt.Errorf("%w: %s", ErrBlocked, strings.Join(names, ", "))
 	}
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = DefaultWaitTimeout
@@ -81,113 +80,87 @@ func Apply(ctx context.Context, cl *kgo.Client, p *PlanResult, opts ApplyOptions
 	if a.progress == nil {
 		a.progress = io.Discard
 	}
-	var creates, parts, configs, rfs, waits, deletes []Change
-	for _, c := range p.Changes {
-		switch c.Action {
-		case ActionCreate:
-			creates = append(creates, c)
-		case ActionDelete:
-			deletes = append(deletes, c)
-		case ActionUpdate:
-			if c.Partitions != nil {
-				parts = append(parts, c)
-			}
-			if len(c.Config) > 0 {
-				configs = append(configs, c)
-			}
-			if c.waitReassign {
-				waits = append(waits, c)
-			}
-			if c.ReplicationFactor != nil {
-				rfs = append(rfs, c)
-			}
-		}
-	}
-	// The brokers may have changed since the plan: a factor above the live
-	// brokers must fail before anything is applied, not halfway.
-	if len(creates)+len(rfs) > 0 {
-		if err := a.checkBrokers(ctx, append(append([]Change(nil), creates...), rfs...)); err != nil {
-			return res, err
-		}
-	}
-	updated := map[string]bool{}
+	done := map[Action]map[string]bool{} // topics changed, by what they count as
 	var errs []error
-	fail := func(err error) { errs = append(errs, err) }
+	for _, st := range steps {
+		var cs []Change
+		for _, c := range p.Changes {
+			if st.takes(c) {
+				cs = append(cs, c)
+			}
+		}
+		if len(cs) == 0 {
+			continue
+		}
+		ok, err := st.run(a, ctx, cs)
+		if err != nil && st.counts == "" {
+			return ApplyResult{}, err // a precondition: nothing was applied
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, name := range ok {
+			if done[st.counts] == nil {
+				done[st.counts] = map[string]bool{}
+			}
+			done[st.counts][name] = true
+		}
+	}
+	return ApplyResult{
+		Applied:        Summary{Create: len(done[ActionCreate]), Update: len(done[ActionUpdate]), Delete: len(done[ActionDelete])},
+		SkippedDeletes: a.skippedDeletes,
+	}, errors.Join(errs...)
+}
 
-	if len(waits) > 0 && !opts.DryRun {
-		a.logf("waiting for the replica reassignment already in progress on %d topic(s): %s…", len(waits), strings.Join(names(waits), ", "))
-		if err := a.waitReassignments(ctx, names(waits)); err != nil {
-			return res, err
-		}
-	}
-	if len(creates) > 0 {
-		ok, err := a.create(ctx, creates)
-		res.Applied.Create = len(ok)
-		if err != nil {
-			fail(err)
-		}
-	}
-	if len(parts) > 0 {
-		ok, err := a.addPartitions(ctx, parts)
-		for _, n := range ok {
-			updated[n] = true
-		}
-		if err != nil {
-			fail(err)
-		}
-	}
-	if len(configs) > 0 {
-		ok, err := a.alterConfigs(ctx, configs)
-		for _, n := range ok {
-			updated[n] = true
-		}
-		if err != nil {
-			fail(err)
-		}
-	}
-	if len(rfs) > 0 {
-		if opts.DryRun {
-			a.logf("replication factor: %d topic(s) would be reassigned (%s); Kafka has no validate-only reassignment, so this is not checked by the brokers", len(rfs), strings.Join(names(rfs), ", "))
-			for _, c := range rfs {
-				updated[c.Topic] = true
-			}
-		} else {
-			ok, err := a.reassign(ctx, rfs)
-			for _, n := range ok {
-				updated[n] = true
-			}
-			if err != nil {
-				fail(err)
-			}
-		}
-	}
-	res.Applied.Update = len(updated)
-	switch {
-	case len(deletes) == 0:
-	case !opts.AllowDelete:
-		res.SkippedDeletes = names(deletes)
-		a.logf("warning: %d delete(s) skipped, pass --allow-delete to delete: %s", len(deletes), strings.Join(res.SkippedDeletes, ", "))
-	case opts.DryRun:
-		a.logf("delete: %d topic(s) would be deleted (%s); Kafka has no validate-only delete", len(deletes), strings.Join(names(deletes), ", "))
-		res.Applied.Delete = len(deletes)
-	default:
-		ok, err := a.delete(ctx, deletes)
-		res.Applied.Delete = len(ok)
-		if err != nil {
-			fail(err)
-		}
-	}
-	return res, errors.Join(errs...)
+// step is one stage of [Apply]: the changes it takes and what it does
+// with them.
+type step struct {
+	takes func(Change) bool
+	// run applies cs and returns the topics it changed (in a dry run: would
+	// change).
+	run func(a *applier, ctx context.Context, cs []Change) ([]string, error)
+	// counts is the action the changed topics count as in the summary; ""
+	// marks a precondition, whose error stops Apply before it writes.
+	counts Action
+}
+
+// steps are Apply's stages in order. Both preconditions come first so a
+// plan that cannot work fails before anything changes, not halfway.
+var steps = []step{
+	{takes: placesReplicas, run: (*applier).checkBrokers},
+	{takes: func(c Change) bool { return c.Action == ActionUpdate && c.waitReassign }, run: (*applier).waitInProgress},
+	{takes: func(c Change) bool { return c.Action == ActionCreate }, run: (*applier).create, counts: ActionCreate},
+	{takes: func(c Change) bool { return c.Action == ActionUpdate && c.Partitions != nil }, run: (*applier).addPartitions, counts: ActionUpdate},
+	{takes: func(c Change) bool { return c.Action == ActionUpdate && len(c.Config) > 0 }, run: (*applier).alterConfigs, counts: ActionUpdate},
+	{takes: func(c Change) bool { return c.Action == ActionUpdate && c.ReplicationFactor != nil }, run: (*applier).reassign, counts: ActionUpdate},
+	{takes: func(c Change) bool { return c.Action == ActionDelete }, run: (*applier).delete, counts: ActionDelete},
+}
+
+// placesReplicas reports whether applying c places replicas: a create or
+// a replication-factor change.
+func placesReplicas(c Change) bool {
+	return c.Action == ActionCreate || c.Action == ActionUpdate && c.ReplicationFactor != nil
 }
 
 // checkBrokers fails with an [*RFError] when a created or reassigned topic
-// asks for more replicas than there are live brokers now.
-func (a *applier) checkBrokers(ctx context.Context, cs []Change) error {
+// asks for more replicas than there are live brokers now: they may have
+// changed since the plan.
+func (a *applier) checkBrokers(ctx context.Context, cs []Change) ([]string, error) {
 	s, err := readMetadata(ctx, a.cl, []string{})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return checkReplicationFactors(a.desired(cs), len(s.brokers))
+	return nil, checkReplicationFactors(a.desired(cs), len(s.brokers))
+}
+
+// waitInProgress waits for reassignments started before the plan, so the
+// steps after it work on settled replicas. A dry run does not wait.
+func (a *applier) waitInProgress(ctx context.Context, cs []Change) ([]string, error) {
+	if a.opts.DryRun {
+		return nil, nil
+	}
+	a.logf("waiting for the replica reassignment already in progress on %d topic(s): %s…", len(cs), strings.Join(names(cs), ", "))
+	return nil, a.waitReassignments(ctx, names(cs))
 }
 
 type applier struct {
@@ -195,6 +168,8 @@ type applier struct {
 	p        *PlanResult
 	opts     ApplyOptions
 	progress io.Writer
+	// skippedDeletes are the deletes left out for want of AllowDelete.
+	skippedDeletes []string
 }
 
 // desired is the declared topic of each change.
@@ -369,7 +344,18 @@ func alterConfigsResults(shards []kgo.ResponseShard) (ok []string, errs []error)
 	return ok, errs
 }
 
+// delete deletes topics, only with AllowDelete: a deleted topic's records
+// are gone. Kafka has no validate-only delete, so a dry run lists them.
 func (a *applier) delete(ctx context.Context, cs []Change) ([]string, error) {
+	switch {
+	case !a.opts.AllowDelete:
+		a.skippedDeletes = names(cs)
+		a.logf("warning: %d delete(s) skipped, pass --allow-delete to delete: %s", len(cs), strings.Join(a.skippedDeletes, ", "))
+		return nil, nil
+	case a.opts.DryRun:
+		a.logf("delete: %d topic(s) would be deleted (%s); Kafka has no validate-only delete", len(cs), strings.Join(names(cs), ", "))
+		return names(cs), nil
+	}
 	start := time.Now()
 	a.logf("deleting %d topic(s)…", len(cs))
 	req := kmsg.NewPtrDeleteTopicsRequest()
