@@ -29,7 +29,7 @@ type ExportOptions struct {
 // The file declares no manage prefixes: adopting a cluster must not make
 // anything deletable until someone chooses what the file owns.
 func Export(ctx context.Context, cl *kgo.Client, opts ExportOptions) ([]byte, error) {
-	s, err := readMetadata(ctx, cl, nil)
+	s, err := readState(ctx, cl, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -44,6 +44,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -101,14 +102,15 @@ func (t Topic) at(field string) Pos {
 	return t.Pos
 }
 
-// managed reports whether topic lies inside one of the manage prefixes.
-func (d *Desired) managed(topic string) bool {
+// managedBy returns the manage prefix that owns topic, or "" when none
+// does and the topic is not the files' to delete.
+func (d *Desired) managedBy(topic string) string {
 	for _, p := range d.Manage {
-		if p != "" && len(topic) >= len(p) && topic[:len(p)] == p {
-			return true
+		if p != "" && strings.HasPrefix(topic, p) {
+			return p
 		}
 	}
-	return false
+	return ""
 }
 
 // Sync makes the cluster match the topics files at paths for env ("" for

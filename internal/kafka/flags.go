@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
+
+	"github.com/ksuite/ksuite/internal/kafka/configlist"
 )
 
 // Connection flag names. Each has an environment variable KSUITE_<NAME> with
@@ -102,7 +104,7 @@ func Resolve(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
 		}
 	}
 	cfg := Config{
-		Brokers: splitList(values[FlagBrokers]),
+		Brokers: configlist.Split(values[FlagBrokers]),
 		SASL: SASL{
 			Mechanism: strings.ToUpper(values[FlagSASLMechanism]),
 			Username:  values[FlagSASLUsername],
@@ -237,16 +239,6 @@ func scalarString(v any) string {
 	default:
 		return fmt.Sprint(t)
 	}
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func parseBool(name, v string) (bool, error) {

@@ -215,7 +215,12 @@ func TestValidate(t *testing.T) {
 
 func TestStringHidesPassword(t *testing.T) {
 	c := Config{Brokers: []string{"h:1"}, SASL: SASL{Mechanism: "PLAIN", Username: "u", Password: "s3cret-value"}}
-	if s := c.String(); strings.Contains(s, "s3cret-value") {
+	s := c.String()
+	if strings.Contains(s, "s3cret-value") {
 		t.Fatalf("String() leaks the password: %s", s)
+	}
+	// It must still say where and as whom, or hiding is trivial.
+	if want := "brokers=h:1 sasl=PLAIN user=u"; s != want {
+		t.Fatalf("String() = %q, want %q", s, want)
 	}
 }

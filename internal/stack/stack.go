@@ -34,10 +34,9 @@ type Config struct {
 
 // Stack is a running `ksuite up`.
 type Stack struct {
-	cfg      Config
-	cluster  *embedded.Cluster // nil when an existing cluster is used
-	brokers  []string
-	closeFns []func()
+	cfg     Config
+	cluster *embedded.Cluster // nil when an existing cluster is used
+	brokers []string
 }
 
 // Start brings the stack up and returns once clients can use it.
@@ -78,12 +77,6 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	return s, nil
 }
 
-// Bootstrap is the cluster's bootstrap list.
-func (s *Stack) Bootstrap() []string { return s.brokers }
-
-// KafkaConfig is how clients reach the stack's cluster.
-func (s *Stack) KafkaConfig() kafka.Config { return s.cfg.Kafka }
-
 // ReadyLine is the single line `ksuite up` prints on stdout when ready. An
 // exposed embedded cluster adds its listener's security protocol.
 func (s *Stack) ReadyLine() string {
@@ -98,13 +91,9 @@ func (s *Stack) ReadyLine() string {
 	return line
 }
 
-// Close stops everything the stack started, in reverse order, flushing the
-// embedded cluster's data to disk last.
+// Close stops everything the stack started, flushing the embedded
+// cluster's data to disk.
 func (s *Stack) Close() {
-	for i := len(s.closeFns) - 1; i >= 0; i-- {
-		s.closeFns[i]()
-	}
-	s.closeFns = nil
 	if s.cluster != nil {
 		s.cluster.Close()
 		s.cluster = nil
