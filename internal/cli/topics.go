@@ -76,7 +76,7 @@ replication factor. It reports every problem at once, with file:line.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.io.Out, "ok: %d topic(s) valid%s\n", len(d.Topics), envSuffix(f.env))
+			fmt.Fprintf(a.io.Out, "ok: %d topic(s)%s valid%s\n", len(d.Topics), aclCount(len(d.ACLs)), envSuffix(f.env))
 			return nil
 		},
 	}
@@ -203,6 +203,12 @@ requests with the brokers' validate-only flag.`,
 					verb = "Dry run: brokers validated"
 				}
 				fmt.Fprintf(a.io.Out, "%s: %d created, %d updated, %d deleted", verb, s.Create, s.Update, s.Delete)
+				if s.ACLCreate+s.ACLDelete > 0 {
+					fmt.Fprintf(a.io.Out, ", %d ACL(s) created, %d ACL(s) deleted", s.ACLCreate, s.ACLDelete)
+				}
+				if n := len(res.SkippedACLDeletes); n > 0 {
+					fmt.Fprintf(a.io.Out, ", %d ACL delete(s) skipped (pass --allow-delete)", n)
+				}
 				if n := len(res.SkippedDeletes); n > 0 {
 					fmt.Fprintf(a.io.Out, ", %d delete(s) skipped (pass --allow-delete)", n)
 				}
@@ -322,7 +328,11 @@ func (a *app) confirm(p *topics.PlanResult) (bool, error) {
 		return false, errors.New("stdin is not a terminal, so apply cannot ask for confirmation: review the plan and pass --auto-approve")
 	}
 	s := p.Summary()
-	fmt.Fprintf(a.io.Out, "\nApply %d change(s) (%d create, %d update, %d delete)? Only 'yes' is accepted: ", s.Create+s.Update+s.Delete, s.Create, s.Update, s.Delete)
+	acls := ""
+	if s.ACLCreate+s.ACLDelete > 0 {
+		acls = fmt.Sprintf(", %d ACL(s) to create, %d to delete", s.ACLCreate, s.ACLDelete)
+	}
+	fmt.Fprintf(a.io.Out, "\nApply %d change(s) (%d create, %d update, %d delete%s)? Only 'yes' is accepted: ", s.Total()-s.Blocked, s.Create, s.Update, s.Delete, acls)
 	line, err := bufio.NewReader(a.io.In).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return false, err
@@ -335,4 +345,12 @@ func envSuffix(env string) string {
 		return ""
 	}
 	return " for environment " + env
+}
+
+// aclCount is " and N ACL(s)" for a file that declares ACLs, else "".
+func aclCount(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" and %d ACL binding(s)", n)
 }

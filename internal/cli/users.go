@@ -195,7 +195,12 @@ func (a *app) withAdmin(cmd *cobra.Command, fn func(context.Context, *kadm.Clien
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(cmd.Context(), cfg.Timeout)
 	defer cancel()
-	return cfg.Explain(fn(ctx, kadm.NewClient(cl)))
+	err = fn(ctx, kadm.NewClient(cl))
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		// Connected, asked, and no answer came: not a connection problem.
+		return fmt.Errorf("the cluster did not answer within %s (raise --timeout; check the brokers' logs)", cfg.Timeout)
+	}
+	return cfg.Explain(err)
 }
 
 // exactlyOneName is cobra.ExactArgs(1) with an error that names the argument.
