@@ -354,3 +354,74 @@ func TestUpExposeFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestJavaClientWithExportedProfile: kafka-clients (the harness's jars)
+// reads with exactly what `ksuite profile export --format properties`
+// writes, on the exposed embedded cluster and on Apache Kafka.
+func TestJavaClientWithExportedProfile(t *testing.T) {
+	classpath := os.Getenv("KSUITE_TEST_KAFKA_CLASSPATH")
+	java, err := exec.LookPath("java")
+	if classpath == "" || err != nil {
+		if os.Getenv(testkit.EnvRequireKafka) == "1" {
+			t.Fatal("KSUITE_TEST_KAFKA_CLASSPATH or java is missing (make test sets them up)")
+		}
+		t.Skip("no Kafka jars (KSUITE_TEST_KAFKA_CLASSPATH) or no java")
+	}
+	type target struct {
+		name           string
+		env            map[string]string // the admin's
+		exportArgs     []string
+		bootstrap      string
+		user, password string
+		topic, group   string
+	}
+	var targets []target
+
+	u := startExposed(t, "127.0.0.2", exposedTopics+`acls:
+  - {principal: User:java, resource: topic, name: orders, operations: [read]}
+  - {principal: User:java, resource: group, name: java-client, operations: [read]}
+`)
+	admin := u.env("admin", u.adminPassword(t))
+	if r := runStdin(t, "java-pw\n", admin, "users", "add", "java", "--password-stdin"); r.code != 0 {
+		t.Fatal(r.errOut)
+	}
+	targets = append(targets, target{name: "up", env: admin, bootstrap: u.bootstrap(), user: "java", password: "java-pw", topic: "orders", group: "java-client",
+		exportArgs: []string{"--external-host", "127.0.0.2", "--port-base", strconv.Itoa(u.base), "--data-dir", u.dataDir}})
+
+	if c, ok := testkit.RealKafkaSecure(t); ok {
+		user, password := c.NewUser(t)
+		topic := c.CreateTopic(t, 1, 1)
+		group := "java-client-" + testkit.RandomSuffix()
+		grant(t, c, "User:"+user, topic, group)
+		_, port, _ := strings.Cut(c.Brokers[0], ":")
+		targets = append(targets, target{name: "kafka", env: secureEnv(c, testkit.AdminUser, c.AdminPassword), bootstrap: strings.Join(c.Brokers, ","),
+			user: user, password: password, topic: topic, group: group,
+			exportArgs: []string{"--external-host", "127.0.0.1", "--port-base", port, "--ca", c.CAFile}})
+	}
+	for _, tg := range targets {
+		t.Run(tg.name, func(t *testing.T) {
+			if r := runStdin(t, "from-ksuite\n", tg.env, "produce", tg.topic); r.code != 0 {
+				t.Fatal(r.errOut)
+			}
+			r := runKsuite(t, append([]string{"profile", "export", "--user", tg.user, "--format", "properties"}, tg.exportArgs...)...)
+			if r.code != 0 {
+				t.Fatal(r.errOut)
+			}
+			props := filepath.Join(t.TempDir(), "client.properties")
+			if err := os.WriteFile(props, []byte(r.out), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, java, "-cp", classpath, "org.apache.kafka.tools.consumer.ConsoleConsumer",
+				"--bootstrap-server", tg.bootstrap, "--topic", tg.topic, "--group", tg.group, "--from-beginning",
+				"--max-messages", "1", "--timeout-ms", "60000", "--consumer.config", props)
+			cmd.Env = append(os.Environ(), "KSUITE_SASL_PASSWORD="+tg.password)
+			var out, errOut strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			if err := cmd.Run(); err != nil || out.String() != "from-ksuite\n" {
+				t.Fatalf("Java ConsoleConsumer: %v, stdout %q\nstderr:\n%s", err, out.String(), errOut.String())
+			}
+		})
+	}
+}
