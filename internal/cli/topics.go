@@ -39,7 +39,7 @@ func (a *app) topicsCmd() *cobra.Command {
 		Use:   "topics",
 		Short: "Keep topics as code: validate, plan, apply and export topics.yaml",
 		Long: `The topics commands keep a cluster's topics in a topics.yaml: partitions,
-replication factor and configs, per environment. plan shows what apply would
+replication factor and configs, per environment, and its ACLs (acls:). plan shows what apply would
 change; apply changes only that, in batches, and waits until the cluster
 shows it. Partition decreases are blocked, topics are deleted only inside
 manage prefixes and only with --allow-delete, and __* topics are never
@@ -98,10 +98,15 @@ prints what apply would do: + create, ~ update (partitions, replication
 factor, configs), - delete (managed topics no longer declared), ! blocked
 (with the reason). It writes nothing.
 
+ACL bindings of the acls: section follow, + to create and - to delete, on a
+cluster that enforces ACLs.
+
 --output json prints the documented, stable shape:
   {"changes":[{"topic","action","partitions":{"from","to"},
     "replicationFactor":{"from","to"},"config":[{"key","from","to","op"}],
-    "reason"}],"summary":{"create","update","delete","blocked"}}`,
+    "reason"}],"acls":[{"action","principal","host","resourceType","name",
+    "pattern","operation","permission"}],"aclsSkipped",
+    "summary":{"create","update","delete","blocked","aclCreate","aclDelete"}}`,
 		Example: `  ksuite topics plan
   ksuite topics plan -f topics/ --env prod --output json | jq '.summary'
   ksuite topics plan --detailed-exitcode   # exit 2 when there are changes`,
