@@ -62,15 +62,15 @@ docs/expose.md.`,
 			}
 			emb.AutoCreateTopics = !noAutoCreate
 			emb.Logger = a.log
+			if exposeOpts.Host != "" && len(kcfg.Brokers) > 0 {
+				return fmt.Errorf("--external-host exposes the embedded cluster: it does not go with --brokers %s", strings.Join(kcfg.Brokers, ","))
+			}
 			exposeOpts.DataDir, exposeOpts.Getenv, exposeOpts.Logger = emb.DataDir, a.io.Getenv, a.log
 			exposed, err := expose.Prepare(exposeOpts)
 			if err != nil {
 				return err
 			}
 			if exposed != nil {
-				if len(kcfg.Brokers) > 0 {
-					return fmt.Errorf("--external-host exposes the embedded cluster: it does not go with --brokers %s", strings.Join(kcfg.Brokers, ","))
-				}
 				emb.External = exposed.External
 				if !exposed.External.Secure() {
 					a.log.Warn("--insecure-plaintext: the brokers take PLAINTEXT without authentication or ACLs; anyone who reaches these ports can read and write every topic",
