@@ -150,13 +150,14 @@ func fromKafka(principal, host string, rt kmsg.ACLResourceType, name string, pt 
 	return a, ok1 && ok2 && ok3 && ok4
 }
 
-// aclSpec is one entry of the acls: section before expansion.
+// aclSpec is one entry of the acls: section before expansion. name and
+// prefix may each list several resources; nil means the key is absent.
 type aclSpec struct {
 	pos        Pos
 	principal  string
 	resource   posString
-	name       *posString
-	prefix     *posString
+	names      []posString
+	prefixes   []posString
 	operations []posString
 	permission posString
 	host       string
@@ -187,9 +188,9 @@ func (p *parser) acls(n *yaml.Node) []aclSpec {
 			case "resource":
 				s.resource = posString{v: p.scalar(v, "resource"), pos: p.pos(v)}
 			case "name":
-				s.name = &posString{v: p.scalar(v, "name"), pos: p.pos(v)}
+				s.names = p.nonNil(p.stringList(v, "name"))
 			case "prefix":
-				s.prefix = &posString{v: p.scalar(v, "prefix"), pos: p.pos(v)}
+				s.prefixes = p.nonNil(p.stringList(v, "prefix"))
 			case "operations":
 				s.operations = p.stringList(v, "operations")
 			case "permission":
@@ -204,6 +205,14 @@ func (p *parser) acls(n *yaml.Node) []aclSpec {
 		out = append(out, s)
 	}
 	return out
+}
+
+// nonNil marks a key that was present, even with an empty list.
+func (p *parser) nonNil(ps []posString) []posString {
+	if ps == nil {
+		return []posString{}
+	}
+	return ps
 }
 
 // scalar reads a string value, reporting anything else.
@@ -237,8 +246,8 @@ func (p *parser) stringList(n *yaml.Node, what string) []posString {
 	return out
 }
 
-// expand turns an entry into one ACL per operation, reporting what Kafka
-// would refuse (or kafka-acls.sh would).
+// expand turns an entry into one ACL per resource and operation,
+// reporting what Kafka would refuse (or kafka-acls.sh would).
 func (s aclSpec) expand() ([]ACL, []Problem) {
 	var ps []Problem
 	if typ, name, ok := strings.Cut(s.principal, ":"); !ok || typ == "" || name == "" {
@@ -252,47 +261,64 @@ func (s aclSpec) expand() ([]ACL, []Problem) {
 	case !known:
 		ps = append(ps, errorAt(s.resource.pos, "acl resource %q: use topic, group, cluster or transactional-id", s.resource.v))
 	}
-	base := ACL{Principal: s.principal, Host: s.host, ResourceType: rt, Pos: s.pos, Pattern: PatternLiteral}
+	// resources are the (name, pattern) pairs the entry covers.
+	type resource struct {
+		name    string
+		pattern Pattern
+	}
+	var resources []resource
 	switch {
-	case rt == ResourceCluster && s.prefix != nil:
-		ps = append(ps, errorAt(s.prefix.pos, "acl on the cluster takes no prefix: there is one cluster"))
-	case rt == ResourceCluster && s.name != nil && s.name.v != ClusterResourceName:
-		ps = append(ps, errorAt(s.name.pos, "acl on the cluster: its name is %s (or leave name out), not %q", ClusterResourceName, s.name.v))
+	case rt == ResourceCluster && s.prefixes != nil:
+		ps = append(ps, errorAt(s.pos, "acl on the cluster takes no prefix: there is one cluster"))
 	case rt == ResourceCluster:
-		base.Name = ClusterResourceName
-	case (s.name == nil) == (s.prefix == nil):
-		ps = append(ps, errorAt(s.pos, "acl for %s on %s: give exactly one of name: (a %s, or \"*\" for all) and prefix:", s.principal, rt, rt))
-	case s.name != nil && s.name.v == "", s.prefix != nil && s.prefix.v == "":
-		ps = append(ps, errorAt(s.pos, "acl for %s: an empty name or prefix matches nothing; use name: \"*\" for every %s", s.principal, rt))
-	case s.name != nil:
-		base.Name = s.name.v
-	default:
-		base.Name, base.Pattern = s.prefix.v, PatternPrefixed
+		for _, n := range s.names {
+			if n.v != ClusterResourceName {
+				ps = append(ps, errorAt(n.pos, "acl on the cluster: its name is %s (or leave name out), not %q", ClusterResourceName, n.v))
+			}
+		}
+		resources = append(resources, resource{ClusterResourceName, PatternLiteral})
+	case (s.names == nil) == (s.prefixes == nil):
+		ps = append(ps, errorAt(s.pos, "acl for %s on %s: give exactly one of name: (a %s or a list, \"*\" for all) and prefix:", s.principal, rt, rt))
+	case len(s.names)+len(s.prefixes) == 0:
+		ps = append(ps, errorAt(s.pos, "acl for %s: the name or prefix list is empty", s.principal))
+	}
+	if rt != ResourceCluster {
+		for _, n := range s.names {
+			resources = append(resources, resource{n.v, PatternLiteral})
+		}
+		for _, n := range s.prefixes {
+			resources = append(resources, resource{n.v, PatternPrefixed})
+		}
+		for _, r := range resources {
+			if r.name == "" {
+				ps = append(ps, errorAt(s.pos, "acl for %s: an empty name or prefix matches nothing; use name: \"*\" for every %s", s.principal, rt))
+			}
+		}
 	}
 	perm := Permission(strings.ToLower(s.permission.v))
 	if _, ok := permissionCodes[perm]; !ok {
 		ps = append(ps, errorAt(s.permission.pos, "acl permission %q: use allow or deny", s.permission.v))
 	}
-	base.Permission = perm
 	if s.host == "" {
 		ps = append(ps, errorAt(s.pos, "acl host is empty: use \"*\" for any host"))
 	}
 	if len(s.operations) == 0 {
 		ps = append(ps, errorAt(s.pos, "acl for %s has no operations: add operations: [read, describe] or similar", s.principal))
 	}
-	var out []ACL
 	for _, o := range s.operations {
-		op := Operation(strings.ToLower(o.v))
-		if known && !slices.Contains(ops, op) {
+		if op := Operation(strings.ToLower(o.v)); known && !slices.Contains(ops, op) {
 			ps = append(ps, errorAt(o.pos, "acl operation %q does not apply to a %s: use %s", o.v, rt, joinOps(ops)))
-			continue
 		}
-		a := base
-		a.Operation = op
-		out = append(out, a)
 	}
 	if len(ps) > 0 {
 		return nil, ps
+	}
+	var out []ACL
+	for _, r := range resources {
+		for _, o := range s.operations {
+			out = append(out, ACL{Principal: s.principal, Host: s.host, ResourceType: rt, Name: r.name, Pattern: r.pattern,
+				Operation: Operation(strings.ToLower(o.v)), Permission: perm, Pos: s.pos})
+		}
 	}
 	return out, nil
 }
