@@ -50,6 +50,8 @@ type ApplyResult struct {
 	Applied Summary
 	// SkippedDeletes are the deletes left out because AllowDelete was false.
 	SkippedDeletes []string
+	// SkippedACLDeletes are the ACL deletes left out for the same reason.
+	SkippedACLDeletes []ACL
 }
 
 // Apply executes a plan: one CreateTopics request for every create, one
@@ -106,9 +108,16 @@ func Apply(ctx context.Context, cl *kgo.Client, p *PlanResult, opts ApplyOptions
 			done[st.counts][name] = true
 		}
 	}
+	// ACLs last: a grant on a topic is only useful once the topic exists.
+	aclCreated, aclDeleted, err := a.applyACLs(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	return ApplyResult{
-		Applied:        Summary{Create: len(done[ActionCreate]), Update: len(done[ActionUpdate]), Delete: len(done[ActionDelete])},
-		SkippedDeletes: a.skippedDeletes,
+		Applied: Summary{Create: len(done[ActionCreate]), Update: len(done[ActionUpdate]), Delete: len(done[ActionDelete]),
+			ACLCreate: aclCreated, ACLDelete: aclDeleted},
+		SkippedDeletes:    a.skippedDeletes,
+		SkippedACLDeletes: a.skippedACLDeletes,
 	}, errors.Join(errs...)
 }
 
@@ -169,7 +178,8 @@ type applier struct {
 	opts     ApplyOptions
 	progress io.Writer
 	// skippedDeletes are the deletes left out for want of AllowDelete.
-	skippedDeletes []string
+	skippedDeletes    []string
+	skippedACLDeletes []ACL
 }
 
 // desired is the declared topic of each change.

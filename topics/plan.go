@@ -68,16 +68,20 @@ type Change struct {
 	partitions, rf int
 }
 
-// Summary counts changes by action.
+// Summary counts changes by action: topics, then ACL bindings.
 type Summary struct {
-	Create  int `json:"create"`
-	Update  int `json:"update"`
-	Delete  int `json:"delete"`
-	Blocked int `json:"blocked"`
+	Create    int `json:"create"`
+	Update    int `json:"update"`
+	Delete    int `json:"delete"`
+	Blocked   int `json:"blocked"`
+	ACLCreate int `json:"aclCreate"`
+	ACLDelete int `json:"aclDelete"`
 }
 
-// Total is the number of changes, blocked ones included.
-func (s Summary) Total() int { return s.Create + s.Update + s.Delete + s.Blocked }
+// Total is the number of changes, blocked ones and ACLs included.
+func (s Summary) Total() int {
+	return s.Create + s.Update + s.Delete + s.Blocked + s.ACLCreate + s.ACLDelete
+}
 
 // PlanResult is what [Apply] would do to make the cluster match a
 // [Desired] state. Marshalled to JSON it is the documented, stable shape
@@ -91,6 +95,11 @@ type PlanResult struct {
 	Unmanaged []string
 	// Brokers is the number of live brokers when the plan was made.
 	Brokers int
+	// ACLs are the ACL bindings to create and delete, sorted.
+	ACLs []ACLChange
+	// ACLsSkipped says why declared ACLs were not planned (the cluster has
+	// no authorizer); "" when they were, or none are declared.
+	ACLsSkipped string
 
 	desired map[string]Topic
 	state   *clusterState
@@ -111,11 +120,18 @@ func (p *PlanResult) Summary() Summary {
 			s.Blocked++
 		}
 	}
+	for _, c := range p.ACLs {
+		if c.Action == ActionCreate {
+			s.ACLCreate++
+		} else {
+			s.ACLDelete++
+		}
+	}
 	return s
 }
 
 // HasChanges reports whether the plan changes anything (or is blocked).
-func (p *PlanResult) HasChanges() bool { return len(p.Changes) > 0 }
+func (p *PlanResult) HasChanges() bool { return len(p.Changes)+len(p.ACLs) > 0 }
 
 // Blocked reports whether any change is blocked; [Apply] then refuses the
 // whole plan.
@@ -175,7 +191,14 @@ func Plan(ctx context.Context, cl *kgo.Client, d *Desired) (*PlanResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	return diff(d, s)
+	p, err := diff(d, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := planACLs(ctx, cl, d, p); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // diff is the pure heart of planning: desired versus observed.

@@ -60,7 +60,10 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 		s.cluster = cluster
 		s.brokers = cluster.Bootstrap()
-		s.cfg.Kafka = kafka.Config{Brokers: s.brokers, Timeout: cfg.Kafka.Timeout}
+		// The stack's own clients reach the brokers where they listen,
+		// whatever they advertise.
+		s.cfg.Kafka = cluster.ClientConfig()
+		s.cfg.Kafka.Timeout = cfg.Kafka.Timeout
 		where := "in memory"
 		if cfg.Embedded.DataDir != "" {
 			where = cfg.Embedded.DataDir
@@ -74,9 +77,18 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	return s, nil
 }
 
-// ReadyLine is the single line `ksuite up` prints on stdout when ready.
+// ReadyLine is the single line `ksuite up` prints on stdout when ready. An
+// exposed embedded cluster adds its listener's security protocol.
 func (s *Stack) ReadyLine() string {
-	return "ready bootstrap=" + strings.Join(s.brokers, ",")
+	line := "ready bootstrap=" + strings.Join(s.brokers, ",")
+	if x := s.cfg.Embedded.External; s.cluster != nil && x != nil {
+		if x.Secure() {
+			line += " security=SASL_SSL"
+		} else {
+			line += " security=PLAINTEXT"
+		}
+	}
+	return line
 }
 
 // Close stops everything the stack started, flushing the embedded
