@@ -410,16 +410,15 @@ func fromStructured(e *Event, m *members, ascii bool) error {
 		}
 		// Base64 data with no content type is bytes of unknown type.
 		e.opaque = e.DataContentType == ""
+	case m.has(mData) && isJSON(e.DataContentType):
+		e.Data = m.raw(m.known[mData]) // JSON null too: it is data, as json.Marshal(nil) makes
 	case raw != nil:
-		e.Data = raw
-		if !isJSON(e.DataContentType) {
-			// Non-JSON data in structured mode is a JSON string holding the text.
-			s, err := m.str(mode, mData)
-			if err != nil {
-				return decodeErr(mode, "data", ErrMalformed, "data of type %q must be a JSON string", e.DataContentType)
-			}
-			e.Data = []byte(s)
+		// Non-JSON data in structured mode is a JSON string holding the text.
+		s, err := m.str(mode, mData)
+		if err != nil {
+			return decodeErr(mode, "data", ErrMalformed, "data of type %q must be a JSON string", e.DataContentType)
 		}
+		e.Data = []byte(s)
 	}
 	if m.has(mUUID) {
 		// Not a CloudEvents attribute: an extension like any other.
@@ -474,8 +473,8 @@ func fromLegacy(e *Event, topic string, m *members, ts time.Time, ascii bool) er
 		return decodeErr(mode, "uuid", ErrMalformed, "uuid is not a string")
 	}
 	*e = Event{ID: id, Source: LegacySource, Type: topic, Time: ts, DataContentType: ContentTypeJSON}
-	if raw := m.rawOf(mData); raw != nil {
-		e.Data = raw
+	if m.has(mData) {
+		e.Data = m.raw(m.known[mData])
 	}
 	return validated(mode, e, false, !ascii)
 }

@@ -311,7 +311,7 @@ const maxTimeLen = 35
 // escaping, so encoding fills one buffer without growing it.
 func (e *Event) structuredSize(source string) int {
 	size := maxPunctuation + len(e.ID) + len(source) + len(e.Type) + len(e.Subject) +
-		len(e.contentType()) + len(e.DataSchema)
+		len(e.DataContentType) + len(e.DataSchema)
 	if len(e.Extensions) > 0 { // ranging over a nil map is not free
 		for name, v := range e.Extensions {
 			size += len(`,"":""`) + len(name) + len(v)
@@ -328,7 +328,6 @@ func (e *Event) structuredSize(source string) int {
 // straight into the caller's buffer. plain reports whether every attribute
 // value was plain ASCII, which spares a separate UTF-8 check.
 func (e *Event) appendStructured(b []byte, source string) (_ []byte, plain bool) {
-	ct := e.contentType()
 	plain = true
 	// prefix is `,"name":`, whole, so each member is two appends.
 	field := func(prefix, value string) {
@@ -346,7 +345,9 @@ func (e *Event) appendStructured(b []byte, source string) (_ []byte, plain bool)
 		b = append(b, '"')
 	}
 	field(`,"subject":`, e.Subject)
-	field(`,"datacontenttype":`, ct)
+	// An absent content type stays absent: the format implies JSON for
+	// "data", and data_base64 carries opaque bytes.
+	field(`,"datacontenttype":`, e.DataContentType)
 	field(`,"dataschema":`, e.DataSchema)
 	if len(e.Extensions) > 0 {
 		// Sorted so equal events encode to equal bytes. An empty value is
