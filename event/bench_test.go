@@ -369,31 +369,34 @@ func BenchmarkConsumeInbox(b *testing.B) {
 	})
 }
 
-// BenchmarkEnvelope measures the codec alone on a ~300-byte event.
+// BenchmarkEnvelope measures the codec alone on a ~330-byte event, in
+// both content modes.
 func BenchmarkEnvelope(b *testing.B) {
 	ev := benchEvent(b, 1)
-	r, err := ev.Record("t")
-	if err != nil {
-		b.Fatal(err)
+	for _, mode := range []ContentMode{Structured, Binary} {
+		r, err := ev.record("t", "", mode)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("decode-"+mode.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(r.Value)))
+			for range b.N {
+				if _, err := Decode(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("encode-"+mode.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(r.Value)))
+			for range b.N {
+				if _, err := ev.record("t", "", mode); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
-	b.Run("decode", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(int64(len(r.Value)))
-		for range b.N {
-			if _, err := Decode(r); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("encode", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(int64(len(r.Value)))
-		for range b.N {
-			if _, err := ev.Record("t"); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }
 
 // BenchmarkOutboxLatency measures commit → record received by a consumer,

@@ -65,6 +65,15 @@ func decodeInto(e *Event, topic string, value []byte, headers []kgo.RecordHeader
 	if binaryMode(headers) {
 		return decodeBinary(e, value, headers)
 	}
+	if decodeShaped(e, value) {
+		return nil
+	}
+	return decodeJSON(e, topic, value, ts, true)
+}
+
+// decodeJSON decodes a JSON value, structured or legacy, scanning it all;
+// learn lets it remember the shape of a structured record (see shape.go).
+func decodeJSON(e *Event, topic string, value []byte, ts time.Time, learn bool) error {
 	m := members{src: value}
 	sc := scanner{b: value}
 	if err := sc.members(m.add); err != nil {
@@ -74,7 +83,13 @@ func decodeInto(e *Event, topic string, value []byte, headers []kgo.RecordHeader
 	// UTF-8 too.
 	ascii := sc.ascii()
 	if m.has(mSpecVersion) {
-		return fromStructured(e, &m, ascii)
+		if err := fromStructured(e, &m, ascii); err != nil {
+			return err
+		}
+		if learn {
+			learnShape(e, &m)
+		}
+		return nil
 	}
 	if m.has(mUUID) {
 		return fromLegacy(e, topic, &m, ts, ascii)
@@ -191,6 +206,7 @@ type members struct {
 	whole string
 	known [numMembers]span
 	set   [numMembers]bool
+	dup   bool      // a known member appeared twice (the last one counts)
 	other [][2]span // unknown members: key, value
 }
 
@@ -198,6 +214,7 @@ func (m *members) add(key, val span) {
 	// Attribute names never need unescaping; the conversion in the map
 	// index does not allocate.
 	if idx := memberOf(m.src[key.from+1 : key.to-1]); idx >= 0 {
+		m.dup = m.dup || m.set[idx]
 		m.known[idx], m.set[idx] = val, true
 		return
 	}
