@@ -539,3 +539,40 @@ func TestDataAndBase64(t *testing.T) {
 		t.Fatalf("err = %v, want ErrInvalid", err)
 	}
 }
+
+// Repeated binary-mode headers: the last one counts, as for any attribute.
+func TestBinaryRepeatedHeaders(t *testing.T) {
+	ev, err := Decode(&kgo.Record{Headers: ceHeaders("ce_id", "2", "ce_subject", "a", "ce_id", "3", "ce_subject", "b")})
+	if err != nil || ev.ID != "3" || ev.Subject != "b" {
+		t.Fatalf("decoded %+v, %v; want id 3, subject b", ev, err)
+	}
+}
+
+// A binary-mode record's data is checked when read, not when decoded:
+// DataAs reports invalid JSON as a DecodeError (dead-lettered by the
+// router) and the event cannot be encoded again.
+func TestBinaryDataCheckedWhenRead(t *testing.T) {
+	ev, err := Decode(&kgo.Record{Value: []byte(`{"name":`), Headers: ceHeaders("content-type", "application/json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DataAs[signup](ev); !IsDecodeError(err) || !errors.Is(err, ErrMalformed) {
+		t.Errorf("DataAs = %v, want a malformed DecodeError", err)
+	}
+	if _, err := DataAs[json.RawMessage](ev); !IsDecodeError(err) {
+		t.Errorf("DataAs[json.RawMessage] = %v, want a DecodeError", err)
+	}
+	for mode, enc := range map[string]func(string) (*kgo.Record, error){"structured": ev.Record, "binary": ev.BinaryRecord} {
+		if _, err := enc("x"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s re-encoding = %v, want ErrInvalid", mode, err)
+		}
+	}
+	// A structured content type beside ce_* headers with bad values: the
+	// headers are ignored, their errors too.
+	ev, err = Decode(&kgo.Record{Value: []byte(`{"specversion":"1.0","id":"1","source":"s","type":"t"}`),
+		Headers: []kgo.RecordHeader{{Key: "ce_specversion", Value: []byte("0.3")}, {Key: "ce_time", Value: []byte("now")},
+			{Key: "content-type", Value: []byte(ContentTypeCloudEvents)}}})
+	if err != nil || ev.ID != "1" {
+		t.Errorf("structured record with bad ce_ headers: %+v, %v", ev, err)
+	}
+}

@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,8 +63,10 @@ func DecodeValue(topic string, value []byte, headers []kgo.RecordHeader, ts time
 // decodeInto is [DecodeValue] into an Event the caller allocated, so the
 // router can allocate an event together with its message.
 func decodeInto(e *Event, topic string, value []byte, headers []kgo.RecordHeader, ts time.Time) error {
-	if binaryMode(headers) {
-		return decodeBinary(e, value, headers)
+	if len(headers) > 0 {
+		if binary, err := decodeBinary(e, value, headers); binary {
+			return err
+		}
 	}
 	if decodeShaped(e, value) {
 		return nil
@@ -97,37 +100,85 @@ func decodeJSON(e *Event, topic string, value []byte, ts time.Time, learn bool) 
 	return decodeErr("", "", ErrUnknownFormat, "JSON object has neither specversion nor uuid")
 }
 
-// binaryMode reports whether headers make a binary-mode record: a
-// ce_specversion header and no structured content type.
-func binaryMode(headers []kgo.RecordHeader) bool {
-	binary := false
-	for i := range headers {
-		key := headers[i].Key
-		switch {
-		case isContentTypeKey(key):
-			if isStructuredType(headers[i].Value) {
-				return false
-			}
-		case len(key) == len("ce_specversion") && ceName(key) == "specversion":
-			binary = true
-		}
+// Header kinds of the Kafka protocol binding.
+const (
+	hOther = iota
+	hContentType
+	hSpecVersion
+	hID
+	hSource
+	hType
+	hSubject
+	hTime
+	hDataSchema
+	hDataContentType
+	hExtension
+)
+
+// headerAttr tells what a header key is, and for an extension its name.
+// The binding's own spellings are a switch on the whole key; other cases
+// ("Content-Type", "CE_ID") take the slower path.
+func headerAttr(key string) (int, string) {
+	switch key {
+	case HeaderContentType:
+		return hContentType, ""
+	case "ce_specversion":
+		return hSpecVersion, ""
+	case "ce_id":
+		return hID, ""
+	case "ce_source":
+		return hSource, ""
+	case "ce_type":
+		return hType, ""
+	case "ce_subject":
+		return hSubject, ""
+	case "ce_time":
+		return hTime, ""
 	}
-	return binary
+	if isContentTypeKey(key) {
+		return hContentType, ""
+	}
+	name := ceName(key)
+	switch name {
+	case "":
+		return hOther, ""
+	case "specversion":
+		return hSpecVersion, ""
+	case "id":
+		return hID, ""
+	case "source":
+		return hSource, ""
+	case "type":
+		return hType, ""
+	case "subject":
+		return hSubject, ""
+	case "time":
+		return hTime, ""
+	case "dataschema":
+		return hDataSchema, ""
+	case "datacontenttype":
+		return hDataContentType, ""
+	}
+	return hExtension, name
 }
 
 // isContentTypeKey reports whether a header key is content-type, in any
 // case (HTTP habits reach Kafka headers as "Content-Type").
 func isContentTypeKey(key string) bool {
-	return key == HeaderContentType || (len(key) == len(HeaderContentType) && strings.EqualFold(key, HeaderContentType))
+	return len(key) == len(HeaderContentType) && strings.EqualFold(key, HeaderContentType)
 }
 
 // isStructuredType reports whether a content type is structured mode's.
 func isStructuredType(v []byte) bool {
-	if string(v) == ContentTypeCloudEvents {
+	switch string(v) {
+	case ContentTypeCloudEvents:
 		return true
+	case ContentTypeJSON:
+		return false
 	}
 	mt, _, _ := bytes.Cut(v, []byte(";"))
-	return strings.EqualFold(string(bytes.TrimSpace(mt)), ContentTypeCloudEvents)
+	mt = bytes.TrimSpace(mt)
+	return len(mt) == len(ContentTypeCloudEvents) && strings.EqualFold(string(mt), ContentTypeCloudEvents)
 }
 
 // ceName is the attribute name of a ce_* header key, lower-cased as the
@@ -286,64 +337,101 @@ func (m *members) attributes(mode string, e *Event) error {
 	return nil
 }
 
-func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader) error {
+// decodeBinary decodes a binary-mode record into e and reports true, or
+// reports false, leaving e zero, when the headers do not make one: a
+// binary-mode record has a ce_specversion header and no structured content
+// type. One pass over the headers decides that and reads the attributes.
+func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader) (bool, error) {
 	const mode = "binary"
 	*e = Event{}
 	var (
-		unique [2]pending // id and subject, allocated together
-		n      int
-		hasCT  bool
+		id, subject []byte // allocated together at the end
+		hasCT       bool
+		binary  bool
+		high    uint64 // the attribute bytes ORed: tells ASCII text, hence valid UTF-8
+		invalid error  // the first bad attribute, reported once the mode is known
 	)
 	for i := range headers {
 		h := &headers[i]
-		if isContentTypeKey(h.Key) {
-			e.DataContentType, hasCT = intern(h.Value), true
+		attr, name := headerAttr(h.Key)
+		if attr == hOther {
 			continue
 		}
-		name := ceName(h.Key)
-		switch name {
-		case "":
-		case "specversion":
-			if string(h.Value) != SpecVersion {
-				return decodeErr(mode, name, ErrInvalid, "specversion %q is not %s", h.Value, SpecVersion)
+		if attr != hExtension {
+			high |= orBytes(h.Value)
+		}
+		switch attr {
+		case hContentType:
+			if isStructuredType(h.Value) {
+				*e = Event{}
+				return false, nil
 			}
-		case "id":
-			unique[n] = pending{&e.ID, h.Value}
-			n++
-		case "subject":
-			unique[n] = pending{&e.Subject, h.Value}
-			n++
-		case "source":
-			e.Source = intern(h.Value)
-		case "type":
-			e.Type = intern(h.Value)
-		case "dataschema":
+			e.DataContentType, hasCT = recentContentType.intern(h.Value), true
+		case hSpecVersion:
+			binary = true
+			if string(h.Value) != SpecVersion && invalid == nil {
+				invalid = decodeErr(mode, "specversion", ErrInvalid, "specversion %q is not %s", h.Value, SpecVersion)
+			}
+		case hID:
+			id = h.Value
+		case hSubject:
+			subject = h.Value
+		case hSource:
+			e.Source = recentSource.intern(h.Value)
+		case hType:
+			e.Type = recentType.intern(h.Value)
+		case hDataSchema:
 			e.DataSchema = string(h.Value)
-		case "datacontenttype":
+		case hDataContentType:
 			if !hasCT {
-				e.DataContentType = intern(h.Value)
+				e.DataContentType = recentContentType.intern(h.Value)
 			}
-		case "time":
+		case hTime:
 			t, err := parseTime(h.Value)
-			if err != nil {
-				return decodeErr(mode, name, ErrInvalid, "time %q is not RFC 3339", h.Value)
+			if err != nil && invalid == nil {
+				invalid = decodeErr(mode, "time", ErrInvalid, "time %q is not RFC 3339", h.Value)
 			}
 			e.Time = t
-		default:
+		case hExtension:
 			if e.Extensions == nil {
 				e.Extensions = make(map[string]string)
 			}
 			e.Extensions[name] = string(h.Value)
 		}
 	}
-	setTogether(unique[:n])
+	if !binary {
+		*e = Event{}
+		return false, nil
+	}
+	if invalid != nil {
+		return true, invalid
+	}
+	setTogether([]pending{{&e.ID, id}, {&e.Subject, subject}})
 	if len(value) > 0 {
 		e.Data = value
 		// With no content type the binding says nothing of the data: it is
 		// kept as bytes, not taken for JSON.
 		e.opaque = e.DataContentType == ""
 	}
-	return validated(mode, e, true, true)
+	// The data is the value, apart from the envelope: it is checked when
+	// read ([DataAs] reports invalid JSON as a DecodeError, which the
+	// router dead-letters) and whenever the event is encoded again, not
+	// here, so a consumer that routes by attributes never parses it.
+	return true, validated(mode, e, false, high&0x80 != 0 || len(e.Extensions) > 0)
+}
+
+// orBytes ORs the bytes of b, eight at a time: its 0x80 bit says whether
+// any byte is not ASCII.
+func orBytes(b []byte) uint64 {
+	var w uint64
+	for len(b) >= 8 {
+		w |= binary.LittleEndian.Uint64(b)
+		b = b[8:]
+	}
+	for _, c := range b {
+		w |= uint64(c)
+	}
+	return w | w>>8 | w>>16 | w>>24 | w>>32 | w>>40 | w>>48 | w>>56
 }
 
 // pending is a string attribute whose value is still bytes of the record.
@@ -457,6 +545,10 @@ func fromStructured(e *Event, m *members, ascii bool) error {
 // and keeps its kind, as a boolean does, so re-encoding writes it back as
 // it came.
 func (e *Event) extension(mode, name string, raw []byte) error {
+	// Checked here, in record order, so the error names the first bad one.
+	if !validExtensionName(name) {
+		return decodeErr(mode, name, ErrInvalid, "extension name %q must be lower-case letters or digits", name)
+	}
 	kind := extString
 	var v string
 	switch raw[0] {

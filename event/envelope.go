@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -228,7 +229,7 @@ func (e *Event) validate(source string, checkData, checkText bool) error {
 		return decodeErr("", "source", ErrInvalid, "source is empty")
 	case e.Type == "":
 		return decodeErr("", "type", ErrInvalid, "type is empty")
-	case !validURIRef(source):
+	case !validSource(source):
 		return decodeErr("", "source", ErrInvalid, "source %q is not a URI-reference (RFC 3986): percent-encode spaces and other reserved characters", source)
 	case e.DataSchema != "" && !validAbsoluteURI(e.DataSchema):
 		return decodeErr("", "dataschema", ErrInvalid, "dataschema %q is not an absolute URI (RFC 3986)", e.DataSchema)
@@ -256,6 +257,22 @@ func (e *Event) validate(source string, checkData, checkText bool) error {
 		}
 	}
 	return nil
+}
+
+// lastValidSource is the last source that passed validURIRef: producers
+// and consumers see the same few sources, and a comparison is cheaper than
+// checking it again. Strings are immutable, so equal means valid.
+var lastValidSource atomic.Pointer[string]
+
+func validSource(source string) bool {
+	if p := lastValidSource.Load(); p != nil && *p == source {
+		return true
+	}
+	if !validURIRef(source) {
+		return false
+	}
+	lastValidSource.Store(&source)
+	return true
 }
 
 func validExtensionName(name string) bool {
