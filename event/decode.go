@@ -347,9 +347,9 @@ func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader) (bool, err
 	var (
 		id, subject []byte // allocated together at the end
 		hasCT       bool
-		binary  bool
-		high    uint64 // the attribute bytes ORed: tells ASCII text, hence valid UTF-8
-		invalid error  // the first bad attribute, reported once the mode is known
+		binary      bool
+		high        uint64 // the attribute bytes ORed: tells ASCII text, hence valid UTF-8
+		invalid     error  // the first bad attribute, reported once the mode is known
 	)
 	for i := range headers {
 		h := &headers[i]
