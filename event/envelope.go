@@ -271,7 +271,8 @@ func validSource(source string) bool {
 	if !validURIRef(source) {
 		return false
 	}
-	lastValidSource.Store(&source)
+	valid := source // only this copy escapes, and only on a change
+	lastValidSource.Store(&valid)
 	return true
 }
 

@@ -160,8 +160,8 @@ func (o *Outbox) shard(key []byte) int {
 
 // Add writes events for topic into the outbox inside tx; they are published
 // only if tx commits. The record is built now (in the configured content
-// mode, key = subject, ctx's traceparent), so an invalid event fails here, inside the
-// caller's transaction. Call [Outbox.Notify] after the commit for the relay
+// mode, key = subject, ctx's traceparent), so an invalid event fails here,
+// inside the caller's transaction. Call [Outbox.Notify] after the commit for the relay
 // to pick them up at once, or use [Outbox.WithTx].
 func (o *Outbox) Add(ctx context.Context, tx *sql.Tx, topic string, events ...*Event) error {
 	for _, ev := range events {

@@ -41,8 +41,8 @@ func (c *ProducerConfig) Validate() error {
 	return c.ContentMode.Validate()
 }
 
-// Producer publishes events as structured-mode CloudEvents records keyed by
-// subject. It is safe for concurrent use.
+// Producer publishes events as CloudEvents records (in its config's
+// content mode) keyed by subject. It is safe for concurrent use.
 type Producer struct {
 	cl     *kgo.Client
 	owned  bool
