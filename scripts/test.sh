@@ -42,3 +42,7 @@ args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(./...)
 log "go test -race against kfake + $KSUITE_TEST_KAFKA, SQLite + PostgreSQL"
 go test -race -count=1 -timeout 25m "${args[@]}"
+if [ $# -eq 0 ]; then
+	log "CloudEvents interoperability with sdk-go (test/cloudevents, a module of its own)"
+	(cd test/cloudevents && go test -race -count=1 ./...)
+fi
