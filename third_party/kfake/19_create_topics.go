@@ -100,7 +100,12 @@ func (c *Cluster) handleCreateTopics(creq *clientReq) (kmsg.Response, error) {
 			configs   map[string]*string
 		)
 		if nparts, nreplicas, configs, e = c.createTopic(&rt, normalizedInReq, req.ValidateOnly); e != nil {
-			donet(rt.Topic, e.Code)
+			st := donet(rt.Topic, e.Code)
+			if e == kerr.TopicAlreadyExists {
+				// Kafka's message names the topic; tools print it.
+				msg := "Topic '" + rt.Topic + "' already exists."
+				st.ErrorMessage = &msg
+			}
 			continue
 		}
 
