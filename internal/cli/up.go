@@ -30,6 +30,7 @@ the data to disk, and exits 0. With --brokers (or KSUITE_BROKERS, or a
 profile) it uses that existing cluster instead of starting one.`,
 		Example: `  ksuite up
   ksuite up --in-memory --port-base 19091
+  ksuite up --racks a,b,c
   ksuite up --topics topics.yaml --data-dir /var/lib/ksuite
   ksuite up --brokers kafka-1:9092,kafka-2:9092 --sasl-mechanism SCRAM-SHA-512 --sasl-username app`,
 		Args: cobra.NoArgs,
@@ -41,6 +42,9 @@ profile) it uses that existing cluster instead of starting one.`,
 			files, err := stack.TopicsFiles(topicsFiles)
 			if err != nil {
 				return err
+			}
+			if len(kcfg.Brokers) > 0 && cmd.Flags().Changed("racks") {
+				return fmt.Errorf("--racks sets the embedded brokers' racks; with --brokers the existing cluster's brokers keep their own broker.rack: drop --racks")
 			}
 			if inMemory {
 				emb.DataDir = ""
@@ -71,6 +75,7 @@ profile) it uses that existing cluster instead of starting one.`,
 	f.StringVar(&emb.DataDir, "data-dir", emb.DataDir, "where the embedded cluster persists topics, records and offsets")
 	f.BoolVar(&inMemory, "in-memory", false, "keep nothing on disk (a throwaway cluster)")
 	f.BoolVar(&noAutoCreate, "no-auto-create-topics", false, "do not create topics on first use (Kafka's auto.create.topics.enable=false)")
+	f.StringSliceVar(&emb.Racks, "racks", nil, "brokers' racks (Kafka's broker.rack), one per broker in node order, e.g. a,b,c (default: none)")
 	f.StringArrayVar(&topicsFiles, "topics", nil, "topics file or directory to apply at start (default ./topics.yaml if present; repeatable)")
 	return cmd
 }
