@@ -100,6 +100,9 @@ func buildAll() error {
 		}
 		classpath = strings.TrimSpace(string(out))
 	}
+	if err := checkKafkaVersion(classpath); err != nil {
+		return err
+	}
 	if ksuiteBin, err = testkit.BuildKsuite(buildDir); err != nil {
 		return err
 	}
@@ -113,6 +116,25 @@ func buildAll() error {
 		return fmt.Errorf("javac: %v\n%s", err, out)
 	}
 	return nil
+}
+
+// kafkaVersion is the release of the harness's jars (test/kafka/pom.xml)
+// the Java sources are written against.
+const kafkaVersion = "4.4.0"
+
+// checkKafkaVersion turns jars of another Kafka release (a harness fetched
+// before pom.xml moved) into one clear error instead of javac's.
+func checkKafkaVersion(classpath string) error {
+	for _, entry := range filepath.SplitList(classpath) {
+		jars, _ := filepath.Glob(filepath.Join(filepath.Dir(entry), "kafka-clients-*.jar"))
+		for _, jar := range jars {
+			if v := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(jar), "kafka-clients-"), ".jar"); v != kafkaVersion {
+				return fmt.Errorf("%s holds Kafka %s jars; the suite needs %s: run test/kafka/cluster.sh classpath (it refetches them) or restart the test cluster", entry, v, kafkaVersion)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("no kafka-clients jar on %s=%q", EnvClasspath, classpath)
 }
 
 // ksuiteUp runs `ksuite up --in-memory` with flags until the test ends and

@@ -1,6 +1,7 @@
 package javacompat
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -43,7 +44,7 @@ type step struct {
 	// out and errOut are regular expressions stdout and stderr must match.
 	out, errOut []string
 	// check inspects the result further.
-	check func(t *testing.T, r result, v vars) string
+	check func(r result, v vars) string
 }
 
 // vars fills a session's placeholders.
@@ -142,10 +143,10 @@ var toolsSession = []step{
 		main: consumerGroupsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--reset-offsets", "--group", "{group}",
 			"--topic", "{topic}", "--to-earliest", "--execute"},
 		out: []string{`(?m)^GROUP +TOPIC +PARTITION +NEW-OFFSET$`},
-		check: func(t *testing.T, r result, v vars) string {
+		check: func(r result, v vars) string {
 			rows := groupRows(r.Out, v["group"])
 			if len(rows) != 4 {
-				return "want 4 partitions reset, got " + strconv.Itoa(len(rows))
+				return fmt.Sprintf("want 4 partitions reset, got %d", len(rows))
 			}
 			for _, row := range rows {
 				if row[3] != "0" {
@@ -189,7 +190,7 @@ var toolsSession = []step{
 	{
 		name: "kafka-broker-api-versions",
 		main: apiVersionsTool, args: []string{"--bootstrap-server", "{bootstrap}"},
-		check: func(t *testing.T, r result, v vars) string {
+		check: func(r result, v vars) string {
 			nodes := regexp.MustCompile(`(?m)^\S+ \(id: \d+ rack: (\S+) isFenced: false\) -> \($`).FindAllStringSubmatch(r.Out, -1)
 			if len(nodes) != 3 {
 				return "want 3 brokers listed"
@@ -229,7 +230,7 @@ var toolsSession = []step{
 		name:  "kafka-topics --list after --delete",
 		retry: true,
 		main:  topicsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--list"},
-		check: func(t *testing.T, r result, v vars) string {
+		check: func(r result, v vars) string {
 			if strings.Contains(r.Out, v["prefix"]) {
 				return "deleted topics still listed"
 			}
@@ -270,7 +271,7 @@ func runStep(t *testing.T, j *jvm, c cluster, s step, v vars) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		r := j.run(t, req)
-		problem := judge(t, s, r, v)
+		problem := judge(s, r, v)
 		if problem == "" {
 			return
 		}
@@ -282,9 +283,9 @@ func runStep(t *testing.T, j *jvm, c cluster, s step, v vars) {
 }
 
 // judge returns what is wrong with r, or "".
-func judge(t *testing.T, s step, r result, v vars) string {
+func judge(s step, r result, v vars) string {
 	if r.Exit != s.exit {
-		return "exit " + strconv.Itoa(r.Exit) + ", want " + strconv.Itoa(s.exit)
+		return fmt.Sprintf("exit %d, want %d", r.Exit, s.exit)
 	}
 	for _, re := range s.out {
 		if !regexp.MustCompile(v.expand([]string{re})[0]).MatchString(r.Out) {
@@ -304,7 +305,7 @@ func judge(t *testing.T, s step, r result, v vars) string {
 		}
 	}
 	if s.check != nil {
-		return s.check(t, r, v)
+		return s.check(r, v)
 	}
 	return ""
 }
@@ -321,15 +322,15 @@ func groupRows(out, group string) [][]string {
 	return rows
 }
 
-// groupOffsets checks a --describe table: 4 partitions, every committed
-// offset equal to current (or 0 when current is 0), lags adding up to lag.
-func groupOffsets(current, lag int) func(t *testing.T, r result, v vars) string {
-	return func(t *testing.T, r result, v vars) string {
+// groupOffsets checks a --describe table: 4 partitions, each with a
+// committed offset, the offsets adding up to committed and the lags to lag.
+func groupOffsets(committed, lag int) func(r result, v vars) string {
+	return func(r result, v vars) string {
 		rows := groupRows(r.Out, v["group"])
 		if len(rows) != 4 {
-			return "want 4 partitions described, got " + strconv.Itoa(len(rows))
+			return fmt.Sprintf("want 4 partitions described, got %d", len(rows))
 		}
-		var committed, lags int
+		var offsets, lags int
 		for _, row := range rows {
 			if len(row) < 6 {
 				return "short row: " + strings.Join(row, " ")
@@ -339,12 +340,11 @@ func groupOffsets(current, lag int) func(t *testing.T, r result, v vars) string 
 			if err1 != nil || err2 != nil {
 				return "partition " + row[2] + " has no committed offset: " + strings.Join(row, " ")
 			}
-			committed += off
+			offsets += off
 			lags += l
 		}
-		if committed != current || lags != lag {
-			return "committed offsets add up to " + strconv.Itoa(committed) + " with lag " + strconv.Itoa(lags) +
-				"; want " + strconv.Itoa(current) + " and " + strconv.Itoa(lag)
+		if offsets != committed || lags != lag {
+			return fmt.Sprintf("committed offsets add up to %d with lag %d; want %d and %d", offsets, lags, committed, lag)
 		}
 		return ""
 	}

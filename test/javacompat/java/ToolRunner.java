@@ -12,7 +12,9 @@ import java.lang.reflect.InvocationTargetException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.common.utils.internals.Exit;
@@ -30,18 +32,28 @@ import org.apache.kafka.common.utils.internals.Exit;
  * Exit.exit; we capture it and park the calling thread for good, because a real exit runs
  * no more of the tool's code (no catch, no finally) and a thrown exception would. A main that
  * returns is 0; an uncaught exception is 1 with its stack trace on err, as the JVM prints it.
- * Log4j writes to the redirected System.err (see log4j2-tools.properties).
+ * Each command runs in a thread group of its own, which the threads it starts inherit, so an
+ * exit from a thread a command left behind never ends a later command. Log4j writes to the
+ * redirected System.err (see log4j2-tools.properties).
  */
 public final class ToolRunner {
+    /** The running and past commands by thread group, completed with their exit codes. */
+    private static final Map<ThreadGroup, CompletableFuture<Integer>> RUNS = new ConcurrentHashMap<>();
     private static volatile CompletableFuture<Integer> current;
 
     public static void main(String[] args) throws Exception {
         PrintStream protocol = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
         Exit.Procedure exit = (code, message) -> {
-            if (message != null) {
-                System.err.println(message);
+            for (ThreadGroup g = Thread.currentThread().getThreadGroup(); g != null; g = g.getParent()) {
+                CompletableFuture<Integer> run = RUNS.get(g);
+                if (run != null) {
+                    if (message != null && run == current) {
+                        System.err.println(message);
+                    }
+                    run.complete(code);
+                    break;
+                }
             }
-            current.complete(code);
             parkForever();
         };
         Exit.setExitProcedure(exit);
@@ -82,8 +94,10 @@ public final class ToolRunner {
     /** run calls mainClass.main(args) on a thread of its own and returns its exit code. */
     private static int run(String mainClass, String[] args, PrintStream err) throws InterruptedException {
         CompletableFuture<Integer> done = new CompletableFuture<>();
+        ThreadGroup group = new ThreadGroup("command-" + RUNS.size());
+        RUNS.put(group, done);
         current = done;
-        Thread tool = new Thread(() -> {
+        Thread tool = new Thread(group, () -> {
             try {
                 Class.forName(mainClass).getMethod("main", String[].class).invoke(null, (Object) args);
                 done.complete(0);
