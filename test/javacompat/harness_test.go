@@ -15,9 +15,9 @@ import (
 	"github.com/ksuite/ksuite/internal/testkit"
 )
 
-// EnvClasspath holds the harness's Kafka jars as a java -cp value; the test
-// command sets it (test/kafka/cluster.sh classpath).
-const EnvClasspath = "KSUITE_TEST_KAFKA_CLASSPATH"
+// envClasspath holds the harness's Kafka jars as a java -cp value; the test
+// command sets it from test/kafka/cluster.sh classpath.
+const envClasspath = "KSUITE_TEST_KAFKA_CLASSPATH"
 
 // commandTimeout bounds one tool run: the slowest (a consumer joining its
 // group, the perf tools) take a few seconds.
@@ -41,7 +41,7 @@ func clusters(t *testing.T) []cluster {
 	return out
 }
 
-// testkit lets testkit's helpers (WaitTopic, Admin) work on c.
+// testkit is c for testkit's helpers (WaitTopic).
 func (c cluster) testkit() testkit.Cluster {
 	return testkit.Cluster{Name: c.name, Brokers: strings.Split(c.bootstrap, ","), Real: c.real}
 }
@@ -92,11 +92,11 @@ func buildAll() error {
 	if buildDir, err = os.MkdirTemp("", "ksuite-javacompat-"); err != nil {
 		return err
 	}
-	classpath = os.Getenv(EnvClasspath)
+	classpath = os.Getenv(envClasspath)
 	if classpath == "" {
 		out, err := exec.Command("../kafka/cluster.sh", "classpath").Output()
 		if err != nil {
-			return fmt.Errorf("%s is empty and test/kafka/cluster.sh classpath failed: %w", EnvClasspath, err)
+			return fmt.Errorf("%s is empty and test/kafka/cluster.sh classpath failed: %w", envClasspath, err)
 		}
 		classpath = strings.TrimSpace(string(out))
 	}
@@ -134,7 +134,7 @@ func checkKafkaVersion(classpath string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("no kafka-clients jar on %s=%q", EnvClasspath, classpath)
+	return fmt.Errorf("no kafka-clients jar on %s=%q", envClasspath, classpath)
 }
 
 // ksuiteUp runs `ksuite up --in-memory` with flags until the test ends and
