@@ -1,5 +1,6 @@
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -23,7 +24,6 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -216,9 +216,7 @@ public final class ClientCheck {
             consumer.subscribe(List.of(topic));
             long deadline = System.nanoTime() + DEADLINE.toNanos();
             while (n < want && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-                    n++;
-                }
+                n += consumer.poll(Duration.ofMillis(200)).count();
             }
             check(n == want, "group %s on %s: consumed %d records, want %d", props.get(ConsumerConfig.GROUP_ID_CONFIG), topic, n, want);
             consumer.commitSync(Duration.ofSeconds(30));
@@ -244,7 +242,7 @@ public final class ClientCheck {
     }
 
     private Map<String, Object> producerProps(Map<String, Object> extra) {
-        Map<String, Object> p = new java.util.HashMap<>(Map.of(
+        Map<String, Object> p = new HashMap<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class));
@@ -253,7 +251,7 @@ public final class ClientCheck {
     }
 
     private Map<String, Object> consumerProps(Map<String, Object> extra) {
-        Map<String, Object> p = new java.util.HashMap<>(Map.of(
+        Map<String, Object> p = new HashMap<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class));
