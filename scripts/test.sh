@@ -17,6 +17,7 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresq
 # A JDK, not only a JRE: the Java compatibility suite and the Spring app are compiled here.
 command -v javac >/dev/null || need_apt+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || need_apt+=(maven)
+command -v openssl >/dev/null || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
 	log "installing ${need_apt[*]}"
 	apt-get update -qq
@@ -34,9 +35,11 @@ scripts/kfake.sh check
 KSUITE_TEST_POSTGRES=$(test/postgres/pg.sh up)
 KSUITE_TEST_KAFKA=$(test/kafka/cluster.sh up)
 KSUITE_TEST_KAFKA_SASL=$(test/kafka/cluster.sh sasl-bootstrap)
+KSUITE_TEST_KAFKA_SSL=$(test/kafka/cluster.sh ssl-bootstrap)
+KSUITE_TEST_KAFKA_CA=$(test/kafka/cluster.sh ca)
 KSUITE_TEST_KAFKA_CLASSPATH=$(test/kafka/cluster.sh classpath)
-export KSUITE_TEST_POSTGRES KSUITE_TEST_KAFKA KSUITE_TEST_KAFKA_SASL KSUITE_TEST_KAFKA_CLASSPATH
-export KSUITE_REQUIRE_KAFKA=1 KSUITE_REQUIRE_POSTGRES=1
+export KSUITE_TEST_POSTGRES KSUITE_TEST_KAFKA KSUITE_TEST_KAFKA_SASL KSUITE_TEST_KAFKA_SSL KSUITE_TEST_KAFKA_CA KSUITE_TEST_KAFKA_CLASSPATH
+export KSUITE_REQUIRE_KAFKA=1 KSUITE_REQUIRE_KAFKA_SSL=1 KSUITE_REQUIRE_POSTGRES=1
 
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(./...)
