@@ -43,6 +43,7 @@ says where they are; the ready line then ends with security=SASL_SSL. See
 docs/expose.md.`,
 		Example: `  ksuite up
   ksuite up --in-memory --port-base 19091
+  ksuite up --racks a,b,c
   ksuite up --topics topics.yaml --data-dir /var/lib/ksuite
   ksuite up --brokers kafka-1:9092,kafka-2:9092 --sasl-mechanism SCRAM-SHA-512 --sasl-username app
   ksuite up --external-host kafka.dev.example.com
@@ -56,6 +57,9 @@ docs/expose.md.`,
 			files, err := stack.TopicsFiles(topicsFiles)
 			if err != nil {
 				return err
+			}
+			if len(kcfg.Brokers) > 0 && cmd.Flags().Changed("racks") {
+				return fmt.Errorf("--racks sets the embedded brokers' racks; with --brokers the existing cluster's brokers keep their own broker.rack: drop --racks")
 			}
 			if inMemory {
 				emb.DataDir = ""
@@ -104,6 +108,7 @@ docs/expose.md.`,
 	f.StringVar(&emb.DataDir, "data-dir", emb.DataDir, "where the embedded cluster persists topics, records and offsets")
 	f.BoolVar(&inMemory, "in-memory", false, "keep nothing on disk (a throwaway cluster)")
 	f.BoolVar(&noAutoCreate, "no-auto-create-topics", false, "do not create topics on first use (Kafka's auto.create.topics.enable=false)")
+	f.StringSliceVar(&emb.Racks, "racks", nil, "brokers' racks (Kafka's broker.rack), one per broker in node order, e.g. a,b,c (default: none)")
 	f.StringArrayVar(&topicsFiles, "topics", nil, "topics file or directory to apply at start (default ./topics.yaml if present; repeatable)")
 	f.StringVar(&exposeOpts.Host, "external-host", "", "expose the brokers: advertise HOST:PORT over SASL_SSL with SCRAM-SHA-512 and ACLs (docs/expose.md)")
 	f.StringVar(&exposeOpts.ListenAddress, "listen-address", "", "with --external-host: the address the brokers bind (default 0.0.0.0)")
