@@ -61,7 +61,7 @@ check)
 		head -n 40 "$tmp/diff" >&2
 		exit 1
 	fi
-	log "third_party/kfake = upstream + $(grep -cv '^#' "$patches/series" 2>/dev/null || echo 0) patches"
+	log "third_party/kfake = upstream + $(grep -cv '^#' "$patches/series" 2>/dev/null || true) patches"
 	;;
 apply)
 	tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -73,7 +73,7 @@ new)
 	tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 	build "$tmp/a"
 	mkdir -p "$patches"
-	n=$(($(find "$patches" -maxdepth 1 -name '*.patch' | wc -l) + 1))
+	n=$(($( (ls "$patches"/*.patch 2>/dev/null || true) | wc -l) + 1))
 	file=$(printf '%04d-%s.patch' "$n" "$name")
 	(cd "$tmp" && cp -r "$OLDPWD/$tree" b && diff -ruN a b) >"$patches/$file" || true
 	[ -s "$patches/$file" ] || { rm -f "$patches/$file"; log "no change to save"; exit 1; }

@@ -3,10 +3,13 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ksuite/ksuite/internal/embedded"
+	"github.com/ksuite/ksuite/internal/expose"
+	"github.com/ksuite/ksuite/internal/kafka"
 	"github.com/ksuite/ksuite/internal/stack"
 	"github.com/ksuite/ksuite/topics"
 )
@@ -17,6 +20,7 @@ func (a *app) upCmd() *cobra.Command {
 		inMemory     bool
 		noAutoCreate bool
 		topicsFiles  []string
+		exposeOpts   expose.Options
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -29,11 +33,22 @@ topics.yaml, and prints one line on stdout when clients can connect:
 
 Logs go to stderr. Ctrl-C (SIGINT) or SIGTERM shuts down gracefully, flushing
 the data to disk, and exits 0. With --brokers (or KSUITE_BROKERS, or a
-profile) it uses that existing cluster instead of starting one.`,
+profile) it uses that existing cluster instead of starting one.
+
+--external-host HOST exposes the brokers to other machines: they listen on
+--listen-address (default 0.0.0.0) and advertise HOST:9091..., over SASL_SSL
+with SCRAM-SHA-512 and ACLs on. The first start creates a CA under
+<data-dir>/tls (clients trust ca.pem) and the admin user's password
+(KSUITE_ADMIN_PASSWORD, else generated into <data-dir>/admin.password), and
+says where they are; the ready line then ends with security=SASL_SSL. See
+docs/expose.md.`,
 		Example: `  ksuite up
   ksuite up --in-memory --port-base 19091
+  ksuite up --racks a,b,c
   ksuite up --topics topics.yaml --data-dir /var/lib/ksuite
-  ksuite up --brokers kafka-1:9092,kafka-2:9092 --sasl-mechanism SCRAM-SHA-512 --sasl-username app`,
+  ksuite up --brokers kafka-1:9092,kafka-2:9092 --sasl-mechanism SCRAM-SHA-512 --sasl-username app
+  ksuite up --external-host kafka.dev.example.com
+  ksuite up --external-host 203.0.113.7 --listen-address 10.0.0.5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			kcfg, err := a.kafkaConfig(cmd)
@@ -44,6 +59,9 @@ profile) it uses that existing cluster instead of starting one.`,
 			if err != nil {
 				return err
 			}
+			if len(kcfg.Brokers) > 0 && cmd.Flags().Changed("racks") {
+				return fmt.Errorf("--racks sets the embedded brokers' racks; with --brokers the existing cluster's brokers keep their own broker.rack: drop --racks")
+			}
 			switch {
 			case inMemory:
 				emb.DataDir = ""
@@ -52,6 +70,21 @@ profile) it uses that existing cluster instead of starting one.`,
 			}
 			emb.AutoCreateTopics = !noAutoCreate
 			emb.Logger = a.log
+			if exposeOpts.Host != "" && len(kcfg.Brokers) > 0 {
+				return fmt.Errorf("--external-host exposes the embedded cluster: it does not go with --brokers %s", strings.Join(kcfg.Brokers, ","))
+			}
+			exposeOpts.DataDir, exposeOpts.Getenv, exposeOpts.Logger = emb.DataDir, a.io.Getenv, a.log
+			exposed, err := expose.Prepare(exposeOpts)
+			if err != nil {
+				return err
+			}
+			if exposed != nil {
+				emb.External = exposed.External
+				if !exposed.External.Secure() {
+					a.log.Warn("--insecure-plaintext: the brokers take PLAINTEXT without authentication or ACLs; anyone who reaches these ports can read and write every topic",
+						"advertised", exposed.External.Host, "listen", exposed.External.ListenAddress)
+				}
+			}
 			s, err := stack.Start(cmd.Context(), stack.Config{
 				Kafka:       kcfg,
 				Embedded:    emb,
@@ -63,7 +96,10 @@ profile) it uses that existing cluster instead of starting one.`,
 				Logger: a.log,
 			})
 			if err != nil {
-				return err
+				return explainAdminLogin(err, exposed)
+			}
+			if exposed != nil && exposed.FirstStart {
+				fmt.Fprint(a.io.Err, exposed.Notice(emb.PortBase, emb.Nodes))
 			}
 			if _, err := fmt.Fprintln(a.io.Out, s.ReadyLine()); err != nil {
 				return errors.Join(err, s.Close())
@@ -85,6 +121,23 @@ profile) it uses that existing cluster instead of starting one.`,
 	addLimitFlags(cmd, &emb.MaxPartitionsPerTopic, &emb.MaxPartitions, emb.MaxPartitionsPerTopic, emb.MaxPartitions)
 	f.BoolVar(&emb.SyncWrites, "sync-writes", false, "fsync every produced batch before acknowledging it: survive an OS crash or power loss, at a cost in throughput")
 	f.BoolVar(&emb.Repair, "repair", false, "start from a damaged data directory: rebuild what its segment files hold and report what was lost")
+	f.StringSliceVar(&emb.Racks, "racks", nil, "brokers' racks (Kafka's broker.rack), one per broker in node order, e.g. a,b,c (default: none)")
 	f.StringArrayVar(&topicsFiles, "topics", nil, "topics file or directory to apply at start (default ./topics.yaml if present; repeatable)")
+	f.StringVar(&exposeOpts.Host, "external-host", "", "expose the brokers: advertise HOST:PORT over SASL_SSL with SCRAM-SHA-512 and ACLs (docs/expose.md)")
+	f.StringVar(&exposeOpts.ListenAddress, "listen-address", "", "with --external-host: the address the brokers bind (default 0.0.0.0)")
+	f.BoolVar(&exposeOpts.Insecure, "insecure-plaintext", false, "with --external-host: PLAINTEXT without authentication or ACLs (warns on every start)")
 	return cmd
+}
+
+// explainAdminLogin adds, to a start that failed because the admin could
+// not log in, where the password came from.
+func explainAdminLogin(err error, s *expose.Setup) error {
+	var ce *kafka.ConnectError
+	if s == nil || !s.External.Secure() || !errors.As(err, &ce) || !strings.Contains(ce.Cause, "SASL") {
+		return err
+	}
+	if s.PasswordFromEnv {
+		return fmt.Errorf("%w\nthe admin password from %s does not log in: it only sets the password on first start; use the one this cluster has", err, expose.PasswordEnv)
+	}
+	return fmt.Errorf("%w\nthe admin password in %s does not log in: if it was changed with ksuite users add admin, put the new one there (or set %s)", err, s.PasswordPath, expose.PasswordEnv)
 }

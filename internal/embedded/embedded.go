@@ -20,7 +20,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ksuite/ksuite/internal/kafka"
 )
 
 // Defaults, matching the team's docker-compose cluster.
@@ -73,8 +74,15 @@ type Config struct {
 	// (see [Cluster.RepairReport]). Without it a damaged directory is a
 	// [*DamagedError].
 	Repair bool
+	// Racks are the brokers' racks (Kafka's broker.rack), one per broker in
+	// node order. Empty, the default, gives no broker a rack, as on a Kafka
+	// cluster that does not set broker.rack.
+	Racks []string
 	// Logger receives kfake's warnings and errors; nil discards them.
 	Logger *slog.Logger
+	// External, when set, exposes the brokers to other machines (see
+	// [External]); nil keeps them on 127.0.0.1.
+	External *External
 }
 
 // DefaultConfig is the configuration of a plain `ksuite up`.
@@ -105,6 +113,19 @@ func (c Config) Validate() error {
 	if perTopic, total := c.partitionBounds(); perTopic < 1 || total < perTopic {
 		return fmt.Errorf("--max-partitions-per-topic %d and --max-partitions %d: both must be at least 1, and the cluster's bound at least the topic's", perTopic, total)
 	}
+	if len(c.Racks) > 0 && len(c.Racks) != c.Nodes {
+		return fmt.Errorf("--racks %s: %d rack(s) for %d brokers; give one rack per broker, e.g. --racks %s",
+			strings.Join(c.Racks, ","), len(c.Racks), c.Nodes, exampleRacks(c.Nodes))
+	}
+	for i, r := range c.Racks {
+		if strings.TrimSpace(r) == "" {
+			return fmt.Errorf("--racks %s: rack %d of %d is empty; name every broker's rack, e.g. --racks %s",
+				strings.Join(c.Racks, ","), i+1, len(c.Racks), exampleRacks(c.Nodes))
+		}
+	}
+	if c.External != nil {
+		return c.External.validate()
+	}
 	return nil
 }
 
@@ -119,6 +140,15 @@ func (c Config) partitionBounds() (perTopic, total int) {
 		total = max(DefaultMaxPartitions, perTopic)
 	}
 	return perTopic, total
+}
+
+// exampleRacks is a,b,c,... for n brokers, for error messages.
+func exampleRacks(n int) string {
+	racks := make([]string, n)
+	for i := range racks {
+		racks[i] = string(rune('a' + i%26))
+	}
+	return strings.Join(racks, ",")
 }
 
 // PortInUseError reports a broker port another process holds.
@@ -139,6 +169,7 @@ type Cluster struct {
 	addrs   []string
 	dir     *dataDir // nil in memory
 	repairs []string
+	exposed *exposure // nil on loopback
 }
 
 // Start starts the cluster and returns once every broker accepts
@@ -160,6 +191,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if cfg.AutoCreateTopics {
 		opts = append(opts, kfake.AllowAutoTopicCreation())
 	}
+	if len(cfg.Racks) > 0 {
+		opts = append(opts, kfake.BrokerRacks(cfg.Racks...))
+	}
 	if cfg.Logger != nil {
 		opts = append(opts, kfake.WithLogger(slogAdapter{cfg.Logger}))
 	}
@@ -169,6 +203,10 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 			ports[i] = cfg.PortBase + i
 		}
 		opts = append(opts, kfake.Ports(ports...))
+	}
+	if cfg.External != nil {
+		c.exposed = cfg.External.exposure()
+		opts = append(opts, c.exposed.opts()...)
 	}
 	if cfg.DataDir != "" {
 		d, err := openDataDir(cfg.DataDir)
@@ -249,6 +287,16 @@ func (c *Cluster) Bootstrap() []string { return c.addrs }
 // sentence each; it is empty when the data directory was whole.
 func (c *Cluster) RepairReport() []string { return c.repairs }
 
+// ClientConfig is how a client in this process reaches the brokers: their
+// loopback addresses or, when exposed, their local addresses with the
+// admin's credentials and the CA, whatever they advertise.
+func (c *Cluster) ClientConfig() kafka.Config {
+	if c.exposed != nil {
+		return c.exposed.clientConfig()
+	}
+	return kafka.Config{Brokers: c.addrs}
+}
+
 // Close stops the brokers and, when persisted, writes and syncs everything
 // to the data directory before returning. The error says what could not be
 // saved: records or offsets acknowledged to clients may then be lost. Only
@@ -272,19 +320,20 @@ func (c *Cluster) Close() error {
 // waitReady proves that a client can connect and read metadata listing
 // every broker: the ready line must only be printed once that is true.
 func (c *Cluster) waitReady(ctx context.Context) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs...))
+	cfg := c.ClientConfig()
+	cl, err := cfg.NewClient()
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	for _, addr := range c.addrs {
+	for _, addr := range cfg.Brokers {
 		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return fmt.Errorf("broker %s does not accept connections: %w", addr, err)
 		}
 		_ = conn.Close()
 	}
-	return cl.Ping(ctx)
+	return cfg.Explain(cl.Ping(ctx))
 }
 
 // explainListen turns "bind: address already in use" into a PortInUseError.
@@ -308,7 +357,7 @@ func explainListen(err error) error {
 // the group will wait for new ones to reach that offset before it reads
 // again (or reset, if its offset reset policy says so).
 func (c *Cluster) offsetsPastEnd(ctx context.Context) ([]string, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs...))
+	cl, err := c.ClientConfig().NewClient()
 	if err != nil {
 		return nil, err
 	}

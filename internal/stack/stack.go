@@ -37,10 +37,9 @@ type Config struct {
 
 // Stack is a running `ksuite up`.
 type Stack struct {
-	cfg      Config
-	cluster  *embedded.Cluster // nil when an existing cluster is used
-	brokers  []string
-	closeFns []func()
+	cfg     Config
+	cluster *embedded.Cluster // nil when an existing cluster is used
+	brokers []string
 }
 
 // Start brings the stack up and returns once clients can use it.
@@ -64,7 +63,10 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 		s.cluster = cluster
 		s.brokers = cluster.Bootstrap()
-		s.cfg.Kafka = kafka.Config{Brokers: s.brokers, Timeout: cfg.Kafka.Timeout}
+		// The stack's own clients reach the brokers where they listen,
+		// whatever they advertise.
+		s.cfg.Kafka = cluster.ClientConfig()
+		s.cfg.Kafka.Timeout = cfg.Kafka.Timeout
 		where := "in memory"
 		if cfg.Embedded.DataDir != "" {
 			where = cfg.Embedded.DataDir
@@ -81,25 +83,23 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	return s, nil
 }
 
-// Bootstrap is the cluster's bootstrap list.
-func (s *Stack) Bootstrap() []string { return s.brokers }
-
-// KafkaConfig is how clients reach the stack's cluster.
-func (s *Stack) KafkaConfig() kafka.Config { return s.cfg.Kafka }
-
-// ReadyLine is the single line `ksuite up` prints on stdout when ready.
+// ReadyLine is the single line `ksuite up` prints on stdout when ready. An
+// exposed embedded cluster adds its listener's security protocol.
 func (s *Stack) ReadyLine() string {
-	return "ready bootstrap=" + strings.Join(s.brokers, ",")
+	line := "ready bootstrap=" + strings.Join(s.brokers, ",")
+	if x := s.cfg.Embedded.External; s.cluster != nil && x != nil {
+		if x.Secure() {
+			line += " security=SASL_SSL"
+		} else {
+			line += " security=PLAINTEXT"
+		}
+	}
+	return line
 }
 
-// Close stops everything the stack started, in reverse order, flushing the
-// embedded cluster's data to disk last. The error says what could not be
-// saved.
+// Close stops everything the stack started, flushing the embedded
+// cluster's data to disk. The error says what could not be saved.
 func (s *Stack) Close() error {
-	for i := len(s.closeFns) - 1; i >= 0; i-- {
-		s.closeFns[i]()
-	}
-	s.closeFns = nil
 	if s.cluster == nil {
 		return nil
 	}

@@ -11,8 +11,9 @@ import (
 	"github.com/ksuite/ksuite/topics"
 )
 
-// applyTopics makes the cluster match the declared topics files. It never
-// deletes: `ksuite topics apply --allow-delete` is the deliberate way.
+// applyTopics makes the cluster match the declared topics files, ACLs
+// included. It never deletes: `ksuite topics apply --allow-delete` is the
+// deliberate way.
 func (s *Stack) applyTopics(ctx context.Context) error {
 	if len(s.cfg.TopicsFiles) == 0 {
 		return nil
@@ -27,7 +28,7 @@ func (s *Stack) applyTopics(ctx context.Context) error {
 		return fmt.Errorf("applying %s: %w", strings.Join(s.cfg.TopicsFiles, ", "), err)
 	}
 	s.cfg.Logger.Info("topics applied", "files", strings.Join(s.cfg.TopicsFiles, ","),
-		"created", sum.Create, "updated", sum.Update)
+		"created", sum.Create, "updated", sum.Update, "acls_created", sum.ACLCreate)
 	return nil
 }
 
@@ -37,17 +38,8 @@ func (s *Stack) syncTopics(ctx context.Context, cl *kgo.Client) (topics.Summary,
 	if err != nil {
 		return topics.Summary{}, err
 	}
-	progress := logWriter{s.cfg.Logger}
-	for _, w := range d.Warnings {
-		fmt.Fprintln(progress, w)
-	}
 	d.Limits = s.cfg.TopicsLimits
-	p, err := topics.Plan(ctx, cl, d)
-	if err != nil {
-		return topics.Summary{}, err
-	}
-	res, err := topics.Apply(ctx, cl, p, topics.ApplyOptions{Progress: progress})
-	return res.Applied, err
+	return topics.SyncDesired(ctx, cl, d, logWriter{s.cfg.Logger})
 }
 
 // logWriter logs each line written to it, so progress text becomes log records.
