@@ -14,6 +14,7 @@ import (
 
 	"github.com/ksuite/ksuite/internal/embedded"
 	"github.com/ksuite/ksuite/internal/kafka"
+	"github.com/ksuite/ksuite/topics"
 )
 
 // DefaultTopicsFile is applied at start when it exists and --topics is not given.
@@ -28,6 +29,8 @@ type Config struct {
 	Embedded embedded.Config
 	// TopicsFiles are applied at start; empty applies nothing.
 	TopicsFiles []string
+	// TopicsLimits bounds the partitions the topics files may declare.
+	TopicsLimits topics.Limits
 	// Logger receives progress; never nil after setDefaults.
 	Logger *slog.Logger
 }
@@ -68,10 +71,13 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		if cfg.Embedded.DataDir != "" {
 			where = cfg.Embedded.DataDir
 		}
+		for _, line := range cluster.RepairReport() {
+			cfg.Logger.Warn(line, "component", "repair")
+		}
 		cfg.Logger.Info("embedded cluster started", "brokers", len(s.brokers), "data", where)
 	}
 	if err := s.applyTopics(ctx); err != nil {
-		s.Close()
+		_ = s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -92,12 +98,14 @@ func (s *Stack) ReadyLine() string {
 }
 
 // Close stops everything the stack started, flushing the embedded
-// cluster's data to disk.
-func (s *Stack) Close() {
-	if s.cluster != nil {
-		s.cluster.Close()
-		s.cluster = nil
+// cluster's data to disk. The error says what could not be saved.
+func (s *Stack) Close() error {
+	if s.cluster == nil {
+		return nil
 	}
+	err := s.cluster.Close()
+	s.cluster = nil
+	return err
 }
 
 // TopicsFiles resolves --topics: the given paths, or topics.yaml in the
