@@ -1,12 +1,15 @@
 package javacompat
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ksuite/ksuite/internal/testkit"
 )
@@ -352,5 +355,63 @@ func groupOffsets(committed, lag int) func(r result, v vars) string {
 			return fmt.Sprintf("committed offsets add up to %d with lag %d; want %d and %d", offsets, lags, committed, lag)
 		}
 		return ""
+	}
+}
+
+// TestKafkaToolsDescribeActiveGroups: kafka-consumer-groups --describe of a
+// group with a live member, on both rebalance protocols, as an operator
+// looks at a running service: the offsets table and --members name the
+// member's topic and host as on Kafka. On upstream kfake a KIP-848 group's
+// --describe failed (InvalidTopicException for an empty topic name, exit 0) and
+// --members showed ":0,1,2" and the client's port in HOST.
+func TestKafkaToolsDescribeActiveGroups(t *testing.T) {
+	build(t)
+	for _, c := range clusters(t) {
+		t.Run(c.name, func(t *testing.T) {
+			j := sharedJVM(t)
+			tk := c.testkit()
+			topic := tk.CreateTopic(t, 3, 1)
+			for _, p := range []struct {
+				protocol string
+				opts     []kgo.Opt
+			}{
+				{"classic", nil},
+				{"consumer", []kgo.Opt{kgo.ServerSideBalancer(), kgo.Balancers(kgo.StickyBalancer())}},
+			} {
+				t.Run(p.protocol, func(t *testing.T) {
+					group := topic + "-" + p.protocol
+					// A member joins on creation and heartbeats until closed.
+					member := tk.Client(t, append([]kgo.Opt{kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic)}, p.opts...)...)
+					t.Cleanup(func() {
+						member.Close()
+						_, _ = tk.Admin(t).DeleteGroup(context.Background(), group)
+					})
+					v := vars{"bootstrap": c.bootstrap, "topic": regexp.QuoteMeta(topic), "group": regexp.QuoteMeta(group)}
+					args := func(extra ...string) []string {
+						return append([]string{"--bootstrap-server", "{bootstrap}", "--describe", "--group", group}, extra...)
+					}
+					for _, s := range []step{
+						{
+							name: "--members --verbose", retry: true, // until the member has its partitions
+							main: consumerGroupsTool, args: args("--members", "--verbose"),
+							out: []string{`(?m)^{group} +\S+ +/127\.0\.0\.1 +\S+ +3 +\S+ +{topic}:0,1,2 `},
+						},
+						{
+							name: "offsets",
+							main: consumerGroupsTool, args: args(),
+							check: func(r result, _ vars) string {
+								rows := regexp.MustCompile(`(?m)^`+v["group"]+` +`+v["topic"]+` +[012] +\S+ +\d+ +\S+ +\S+ +/127\.0\.0\.1 +\S+$`).FindAllString(r.Out, -1)
+								if len(rows) != 3 {
+									return fmt.Sprintf("want 3 partitions with the member's host, got %d", len(rows))
+								}
+								return ""
+							},
+						},
+					} {
+						t.Run(s.name, func(t *testing.T) { runStep(t, j, c, s, v) })
+					}
+				})
+			}
+		})
 	}
 }

@@ -1017,6 +1017,12 @@ func (pids *pids) doListTransactions(creq *clientReq) kmsg.Response {
 		if pidinf.txid == "" {
 			continue
 		}
+		// Each broker lists the transactions it coordinates, as
+		// Kafka's do: the admin client asks every broker and
+		// concatenates their answers.
+		if pids.c.coordinator(pidinf.txid) != creq.cc.b {
+			continue
+		}
 		if e := pids.c.deny(creq, pidinf.txid, kmsg.ACLResourceTypeTransactionalId, kmsg.ACLOperationDescribe, faultKey{txnID: pidinf.txid}); e != nil {
 			continue
 		}
