@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ksuite/ksuite/internal/testkit"
@@ -358,19 +359,22 @@ func groupOffsets(committed, lag int) func(r result, v vars) string {
 	}
 }
 
-// TestKafkaToolsDescribeActiveGroups: kafka-consumer-groups --describe of a
-// group with a live member, on both rebalance protocols, as an operator
-// looks at a running service: the offsets table and --members name the
-// member's topic and host as on Kafka. On upstream kfake a KIP-848 group's
-// --describe failed (InvalidTopicException for an empty topic name, exit 0) and
-// --members showed ":0,1,2" and the client's port in HOST.
-func TestKafkaToolsDescribeActiveGroups(t *testing.T) {
+// TestKafkaToolsActiveGroups: kafka-consumer-groups on a group with a live
+// member, on both rebalance protocols, as an operator looks after a running
+// service: the offsets table and --members name the member's topic and host,
+// and --delete-offsets removes the offsets of a topic the group no longer
+// reads but refuses those of the topic it reads, as on Kafka. On upstream
+// kfake a KIP-848 group's --describe failed (InvalidTopicException for an
+// empty topic name, exit 0), --members showed ":0,1,2" and the client's port
+// in HOST, and --delete-offsets of a KIP-848 group answered "The group is
+// not empty" for every topic.
+func TestKafkaToolsActiveGroups(t *testing.T) {
 	build(t)
 	for _, c := range clusters(t) {
 		t.Run(c.name, func(t *testing.T) {
 			j := sharedJVM(t)
 			tk := c.testkit()
-			topic := tk.CreateTopic(t, 3, 1)
+			topic, old := tk.CreateTopic(t, 3, 1), tk.CreateTopic(t, 1, 1)
 			for _, p := range []struct {
 				protocol string
 				opts     []kgo.Opt
@@ -380,25 +384,32 @@ func TestKafkaToolsDescribeActiveGroups(t *testing.T) {
 			} {
 				t.Run(p.protocol, func(t *testing.T) {
 					group := topic + "-" + p.protocol
+					adm := tk.Admin(t)
+					// The group once read old: it has an offset there.
+					var offsets kadm.Offsets
+					offsets.Add(kadm.Offset{Topic: old, Partition: 0, At: 1, LeaderEpoch: -1})
+					if err := adm.CommitAllOffsets(testkit.Context(t, 15*time.Second), group, offsets); err != nil {
+						t.Fatal(err)
+					}
 					// A member joins on creation and heartbeats until closed.
 					member := tk.Client(t, append([]kgo.Opt{kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic)}, p.opts...)...)
 					t.Cleanup(func() {
 						member.Close()
-						_, _ = tk.Admin(t).DeleteGroup(context.Background(), group)
+						_, _ = adm.DeleteGroup(context.Background(), group)
 					})
-					v := vars{"bootstrap": c.bootstrap, "topic": regexp.QuoteMeta(topic), "group": regexp.QuoteMeta(group)}
+					v := vars{"bootstrap": c.bootstrap, "topic": regexp.QuoteMeta(topic), "old": regexp.QuoteMeta(old), "group": regexp.QuoteMeta(group)}
 					args := func(extra ...string) []string {
-						return append([]string{"--bootstrap-server", "{bootstrap}", "--describe", "--group", group}, extra...)
+						return append([]string{"--bootstrap-server", "{bootstrap}", "--group", group}, extra...)
 					}
 					for _, s := range []step{
 						{
-							name: "--members --verbose", retry: true, // until the member has its partitions
-							main: consumerGroupsTool, args: args("--members", "--verbose"),
+							name: "--describe --members --verbose", retry: true, // until the member has its partitions
+							main: consumerGroupsTool, args: args("--describe", "--members", "--verbose"),
 							out: []string{`(?m)^{group} +\S+ +/127\.0\.0\.1 +\S+ +3 +\S+ +{topic}:0,1,2 `},
 						},
 						{
-							name: "offsets",
-							main: consumerGroupsTool, args: args(),
+							name: "--describe",
+							main: consumerGroupsTool, args: args("--describe"),
 							check: func(r result, _ vars) string {
 								rows := regexp.MustCompile(`(?m)^`+v["group"]+` +`+v["topic"]+` +[012] +\S+ +\d+ +\S+ +\S+ +/127\.0\.0\.1 +\S+$`).FindAllString(r.Out, -1)
 								if len(rows) != 3 {
@@ -406,6 +417,16 @@ func TestKafkaToolsDescribeActiveGroups(t *testing.T) {
 								}
 								return ""
 							},
+						},
+						{
+							name: "--delete-offsets of a topic the group no longer reads",
+							main: consumerGroupsTool, args: args("--delete-offsets", "--topic", old),
+							out: []string{`(?m)^Request succeeded for deleting offsets from group `, `(?m)^{old} +0 +Successful +$`},
+						},
+						{
+							name: "--delete-offsets of the topic the group reads",
+							main: consumerGroupsTool, args: args("--delete-offsets", "--topic", topic),
+							out: []string{`(?m)^{topic} +0 +Error: org\.apache\.kafka\.common\.errors\.GroupSubscribedToTopicException: `},
 						},
 					} {
 						t.Run(s.name, func(t *testing.T) { runStep(t, j, c, s, v) })

@@ -717,13 +717,21 @@ func (g *group) handleOffsetDelete(creq *clientReq) *kmsg.OffsetDeleteResponse {
 	// preparingRebalance, completingRebalance, stable:
 	//   * if consumer, delete everything not subscribed to
 	//   * if not consumer, delete nothing, error with non_empty_group
+	// A KIP-848 group, in any state, deletes everything its members
+	// do not subscribe to, as Kafka's ConsumerGroup does.
 	var subTopics map[string]struct{}
 	switch g.state {
 	default:
 		resp.ErrorCode = kerr.GroupIDNotFound.Code
 		return resp
 	case groupEmpty:
-	case groupPreparingRebalance, groupCompletingRebalance, groupStable:
+	case groupStable, groupReconciling:
+		if g.typ == "consumer" {
+			subTopics = g.consumerSubscribedTopics()
+			break
+		}
+		fallthrough
+	case groupPreparingRebalance, groupCompletingRebalance:
 		if g.protocolType != "consumer" {
 			resp.ErrorCode = kerr.NonEmptyGroup.Code
 			return resp
@@ -2956,6 +2964,25 @@ func (g *group) deleteCommitAndPersist(topic string, part int32) {
 
 // classicSubscribedTopics returns the set of topics subscribed by any
 // member of a classic consumer group (from join protocol metadata).
+// consumerSubscribedTopics is the set of topics a KIP-848 group's members
+// subscribe to, by name or by a regex matching an existing topic.
+func (g *group) consumerSubscribedTopics() map[string]struct{} {
+	sub := make(map[string]struct{})
+	for _, m := range g.consumerMembers {
+		for _, topic := range m.subscribedTopics {
+			sub[topic] = struct{}{}
+		}
+		if m.subscribedTopicRegex != nil {
+			for topic := range g.c.data.tps {
+				if m.subscribedTopicRegex.MatchString(topic) {
+					sub[topic] = struct{}{}
+				}
+			}
+		}
+	}
+	return sub
+}
+
 func (g *group) classicSubscribedTopics() map[string]struct{} {
 	sub := make(map[string]struct{})
 	for _, ms := range []map[string]*groupMember{g.members, g.pending} {
