@@ -192,6 +192,45 @@ var toolsSession = []step{
 		out: []string{`(?m)^  retention\.ms=7200000 sensitive=false `},
 	},
 	{
+		name: "kafka-configs --alter a client quota",
+		main: configsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--alter", "--entity-type", "users", "--entity-name", "{prefix}user",
+			"--entity-type", "clients", "--entity-name", "{prefix}client", "--add-config", "producer_byte_rate=1048576"},
+		out: []string{`^Completed updating config for user {prefix}user\.\n$`},
+	},
+	{
+		name: "kafka-configs --alter the default client's quota",
+		main: configsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--alter", "--entity-type", "users", "--entity-name", "{prefix}user",
+			"--entity-type", "clients", "--entity-default", "--add-config", "producer_byte_rate=2097152"},
+		out: []string{`^Completed updating config for user {prefix}user\.\n$`},
+	},
+	{
+		name:  "kafka-configs --describe client quotas",
+		retry: true,
+		main:  configsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--describe", "--entity-type", "users", "--entity-name", "{prefix}user", "--entity-type", "clients"},
+		out: []string{
+			`(?m)^Quota configs for user-principal '{prefix}user', client-id '{prefix}client' are producer_byte_rate=1048576\.0$`,
+			`(?m)^Quota configs for user-principal '{prefix}user', the default client-id are producer_byte_rate=2097152\.0$`,
+		},
+	},
+	{
+		name: "kafka-configs --alter --delete-config a client quota",
+		main: configsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--alter", "--entity-type", "users", "--entity-name", "{prefix}user",
+			"--entity-type", "clients", "--entity-name", "{prefix}client", "--delete-config", "producer_byte_rate"},
+		out: []string{`^Completed updating config for user {prefix}user\.\n$`},
+	},
+	{
+		name: "kafka-configs --alter --delete-config the default client's quota",
+		main: configsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--alter", "--entity-type", "users", "--entity-name", "{prefix}user",
+			"--entity-type", "clients", "--entity-default", "--delete-config", "producer_byte_rate"},
+		out: []string{`^Completed updating config for user {prefix}user\.\n$`},
+	},
+	{
+		name:  "kafka-configs --describe client quotas after --delete-config",
+		retry: true,
+		main:  configsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--describe", "--entity-type", "users", "--entity-name", "{prefix}user", "--entity-type", "clients"},
+		out: []string{`^$`},
+	},
+	{
 		name: "kafka-broker-api-versions",
 		main: apiVersionsTool, args: []string{"--bootstrap-server", "{bootstrap}"},
 		check: func(r result, v vars) string {
