@@ -2,6 +2,7 @@ package javacompat
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -25,14 +26,17 @@ const (
 	producerPerf       = "org.apache.kafka.tools.ProducerPerformance"
 	consumerPerf       = "org.apache.kafka.tools.ConsumerPerformance"
 	apiVersionsTool    = "org.apache.kafka.tools.BrokerApiVersionsCommand"
+	logDirsTool        = "org.apache.kafka.tools.LogDirsCommand"
+	transactionsTool   = "org.apache.kafka.tools.TransactionsCommand"
 )
 
 // step is one command of a tools session, as a user types it.
 type step struct {
 	name string
 	main string
-	// args may use {bootstrap}, {topic}, {configured}, {perf}, {group} and
-	// {prefix}; the session fills them in.
+	// args may use {bootstrap}, {broker0}..{broker2} (the brokers' ids),
+	// {topic}, {configured}, {perf}, {group} and {prefix}; the session
+	// fills them in.
 	args  []string
 	stdin string
 	// waitTopic, when set, waits until every broker knows topic {name} with
@@ -79,7 +83,7 @@ var toolsSession = []step{
 	},
 	{
 		name: "kafka-topics --create --config",
-		main: topicsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--create", "--topic", "{configured}", "--partitions", "1",
+		main: topicsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--create", "--topic", "{configured}", "--partitions", "1", "--replication-factor", "3",
 			"--config", "retention.ms=3600000", "--config", "cleanup.policy=compact"},
 		out: []string{`^Created topic {configured}\.\n$`},
 	},
@@ -192,6 +196,42 @@ var toolsSession = []step{
 		out: []string{`(?m)^  retention\.ms=7200000 sensitive=false `},
 	},
 	{
+		name: "kafka-log-dirs --describe",
+		main: logDirsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--describe", "--topic-list", "{topic}"},
+		check: func(r result, v vars) string {
+			// The last line is the JSON: every broker's replicas, so each
+			// of the 4 partitions of a topic of replication factor 1 once.
+			lines := strings.Split(strings.TrimSpace(r.Out), "\n")
+			var dirs struct {
+				Brokers []struct {
+					LogDirs []struct {
+						Partitions []struct{ Partition string }
+					}
+				}
+			}
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &dirs); err != nil {
+				return "the last line is not JSON: " + err.Error()
+			}
+			seen := map[string]int{}
+			for _, b := range dirs.Brokers {
+				for _, d := range b.LogDirs {
+					for _, p := range d.Partitions {
+						seen[p.Partition]++
+					}
+				}
+			}
+			for p := range 4 {
+				if n := seen[fmt.Sprintf("%s-%d", v["topic"], p)]; n != 1 {
+					return fmt.Sprintf("partition %d listed by %d brokers; it has one replica", p, n)
+				}
+			}
+			return ""
+		},
+	},
+	// Every broker: each hosts replicas it does not lead ({configured} has
+	// three), which find-hanging asks it about.
+	findHanging("{broker0}"), findHanging("{broker1}"), findHanging("{broker2}"),
+	{
 		name: "kafka-configs --alter a client quota",
 		main: configsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--alter", "--entity-type", "users", "--entity-name", "{prefix}user",
 			"--entity-type", "clients", "--entity-name", "{prefix}client", "--add-config", "producer_byte_rate=1048576"},
@@ -282,6 +322,17 @@ var toolsSession = []step{
 	},
 }
 
+// findHanging is kafka-transactions find-hanging on one broker: it lists the
+// broker's replicas (DescribeLogDirs) and asks it for their producers
+// (DescribeProducers), which any replica answers.
+func findHanging(broker string) step {
+	return step{
+		name: "kafka-transactions find-hanging --broker-id " + broker,
+		main: transactionsTool, args: []string{"--bootstrap-server", "{bootstrap}", "find-hanging", "--broker-id", broker},
+		out: []string{`^Topic\tPartition\tProducerId\tProducerEpoch\tCoordinatorEpoch\tStartOffset\tLastTimestamp\tDuration\(min\)\t\n$`},
+	}
+}
+
 // TestKafkaTools runs the tools session on `ksuite up` and on Apache Kafka.
 func TestKafkaTools(t *testing.T) {
 	build(t)
@@ -289,7 +340,14 @@ func TestKafkaTools(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			j := sharedJVM(t)
 			prefix := "javacompat-" + testkit.RandomSuffix() + "-"
+			brokers, err := c.testkit().Admin(t).ListBrokers(testkit.Context(t, 15*time.Second))
+			if err != nil || len(brokers) != 3 {
+				t.Fatalf("list brokers of %s: %d brokers, %v; the session needs 3", c.name, len(brokers), err)
+			}
 			v := vars{
+				"broker0":    strconv.Itoa(int(brokers[0].NodeID)),
+				"broker1":    strconv.Itoa(int(brokers[1].NodeID)),
+				"broker2":    strconv.Itoa(int(brokers[2].NodeID)),
 				"bootstrap":  c.bootstrap,
 				"prefix":     prefix,
 				"topic":      prefix + "orders",

@@ -1098,7 +1098,9 @@ func (pids *pids) doDescribeProducers(creq *clientReq) kmsg.Response {
 			checks[i].errCode = kerr.UnknownTopicOrPartition.Code
 			continue
 		}
-		if pd.leader != creq.cc.b {
+		// Any replica answers, as Kafka's do: kafka-transactions
+		// find-hanging asks one broker about every replica it hosts.
+		if !pids.c.hostsReplica(checks[i].topic, pd, creq.cc.b) {
 			checks[i].errCode = kerr.NotLeaderForPartition.Code
 		}
 	}
