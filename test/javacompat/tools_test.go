@@ -35,8 +35,8 @@ type step struct {
 	name string
 	main string
 	// args may use {bootstrap}, {broker0}..{broker2} (the brokers' ids),
-	// {topic}, {configured}, {perf}, {group} and {prefix}; the session
-	// fills them in.
+	// {topic}, {configured}, {perf}, {stamped}, {group} and {prefix}; the
+	// session fills them in.
 	args  []string
 	stdin string
 	// waitTopic, when set, waits until every broker knows topic {name} with
@@ -133,6 +133,27 @@ var toolsSession = []step{
 			"--from-beginning", "--max-messages", "3", "--timeout-ms", "30000", "--formatter-property", "print.key=true"},
 		out:    []string{`(?m)^k1\tv1$`, `(?m)^k2\tv2$`, `(?m)^k3\tv3$`},
 		errOut: []string{`(?m)^Processed a total of 3 messages$`},
+	},
+	{
+		name: "kafka-topics --create --config message.timestamp.type=LogAppendTime",
+		main: topicsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--create", "--topic", "{stamped}", "--partitions", "1", "--replication-factor", "1",
+			"--config", "message.timestamp.type=LogAppendTime"},
+		out: []string{`^Created topic {stamped}\.\n$`},
+	},
+	{
+		name:      "kafka-console-producer to a LogAppendTime topic",
+		waitTopic: "{stamped}", partitions: 1,
+		main: consoleProducer, args: []string{"--bootstrap-server", "{bootstrap}", "--topic", "{stamped}", "--command-property", "compression.type=lz4"},
+		stdin: "v\n",
+		out:   []string{`^$`},
+	},
+	{
+		// The broker stamps the batch and reseals its CRC, which the
+		// consumer checks.
+		name: "kafka-console-consumer of a LogAppendTime topic",
+		main: consoleConsumer, args: []string{"--bootstrap-server", "{bootstrap}", "--topic", "{stamped}", "--from-beginning", "--max-messages", "1",
+			"--timeout-ms", "30000", "--formatter-property", "print.timestamp=true"},
+		out: []string{`(?m)^LogAppendTime:\d{13}\tv$`},
 	},
 	{
 		name: "kafka-consumer-groups --list",
@@ -353,6 +374,7 @@ func TestKafkaTools(t *testing.T) {
 				"topic":      prefix + "orders",
 				"configured": prefix + "configured",
 				"perf":       prefix + "perf",
+				"stamped":    prefix + "stamped",
 				"group":      prefix + "group",
 			}
 			for _, s := range toolsSession {
