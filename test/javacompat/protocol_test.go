@@ -285,6 +285,69 @@ func TestListTransactionsOnePerCoordinator(t *testing.T) {
 	})
 }
 
+// TestTopicConfigsValidatedAsKafka: CreateTopics and IncrementalAlterConfigs
+// refuse a topic config Kafka refuses, with INVALID_CONFIG and Kafka's
+// message, and accept Kafka 4.4's own configs. Kafka's tools check names and
+// types before they ask, but a program (Spring's KafkaAdmin, a NewTopic
+// bean with a typo) only learns from the broker: on upstream kfake the typo
+// was stored and the topic created, so it failed first in production.
+func TestTopicConfigsValidatedAsKafka(t *testing.T) {
+	refused := []struct{ name, value, message string }{
+		{"retention.msec", "1000", "Unknown topic config name: retention.msec"},
+		{"retention.ms", "1h", "Invalid value 1h for configuration retention.ms: Not a number of type LONG"},
+		{"retention.ms", "-2", "Invalid value -2 for configuration retention.ms: Value must be at least -1"},
+		{"segment.bytes", "1024", "Invalid value 1024 for configuration segment.bytes: Value must be at least 1048576"},
+		{"max.message.bytes", "3000000000", "Invalid value 3000000000 for configuration max.message.bytes: Not a number of type INT"},
+		{"min.cleanable.dirty.ratio", "1.5", "Invalid value 1.5 for configuration min.cleanable.dirty.ratio: Value must be no more than 1"},
+		{"cleanup.policy", "compact,purge", "Invalid value purge for configuration cleanup.policy: String must be one of: compact, delete"},
+		{"compression.type", "brotli", "Invalid value brotli for configuration compression.type: String must be one of: uncompressed, zstd, lz4, snappy, gzip, producer"},
+		{"compression.gzip.level", "0", "Invalid value 0 for configuration compression.gzip.level: Value must be between 1 and 9 or equal to -1"},
+		{"unclean.leader.election.enable", "yes", "Invalid value yes for configuration unclean.leader.election.enable: Expected value to be either true or false"},
+	}
+	accepted := map[string]string{
+		"cleanup.policy":                        "compact,delete",
+		"min.cleanable.dirty.ratio":             "0.01",
+		"max.decompressed.message.bytes":        "2000000", // new in Kafka 4.4
+		"preallocate":                           "TRUE",
+		"retention.ms":                          " 3600000 ",
+		"leader.replication.throttled.replicas": "*",
+	}
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		cl := c.Client(t)
+		ctx := testkit.Context(t, 30*time.Second)
+		topic := c.CreateTopic(t, 1, 1)
+		for _, r := range refused {
+			name := testkit.TopicName(t)
+			resp := createTopics(ctx, t, cl, map[string]map[string]string{name: {r.name: r.value}})
+			if rt := resp.Topics[0]; rt.ErrorCode != 40 || deref(rt.ErrorMessage) != r.message {
+				t.Errorf("create with %s=%q: error %d %q, want INVALID_CONFIG (40) %q", r.name, r.value, rt.ErrorCode, deref(rt.ErrorMessage), r.message)
+				_, _ = c.Admin(t).DeleteTopics(context.Background(), name)
+			}
+
+			req := kmsg.NewPtrIncrementalAlterConfigsRequest()
+			rr := kmsg.NewIncrementalAlterConfigsRequestResource()
+			rr.ResourceType, rr.ResourceName = kmsg.ConfigResourceTypeTopic, topic
+			rc := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+			rc.Name, rc.Value, rc.Op = r.name, kmsg.StringPtr(r.value), kmsg.IncrementalAlterConfigOpSet
+			rr.Configs = append(rr.Configs, rc)
+			req.Resources = append(req.Resources, rr)
+			aresp, err := req.RequestWith(ctx, cl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ar := aresp.Resources[0]; ar.ErrorCode != 40 || deref(ar.ErrorMessage) != r.message {
+				t.Errorf("alter %s=%q: error %d %q, want INVALID_CONFIG (40) %q", r.name, r.value, ar.ErrorCode, deref(ar.ErrorMessage), r.message)
+			}
+		}
+
+		name := testkit.TopicName(t)
+		t.Cleanup(func() { _, _ = c.Admin(t).DeleteTopics(context.Background(), name) })
+		if rt := createTopics(ctx, t, cl, map[string]map[string]string{name: accepted}).Topics[0]; rt.ErrorCode != 0 {
+			t.Errorf("create with Kafka's configs %v: error %d %s", accepted, rt.ErrorCode, deref(rt.ErrorMessage))
+		}
+	})
+}
+
 type config struct {
 	value  string
 	source kmsg.ConfigSource
