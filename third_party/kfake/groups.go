@@ -2962,8 +2962,6 @@ func (g *group) deleteCommitAndPersist(topic string, part int32) {
 	})
 }
 
-// classicSubscribedTopics returns the set of topics subscribed by any
-// member of a classic consumer group (from join protocol metadata).
 // consumerSubscribedTopics is the set of topics a KIP-848 group's members
 // subscribe to, by name or by a regex matching an existing topic.
 func (g *group) consumerSubscribedTopics() map[string]struct{} {
@@ -2983,6 +2981,8 @@ func (g *group) consumerSubscribedTopics() map[string]struct{} {
 	return sub
 }
 
+// classicSubscribedTopics returns the set of topics subscribed by any
+// member of a classic consumer group (from join protocol metadata).
 func (g *group) classicSubscribedTopics() map[string]struct{} {
 	sub := make(map[string]struct{})
 	for _, ms := range []map[string]*groupMember{g.members, g.pending} {
