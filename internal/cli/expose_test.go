@@ -344,6 +344,10 @@ func TestUpExposeFlagErrors(t *testing.T) {
 		{[]string{"--listen-address", "0.0.0.0"}, "--listen-address 0.0.0.0 goes with --external-host"},
 		{[]string{"--external-host", "127.0.0.2", "--in-memory"}, "drop --in-memory"},
 		{[]string{"--external-host", "127.0.0.2:9091", "--data-dir", t.TempDir()}, "without a port"},
+		// A missing topics file makes a regression fail fast instead of
+		// starting a cluster.
+		{[]string{"--external-host", "", "--data-dir", t.TempDir(), "--topics", filepath.Join(t.TempDir(), "missing.yaml")}, "--external-host is empty"},
+		{[]string{"--external-host", "bad host", "--in-memory"}, "neither an IP address nor a host name"},
 		{[]string{"--external-host", "127.0.0.2", "--listen-address", "eth0", "--data-dir", t.TempDir()}, "is not an IP address"},
 		{[]string{"--external-host", "127.0.0.2", "--brokers", "127.0.0.1:1", "--data-dir", t.TempDir()}, "does not go with --brokers"},
 	}

@@ -51,6 +51,11 @@ docs/expose.md.`,
   ksuite up --external-host 203.0.113.7 --listen-address 10.0.0.5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("external-host") && exposeOpts.Host == "" {
+				// --external-host "$HOST" with HOST unset must not quietly
+				// start a cluster nobody else can reach.
+				return errors.New("--external-host is empty: give the name or IP clients use to reach this machine (or drop the flag for a cluster on 127.0.0.1)")
+			}
 			kcfg, err := a.kafkaConfig(cmd)
 			if err != nil {
 				return err

@@ -124,7 +124,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.External != nil {
-		return c.External.validate()
+		return c.External.Validate()
 	}
 	return nil
 }

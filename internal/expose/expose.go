@@ -82,6 +82,9 @@ func Prepare(o Options) (*Setup, error) {
 		return nil, nil
 	}
 	x := &embedded.External{Host: o.Host, ListenAddress: o.ListenAddress}
+	if err := x.Validate(); err != nil {
+		return nil, err // before anything is written to the data directory
+	}
 	if o.Insecure {
 		return &Setup{External: x}, nil
 	}

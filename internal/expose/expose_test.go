@@ -40,6 +40,24 @@ func TestPrepare(t *testing.T) {
 	}
 }
 
+// TestPrepareBadFlags: a bad --external-host or --listen-address is refused
+// before anything is written, so the next start is still the first one.
+func TestPrepareBadFlags(t *testing.T) {
+	for _, o := range []Options{
+		{Host: "bad host"},
+		{Host: "kafka.example.com:9091"},
+		{Host: "kafka.example.com", ListenAddress: "eth0"},
+	} {
+		o.DataDir, o.Getenv = t.TempDir(), env(nil)
+		if _, err := Prepare(o); err == nil {
+			t.Fatalf("%+v accepted", o)
+		}
+		if entries, _ := os.ReadDir(o.DataDir); len(entries) > 0 {
+			t.Errorf("%+v refused, but wrote %s in the data directory", o, entries[0].Name())
+		}
+	}
+}
+
 func TestAdminPassword(t *testing.T) {
 	dir := t.TempDir()
 	o := Options{DataDir: dir, Host: "kafka.example.com", ListenAddress: "10.0.0.5", Getenv: env(nil)}
