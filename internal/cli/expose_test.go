@@ -3,6 +3,7 @@ package cli_test
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -242,6 +243,37 @@ func TestUpExternalHostUsersAndACLs(t *testing.T) {
 		t.Fatalf("a later start repeats the first-start notice:\n%s", u.err.String())
 	}
 	check("after restart")
+}
+
+// TestUpFirstStartNoticeAfterFailedStart: a first start that creates the
+// CA and the password but fails before ready (a port in use) does not
+// use up the notice: the next start that is ready shows it, once.
+func TestUpFirstStartNoticeAfterFailedStart(t *testing.T) {
+	dataDir := t.TempDir()
+	base := testkit.FreePortBase(t, 3)
+	args := []string{"--external-host", "127.0.0.2", "--listen-address", "127.0.0.2", "--data-dir", dataDir,
+		"--port-base", strconv.Itoa(base), "--topics", writeTopics(t, "topics: []\n")}
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.2", strconv.Itoa(base+1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runKsuite(t, append([]string{"up"}, args...)...)
+	ln.Close()
+	if r.code != 1 || !strings.Contains(r.errOut, "already in use") {
+		t.Fatalf("up with a port in use: exit %d: %s", r.code, r.errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "admin.password")); err != nil {
+		t.Fatalf("the failed start made no password, so this test proves nothing: %v", err)
+	}
+	p := startUp(t, args...)
+	if !strings.Contains(p.err.String(), "exposed at 127.0.0.2:") || !strings.Contains(p.err.String(), filepath.Join(dataDir, "admin.password")) {
+		t.Fatalf("the first start that is ready does not tell where the secrets are:\n%s", p.err.String())
+	}
+	p.stop(t)
+	p = startUp(t, args...)
+	if strings.Contains(p.err.String(), "exposed at") {
+		t.Fatalf("a later start repeats the notice:\n%s", p.err.String())
+	}
 }
 
 // TestUpExternalHostAdminPasswordFromEnv: KSUITE_ADMIN_PASSWORD sets the

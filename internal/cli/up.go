@@ -105,6 +105,9 @@ docs/expose.md.`,
 			}
 			if exposed != nil && exposed.FirstStart {
 				fmt.Fprint(a.io.Err, exposed.Notice(emb.PortBase, emb.Nodes))
+				if err := exposed.NoticeShown(); err != nil {
+					a.log.Warn("the next start will show the notice again", "err", err)
+				}
 			}
 			if _, err := fmt.Fprintln(a.io.Out, s.ReadyLine()); err != nil {
 				return errors.Join(err, s.Close())

@@ -29,6 +29,9 @@ const (
 	TLSDir       = "tls"
 	PasswordFile = "admin.password"
 	PasswordEnv  = "KSUITE_ADMIN_PASSWORD"
+	// noticeFile, under TLSDir, records that a start reached ready and
+	// showed the first-start notice.
+	noticeFile = "notice-shown"
 )
 
 // Options is what `ksuite up` was asked for.
@@ -52,14 +55,18 @@ type Options struct {
 type Setup struct {
 	// External configures the embedded cluster.
 	External *embedded.External
-	// FirstStart is true when the CA or the generated password is new:
-	// the operator must be told where they are ([Setup.Notice]).
+	// FirstStart is true until a start has shown the operator where the
+	// CA and the password are ([Setup.Notice], then [Setup.NoticeShown]),
+	// and again when the CA is new. A first start that fails before it is
+	// ready (a port in use) leaves the next one the first.
 	FirstStart bool
 	// CAPath and PasswordPath are absolute; PasswordPath is "" when the
 	// password comes from KSUITE_ADMIN_PASSWORD.
 	CAPath, PasswordPath string
 	// PasswordFromEnv says the admin password is KSUITE_ADMIN_PASSWORD's.
 	PasswordFromEnv bool
+
+	noticePath string
 }
 
 // Prepare checks the flags, and for a secure exposure makes sure the CA,
@@ -117,7 +124,8 @@ func Prepare(o Options) (*Setup, error) {
 		o.Logger.Info("TLS certificate issued", "reason", res.Reason, "expires", res.NotAfter)
 	}
 	x.TLS, x.CAFile, s.CAPath = srv.TLSConfig(), res.CAPath, res.CAPath
-	s.FirstStart = s.FirstStart || res.CACreated
+	s.noticePath = filepath.Join(dir, TLSDir, noticeFile)
+	s.FirstStart = s.FirstStart || res.CACreated || !exists(s.noticePath)
 	return s, nil
 }
 
@@ -215,6 +223,15 @@ func (s *Setup) Notice(portBase, nodes int) string {
 	fmt.Fprintf(&b, "then grant alice ACLs (acls: in topics.yaml, ksuite topics apply) and give her\n")
 	fmt.Fprintf(&b, "  ksuite profile export --external-host %s --user alice > team.yaml\n", x.Host)
 	return b.String()
+}
+
+// NoticeShown records that the operator saw [Setup.Notice], so later
+// starts stay quiet.
+func (s *Setup) NoticeShown() error {
+	if s.noticePath == "" {
+		return nil
+	}
+	return os.WriteFile(s.noticePath, nil, 0o600)
 }
 
 func exists(path string) bool {

@@ -74,6 +74,18 @@ func TestAdminPassword(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A start that never reached ready (nothing called NoticeShown) leaves
+	// the operator uninformed: the next one is still the first.
+	retry, err := Prepare(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !retry.FirstStart || retry.External.AdminPassword != pw {
+		t.Fatalf("start after a failed first start: first=%v, same password=%v", retry.FirstStart, retry.External.AdminPassword == pw)
+	}
+	if err := retry.NoticeShown(); err != nil {
+		t.Fatal(err)
+	}
 	again, err := Prepare(o)
 	if err != nil {
 		t.Fatal(err)
