@@ -138,6 +138,26 @@ func TestUpExternalHost(t *testing.T) {
 	if strings.Contains(notice, password) {
 		t.Fatal("up printed the admin password")
 	}
+	// The notice's commands work as printed: the exported profile names
+	// this cluster's ports, and the new user's password is piped in.
+	var exported bool
+	for _, line := range strings.Split(notice, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "ksuite profile export") && strings.HasSuffix(line, "> admin.yaml"):
+			args := strings.Fields(strings.TrimSuffix(line, "> admin.yaml"))[1:]
+			r := runKsuite(t, args...)
+			if r.code != 0 || !strings.Contains(r.out, strings.ReplaceAll(u.bootstrap(), ",", "', '")) {
+				t.Fatalf("%s: exit %d, a profile without this cluster's brokers %s:\n%s%s", line, r.code, u.bootstrap(), r.out, r.errOut)
+			}
+			exported = true
+		case strings.Contains(line, "--password-stdin") && !strings.Contains(line, "| "):
+			t.Fatalf("the notice's %q gives --password-stdin nothing to read", line)
+		}
+	}
+	if !exported {
+		t.Fatalf("the notice has no profile export line:\n%s", notice)
+	}
 
 	admin := u.env("admin", password)
 	if r := runStdin(t, "from-ksuite\n", admin, "produce", "orders"); r.code != 0 {

@@ -217,11 +217,21 @@ func (s *Setup) Notice(portBase, nodes int) string {
 	if s.PasswordFromEnv {
 		pw = "$" + PasswordEnv
 	}
+	// The commands are meant to be copied: they name the ports and the
+	// data directory this cluster uses, and pipe the new user's password.
+	export := fmt.Sprintf("ksuite profile export --external-host %s", x.Host)
+	if portBase != embedded.DefaultPortBase {
+		export += fmt.Sprintf(" --port-base %d", portBase)
+	}
+	if nodes != embedded.DefaultNodes {
+		export += fmt.Sprintf(" --nodes %d", nodes)
+	}
+	export += " --data-dir " + filepath.Dir(filepath.Dir(s.CAPath))
 	fmt.Fprintf(&b, "Next (docs/expose.md): open TCP %s in the firewall, copy ca.pem to the clients, and as admin:\n", ports)
-	fmt.Fprintf(&b, "  ksuite profile export --external-host %s --user admin --name admin --data-dir %s > admin.yaml\n", x.Host, filepath.Dir(filepath.Dir(s.CAPath)))
-	fmt.Fprintf(&b, "  KSUITE_SASL_PASSWORD=\"%s\" ksuite --profile admin users add alice --password-stdin\n", pw)
+	fmt.Fprintf(&b, "  %s --user admin --name admin > admin.yaml\n", export)
+	fmt.Fprintf(&b, "  printf %%s \"$ALICE_PASSWORD\" | KSUITE_SASL_PASSWORD=\"%s\" ksuite --profile admin users add alice --password-stdin\n", pw)
 	fmt.Fprintf(&b, "then grant alice ACLs (acls: in topics.yaml, ksuite topics apply) and give her\n")
-	fmt.Fprintf(&b, "  ksuite profile export --external-host %s --user alice > team.yaml\n", x.Host)
+	fmt.Fprintf(&b, "  %s --user alice > team.yaml\n", export)
 	return b.String()
 }
 
