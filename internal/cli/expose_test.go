@@ -231,6 +231,12 @@ func TestUpExternalHostUsersAndACLs(t *testing.T) {
 			t.Fatalf("users add %s: %s", user, r.errOut)
 		}
 	}
+	// The persisted credentials hold what a client proof is computed from.
+	if runtime.GOOS != "windows" {
+		if st, err := os.Stat(filepath.Join(u.dataDir, "sasl.json")); err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("sasl.json: %v, mode %v; want 0600", err, st.Mode().Perm())
+		}
+	}
 	alice, bob := u.env("alice", "alice-pw"), u.env("bob", "bob-pw")
 	check := func(when string) {
 		t.Helper()
