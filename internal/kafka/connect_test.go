@@ -103,6 +103,21 @@ func TestConnectWrongSASLPassword(t *testing.T) {
 	}
 }
 
+// TestConnectSASLWithoutTLS: SASL settings without TLS against a SASL_SSL
+// listener (a profile written by hand, a forgotten --tls-ca) are told to
+// add TLS, not to check a password that was never sent nor that this may
+// not be a Kafka port; so is an anonymous PLAINTEXT client.
+func TestConnectSASLWithoutTLS(t *testing.T) {
+	testkit.ForEachSecureCluster(t, func(t *testing.T, c testkit.SecureCluster) {
+		cfg := c.AdminConfig()
+		cfg.TLS = kafka.TLS{}
+		cfg.Timeout = 5 * time.Second
+		connectFails(t, cfg, "requires TLS")
+		cfg.SASL = kafka.SASL{} // anonymous PLAINTEXT
+		connectFails(t, cfg, "TLS")
+	})
+}
+
 // answering listens on loopback and answers every connection's first read
 // with reply, as a server that is not Kafka would; it returns the address.
 func answering(t *testing.T, reply []byte) string {
