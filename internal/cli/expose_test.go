@@ -407,6 +407,10 @@ func TestUpExposeFlagErrors(t *testing.T) {
 		{[]string{"--external-host", "", "--data-dir", t.TempDir(), "--topics", filepath.Join(t.TempDir(), "missing.yaml")}, "--external-host is empty"},
 		{[]string{"--external-host", "bad host", "--in-memory"}, "neither an IP address nor a host name"},
 		{[]string{"--external-host", "127.0.0.2", "--listen-address", "eth0", "--data-dir", t.TempDir()}, "is not an IP address"},
+		// An address this machine does not have (a documentation address:
+		// binding fails locally, nothing is sent).
+		{[]string{"--external-host", "127.0.0.2", "--listen-address", "192.0.2.1", "--data-dir", t.TempDir(), "--port-base", strconv.Itoa(testkit.FreePortBase(t, 3))},
+			"cannot listen on 192.0.2.1: it is not an address of this machine: give --listen-address 0.0.0.0"},
 		{[]string{"--external-host", "127.0.0.2", "--brokers", "127.0.0.1:1", "--data-dir", t.TempDir()}, "does not go with --brokers"},
 	}
 	for _, tt := range tests {
