@@ -54,7 +54,7 @@ func (x *External) listenAddress() string {
 // Validate checks the settings without side effects, so that a bad flag
 // is refused before anything is written to the data directory.
 func (x *External) Validate() error {
-	if err := validateHost(x.Host); err != nil {
+	if err := ValidateHost(x.Host); err != nil {
 		return err
 	}
 	if net.ParseIP(x.listenAddress()) == nil {
@@ -66,11 +66,12 @@ func (x *External) Validate() error {
 	return nil
 }
 
-// validateHost accepts what can stand in a bootstrap list, in the ready
-// line (space-separated fields) and in a certificate's names: an IP
-// address or an RFC 1123 host name. Java's TLS refuses a name with "_",
-// and a name that looks like an IP but does not parse is a typo.
-func validateHost(h string) error {
+// ValidateHost checks an --external-host: what can stand in a bootstrap
+// list, in the ready line (space-separated fields) and in a certificate's
+// names, which is an IP address or an RFC 1123 host name. Java's TLS
+// refuses a name with "_", and a name that looks like an IP but does not
+// parse is a typo.
+func ValidateHost(h string) error {
 	switch {
 	case h == "":
 		return errors.New("--external-host is empty: give the name or IP clients use to reach this machine")
