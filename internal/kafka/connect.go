@@ -111,6 +111,10 @@ func classify(err error, c Config) string {
 			return "the broker closed the connection before SASL authentication, as a listener that requires TLS does: pass --tls-ca with the cluster's CA (or --tls for system CAs)"
 		case c.SASL.Mechanism != "":
 			return "SASL authentication failed (the broker closed the connection): check --sasl-username/--sasl-password and --sasl-mechanism"
+		case eofErr != nil && strings.Contains(eofErr.Error(), "SASL is required"):
+			// franz-go tells a close after a request (past any TLS
+			// handshake) from one right after the dial.
+			return "the broker closed the connection after the first request: the listener requires SASL: pass --sasl-mechanism (SCRAM-SHA-512 for ksuite up --external-host) and --sasl-username, with the password in KSUITE_SASL_PASSWORD"
 		case c.TLS.enabled():
 			return "the broker closed the connection during the TLS handshake: is this port a TLS listener?"
 		default:
