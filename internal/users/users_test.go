@@ -75,6 +75,7 @@ func TestSetRefusesBadInput(t *testing.T) {
 	}{
 		{"empty name", "", "pw", "SCRAM-SHA-512", 0, "empty user name"},
 		{"spaces", " bob", "pw", "SCRAM-SHA-512", 0, "leading or trailing spaces"},
+		{"principal", "User:bob", "pw", "SCRAM-SHA-512", 0, "give the name alone (bob)"},
 		{"empty password", "bob", "", "SCRAM-SHA-512", 0, "empty password"},
 		{"plain", "bob", "pw", "PLAIN", 0, "use SCRAM-SHA-512 or SCRAM-SHA-256"},
 		{"too few iterations", "bob", "pw", "SCRAM-SHA-512", 1000, "4096 to 16384"},
