@@ -32,6 +32,8 @@ const (
 	// noticeFile, under TLSDir, records that a start reached ready and
 	// showed the first-start notice.
 	noticeFile = "notice-shown"
+	// saslFile is where kfake persists the SASL credentials.
+	saslFile = "sasl.json"
 )
 
 // Options is what `ksuite up` was asked for.
@@ -103,6 +105,11 @@ func Prepare(o Options) (*Setup, error) {
 		return nil, err
 	}
 	s := &Setup{External: x}
+	// kfake keeps the users' credentials in sasl.json, written 0600 since
+	// patch 0020; a data directory from before still has it readable by all.
+	if err := restrict(filepath.Join(dir, saslFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	fresh := !exists(filepath.Join(dir, TLSDir))
 	if x.AdminPassword, s.PasswordPath, s.PasswordFromEnv, s.FirstStart, err = adminPassword(dir, fresh, o.Getenv); err != nil {
 		return nil, err

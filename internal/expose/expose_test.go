@@ -58,6 +58,25 @@ func TestPrepareBadFlags(t *testing.T) {
 	}
 }
 
+// TestPrepareRestrictsCredentials: a sasl.json left readable by all (by
+// kfake before patch 0020) is made private on the next exposed start.
+func TestPrepareRestrictsCredentials(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sasl.json")
+	if err := os.WriteFile(path, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Prepare(Options{DataDir: dir, Host: "kafka.example.com", Getenv: env(nil)}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Fatalf("sasl.json left at %v", st.Mode().Perm())
+	}
+}
+
 func TestAdminPassword(t *testing.T) {
 	dir := t.TempDir()
 	o := Options{DataDir: dir, Host: "kafka.example.com", ListenAddress: "10.0.0.5", Getenv: env(nil)}
