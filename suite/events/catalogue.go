@@ -51,7 +51,7 @@ var (
 var catalogue = []Spec{
 	{
 		Topic: TopicSignup, Producer: MemberService, Key: "memberId",
-		Summary: "A member signed up (`POST /api/members`).",
+		Summary:   "A member signed up (`POST /api/members`).",
 		Consumers: []Consumer{{SuiteRoomService, "keeps its own member directory (it never reads the member service's tables)"}},
 		Example:   Signup{MemberID: 42, Email: "ada@example.com", Name: "Ada Lovelace", NickName: "ada", SignedUpAt: exampleTime},
 	},
