@@ -38,7 +38,9 @@ func errorf(status int, format string, args ...any) error {
 }
 
 // BadRequest is a 400: the request is malformed or a field is invalid.
-func BadRequest(format string, args ...any) error { return errorf(http.StatusBadRequest, format, args...) }
+func BadRequest(format string, args ...any) error {
+	return errorf(http.StatusBadRequest, format, args...)
+}
 
 // NotFound is a 404.
 func NotFound(format string, args ...any) error { return errorf(http.StatusNotFound, format, args...) }
