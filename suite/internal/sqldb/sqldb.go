@@ -163,6 +163,9 @@ func (db *DB) Migrate(ctx context.Context, fsys fs.FS, table string) error {
 	if err != nil {
 		return err
 	}
+	if len(names) == 0 {
+		return fmt.Errorf("no migrations for %s: want files named %s/NNNN_what.sql", dir, dir)
+	}
 	slices.Sort(names)
 	create := "CREATE TABLE IF NOT EXISTS " + table + " (version TEXT PRIMARY KEY, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)"
 	if err := db.locked(ctx, table, func(tx *sql.Tx) error {

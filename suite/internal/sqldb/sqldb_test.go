@@ -137,3 +137,15 @@ func TestParams(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestMigrateWithoutFiles(t *testing.T) {
+	db, err := Open(testkit.Context(t, 10*time.Second), filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Migrate(testkit.Context(t, 10*time.Second), fstest.MapFS{"postgres/0001.sql": {}}, "m")
+	if err == nil || !strings.Contains(err.Error(), "no migrations for sqlite") {
+		t.Fatalf("err = %v", err)
+	}
+}
