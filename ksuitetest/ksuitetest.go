@@ -345,3 +345,41 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// WaitConsumed waits until group has committed every record the declared
+// topics hold now: the consumer has handled everything published so far.
+// Group is the real group name (with the prefix, if any).
+func (k *Kafka) WaitConsumed(t testing.TB, group string, timeout time.Duration, topicNames ...string) {
+	t.Helper()
+	adm := kadm.NewClient(k.Client(t))
+	real := make([]string, len(topicNames))
+	for i, n := range topicNames {
+		real[i] = k.Topic(n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	ends, err := adm.ListEndOffsets(ctx, real...)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		t.Fatalf("ksuitetest: end offsets of %v: %v", real, err)
+	}
+	Eventually(t, timeout, "group "+group+" consumed "+strings.Join(real, ", "), func() bool {
+		committed, err := adm.FetchOffsets(ctx, group)
+		if err != nil {
+			return false
+		}
+		caughtUp := true
+		ends.Each(func(o kadm.ListedOffset) {
+			if o.Offset == 0 {
+				return
+			}
+			c, ok := committed.Lookup(o.Topic, o.Partition)
+			if !ok || c.At < o.Offset {
+				caughtUp = false
+			}
+		})
+		return caughtUp
+	})
+}
