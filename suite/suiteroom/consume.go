@@ -27,19 +27,24 @@ func (s *Service) newRouter() (*event.Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	handlers := map[string]event.TxBatchHandlerFunc{
+	for _, topic := range events.Consumes(events.SuiteRoomService) {
+		group := s.cfg.GroupPrefix + events.Group(events.SuiteRoomService, topic)
+		r.HandleBatch(group, s.topic(topic), s.handler(topic))
+	}
+	return r, nil
+}
+
+// handler applies a batch of topic's events exactly once.
+func (s *Service) handler(topic string) event.BatchHandlerFunc {
+	apply := map[string]event.TxBatchHandlerFunc{
 		events.TopicSignup:            s.applySignups,
 		events.TopicJoin:              s.applyJoins(events.TopicJoin),
 		events.TopicCancelJoinError:   s.applyJoins(events.TopicCancelJoinError),
 		events.TopicStartError:        s.applyStartErrors,
 		events.TopicTerminateComplete: s.applyTerminations,
 		events.TopicHallOfFame:        s.applyHonours,
-	}
-	for _, topic := range events.Consumes(events.SuiteRoomService) {
-		group := s.cfg.GroupPrefix + events.Group(events.SuiteRoomService, topic)
-		r.HandleBatch(group, s.topic(topic), s.inboxes[topic].TxBatchHandler(handlers[topic]))
-	}
-	return r, nil
+	}[topic]
+	return s.inboxes[topic].TxBatchHandler(apply)
 }
 
 // reject is the permanent error of an event that cannot apply: the router
