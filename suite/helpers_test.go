@@ -32,29 +32,17 @@ type env struct {
 }
 
 // forEachEnv runs fn on kfake with SQLite and on the real Kafka with
-// PostgreSQL (a missing server pairs the other side with what is there,
-// or fails under KSUITE_REQUIRE_*).
+// PostgreSQL, the topics of the repository's topics.yaml applied: on its
+// own embedded cluster (ksuitetest.Start, what `ksuite up` runs), or on the
+// shared real one under a prefix unique to the test (ksuitetest.Attach).
 func forEachEnv(t *testing.T, fn func(t *testing.T, e env)) {
 	t.Helper()
-	real, hasKafka := testkit.RealKafka(t)
-	t.Run("kfake+sqlite", func(t *testing.T) {
-		fn(t, env{kit: ksuitetest.Start(t, ksuitetest.TopicsFile(repoTopics)), db: testkit.NewSQLite(t)})
-	})
-	t.Run("kafka+postgres", func(t *testing.T) {
-		var kit *ksuitetest.Kafka
-		if hasKafka {
-			kit = ksuitetest.Attach(t, real.Brokers, ksuitetest.TopicsFile(repoTopics))
-		} else {
-			kit = ksuitetest.Start(t, ksuitetest.TopicsFile(repoTopics))
+	testkit.ForEachClusterDB(t, func(t *testing.T, c testkit.Cluster, db testkit.DB) {
+		if c.Real {
+			fn(t, env{kit: ksuitetest.Attach(t, c.Brokers, ksuitetest.TopicsFile(repoTopics)), db: db})
+			return
 		}
-		db, ok := testkit.NewPostgres(t)
-		if !ok {
-			if !hasKafka {
-				t.Skip("neither real Kafka nor PostgreSQL: " + testkit.EnvKafka + " and " + testkit.EnvPostgres + " are empty")
-			}
-			db = testkit.NewSQLite(t)
-		}
-		fn(t, env{kit: kit, db: db})
+		fn(t, env{kit: ksuitetest.Start(t, ksuitetest.TopicsFile(repoTopics)), db: db})
 	})
 }
 
