@@ -1,7 +1,8 @@
 // Package stack is what `ksuite up` runs: a Kafka cluster (the embedded one,
-// or an existing one named by --brokers) and, on it, the topics declared in
-// topics.yaml. Later parts of the platform (services, console) join the
-// stack here, each adding its address to the ready line.
+// or an existing one named by --brokers), on it the topics declared in
+// topics.yaml, and the Suite services with their API. Later parts of the
+// platform (the console) join the stack here, each adding its address to
+// the ready line.
 package stack
 
 import (
@@ -14,6 +15,7 @@ import (
 
 	"github.com/ksuite/ksuite/internal/embedded"
 	"github.com/ksuite/ksuite/internal/kafka"
+	"github.com/ksuite/ksuite/suite"
 )
 
 // DefaultTopicsFile is applied at start when it exists and --topics is not given.
@@ -28,6 +30,8 @@ type Config struct {
 	Embedded embedded.Config
 	// TopicsFiles are applied at start; empty applies nothing.
 	TopicsFiles []string
+	// Services runs the Suite services on the cluster; nil runs none.
+	Services *Services
 	// Logger receives progress; never nil after setDefaults.
 	Logger *slog.Logger
 }
@@ -38,6 +42,8 @@ type Stack struct {
 	cluster  *embedded.Cluster // nil when an existing cluster is used
 	brokers  []string
 	closeFns []func()
+	services *suite.Server // nil without services
+	tempDirs []string      // removed by Close
 }
 
 // Start brings the stack up and returns once clients can use it.
@@ -72,6 +78,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		s.Close()
 		return nil, err
 	}
+	if cfg.Services != nil {
+		if err := s.startServices(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -83,7 +95,27 @@ func (s *Stack) KafkaConfig() kafka.Config { return s.cfg.Kafka }
 
 // ReadyLine is the single line `ksuite up` prints on stdout when ready.
 func (s *Stack) ReadyLine() string {
-	return "ready bootstrap=" + strings.Join(s.brokers, ",")
+	line := "ready bootstrap=" + strings.Join(s.brokers, ",")
+	if s.services != nil {
+		line += " api=" + s.services.URL()
+	}
+	return line
+}
+
+// Done is closed when a part of the stack fails for good; Err says why.
+func (s *Stack) Done() <-chan struct{} {
+	if s.services == nil {
+		return nil
+	}
+	return s.services.Done()
+}
+
+// Err is the failure that closed Done.
+func (s *Stack) Err() error {
+	if s.services == nil {
+		return nil
+	}
+	return s.services.Err()
 }
 
 // Close stops everything the stack started, in reverse order, flushing the
@@ -93,10 +125,18 @@ func (s *Stack) Close() {
 		s.closeFns[i]()
 	}
 	s.closeFns = nil
+	if s.services != nil {
+		s.services.Close()
+		s.services = nil
+	}
 	if s.cluster != nil {
 		s.cluster.Close()
 		s.cluster = nil
 	}
+	for _, dir := range s.tempDirs {
+		_ = os.RemoveAll(dir)
+	}
+	s.tempDirs = nil
 }
 
 // TopicsFiles resolves --topics: the given paths, or topics.yaml in the
