@@ -24,7 +24,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/ksuite/ksuite/event"
 	"github.com/ksuite/ksuite/event/eventprom"
+	"github.com/ksuite/ksuite/suite/events"
 	"github.com/ksuite/ksuite/suite/internal/httpapi"
 	"github.com/ksuite/ksuite/suite/internal/sqldb"
 	"github.com/ksuite/ksuite/suite/member"
@@ -287,4 +289,28 @@ func (s *Server) release() {
 	for _, db := range s.dbs {
 		_ = db.Close()
 	}
+}
+
+// Topics lists the topics services (default: both) publish to or consume,
+// with the dead-letter topics of those they consume, in catalogue order.
+func Topics(services ...string) []string {
+	if len(services) == 0 {
+		services = []string{Member, SuiteRoom}
+	}
+	var out []string
+	add := func(ts ...string) {
+		for _, t := range ts {
+			if !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+	}
+	for _, name := range services {
+		svc := map[string]string{Member: events.MemberService, SuiteRoom: events.SuiteRoomService}[name]
+		add(events.Produces(svc)...)
+		for _, t := range events.Consumes(svc) {
+			add(t, event.DeadLetterTopic(t))
+		}
+	}
+	return out
 }

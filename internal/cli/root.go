@@ -111,6 +111,8 @@ KSUITE_* environment variables, or a profile from ksuite.yaml.`,
 		a.produceCmd(),
 		a.consumeCmd(),
 		a.topicsCmd(),
+		a.serveCmd(),
+		a.demoCmd(),
 	)
 	return root
 }
