@@ -39,11 +39,11 @@ type Config struct {
 	// the API yourself).
 	PlayersOnly bool
 	// RefundFailureRate is the share of refunds that fail (0..1), answered
-	// with suiteroom-canceljoin-error. Default 0.2; negative means none.
+	// with suiteroom-canceljoin-error (`ksuite demo`'s default: 0.2).
 	RefundFailureRate float64
 	// ContractFailureRate is the share of contract creations that fail
-	// (0..1), answered with suiteroom-start-error. Default 0.2; negative
-	// means none.
+	// (0..1), answered with suiteroom-start-error (`ksuite demo`'s default:
+	// 0.2).
 	ContractFailureRate float64
 	// RoomLifetime is how long a started room runs before the hall of fame
 	// honours it and settlement terminates it. Default 10s.
@@ -60,12 +60,6 @@ func (c *Config) setDefaults() {
 	if c.Rate <= 0 {
 		c.Rate = 5
 	}
-	if c.RefundFailureRate == 0 {
-		c.RefundFailureRate = 0.2
-	}
-	if c.ContractFailureRate == 0 {
-		c.ContractFailureRate = 0.2
-	}
 	if c.RoomLifetime <= 0 {
 		c.RoomLifetime = 10 * time.Second
 	}
@@ -79,7 +73,7 @@ func (c *Config) Validate() error {
 	switch {
 	case len(c.ClientOpts) == 0:
 		return errors.New("demo: no Kafka client options (seed brokers)")
-	case c.RefundFailureRate > 1 || c.ContractFailureRate > 1:
+	case c.RefundFailureRate < 0 || c.RefundFailureRate > 1 || c.ContractFailureRate < 0 || c.ContractFailureRate > 1:
 		return errors.New("failure rates are shares from 0 to 1, e.g. 0.2")
 	}
 	return nil

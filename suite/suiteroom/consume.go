@@ -11,7 +11,6 @@ import (
 
 	"github.com/ksuite/ksuite/event"
 	"github.com/ksuite/ksuite/suite/events"
-	"github.com/ksuite/ksuite/suite/internal/sqldb"
 )
 
 // newRouter registers one batch handler per consumed topic, each in its own
@@ -155,7 +154,11 @@ func (s *Service) applyJoins(topic string) event.TxBatchHandlerFunc {
 }
 
 // lockRooms reads and locks rooms (in id order, so concurrent batches
-// never deadlock) with their participants.
+// never deadlock) with their participants. The participants are read by a
+// second statement on purpose: under READ COMMITTED a statement reads the
+// rows as of its start, so a join of both tables would see the
+// participants as they were before the lock was granted, and overfill the
+// room (TestConcurrentJoinsRespectCapacity catches that).
 func (s *Service) lockRooms(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]*roomState, error) {
 	in, args := s.inList("suite_room_id", 1, ids)
 	rows, err := tx.QueryContext(ctx, "SELECT suite_room_id, status, recruitment_limit, host_member_id FROM suiteroom_rooms WHERE "+
@@ -205,7 +208,8 @@ func (s *Service) rejectMissing(ctx context.Context, tx *sql.Tx, msg *event.Mess
 	return reject(msg, "suite room %d does not exist", id)
 }
 
-// sqliteChunk bounds the rows of one SQLite statement (3 parameters a row).
+// sqliteChunk bounds the rows of one SQLite statement (5 parameters a row):
+// plain ? placeholders, as SQLite looks up every $N by name.
 const sqliteChunk = 500
 
 // insertParticipants adds READY participants with one statement:
@@ -228,14 +232,13 @@ func (s *Service) insertParticipants(ctx context.Context, tx *sql.Tx, ps []newPa
 		ps = ps[len(chunk):]
 		var q strings.Builder
 		q.WriteString(insert + "VALUES ")
-		args := make([]any, 0, 3*len(chunk)+2)
-		args = append(args, ParticipantReady, at) // $1, $2: every row's
+		args := make([]any, 0, 5*len(chunk))
 		for i, p := range chunk {
 			if i > 0 {
 				q.WriteByte(',')
 			}
-			fmt.Fprintf(&q, "(%s,0,$1,$2)", sqldb.Params(3+3*i, 3))
-			args = append(args, p.room, p.member, p.nick)
+			q.WriteString("(?,?,?,0,?,?)")
+			args = append(args, p.room, p.member, p.nick, ParticipantReady, at)
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return err
@@ -274,7 +277,7 @@ func (s *Service) deleteJoinRequests(ctx context.Context, tx *sql.Tx, ps []newPa
 			if i > 0 {
 				q.WriteByte(',')
 			}
-			fmt.Fprintf(&q, "(%s)", sqldb.Params(1+2*i, 2))
+			q.WriteString("(?,?)")
 			args = append(args, p.room, p.member)
 		}
 		q.WriteByte(')')

@@ -117,7 +117,7 @@ func (s *Service) inList(col string, from int, ids []int64) (string, []any) {
 	for i, id := range ids {
 		args[i] = id
 	}
-	return col + " IN (" + sqldb.Params(from, len(ids)) + ")", args
+	return col + " IN (" + s.db.Params(from, len(ids)) + ")", args
 }
 
 // authorizer is member id as the suite-room events carry it, from the

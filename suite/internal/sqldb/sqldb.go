@@ -138,16 +138,24 @@ func IsSerialization(err error) bool {
 	return errors.As(err, &pg) && (pg.Code == "40001" || pg.Code == "40P01")
 }
 
-// Params is n bind parameters from the from-th: "$3,$4,$5". Both dialects
-// read $N (modernc.org/sqlite binds $N by position).
-func Params(from, n int) string {
+// Params is n bind parameters from the from-th: "$3,$4,$5" on PostgreSQL,
+// "?,?,?" on SQLite. Both dialects read $N, and the services' statements
+// use it; but SQLite takes $N for a name and looks each one up in a list,
+// so a statement of thousands of them spends its time in those lookups:
+// multi-row statements use Params, whose SQLite form must then be written
+// in order.
+func (db *DB) Params(from, n int) string {
 	var b strings.Builder
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteByte('$')
-		b.WriteString(strconv.Itoa(from + i))
+		if db.Postgres() {
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(from + i))
+		} else {
+			b.WriteByte('?')
+		}
 	}
 	return b.String()
 }

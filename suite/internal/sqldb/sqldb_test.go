@@ -130,10 +130,14 @@ func TestOpenErrors(t *testing.T) {
 }
 
 func TestParams(t *testing.T) {
-	if got := Params(3, 3); got != "$3,$4,$5" {
+	pg, lite := &DB{Dialect: event.Postgres}, &DB{Dialect: event.SQLite}
+	if got := pg.Params(3, 3); got != "$3,$4,$5" {
 		t.Fatal(got)
 	}
-	if got := Params(1, 0); got != "" {
+	if got := lite.Params(3, 3); got != "?,?,?" {
+		t.Fatal(got)
+	}
+	if got := pg.Params(1, 0); got != "" {
 		t.Fatal(got)
 	}
 }
