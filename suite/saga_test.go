@@ -78,6 +78,8 @@ func TestSaga(t *testing.T) {
 			if acc != (suiteroom.JoinAccepted{SuiteRoomID: id, MemberID: m.MemberID, DepositAmount: 10000}) {
 				t.Fatalf("join accepted %+v", acc)
 			}
+			// Asking again while the payment is pending changes nothing.
+			a.must(t, http.StatusAccepted, "POST", path+"/participants", map[string]any{"memberId": m.MemberID}, nil)
 			if a.count(t, "SELECT count(*) FROM suiteroom_join_requests WHERE suite_room_id = $1 AND member_id = $2", id, m.MemberID) != 1 {
 				t.Fatal("the join request is not recorded")
 			}
@@ -93,6 +95,15 @@ func TestSaga(t *testing.T) {
 			if a.count(t, "SELECT count(*) FROM suiteroom_join_requests WHERE suite_room_id = $1", id) != 0 {
 				t.Fatal("the join request outlived the join")
 			}
+		}
+		deposits := 0
+		for _, r := range readAll(t, a, events.TopicDepositPayment) {
+			if ev, err := event.Decode(r); err == nil && strings.Contains(string(ev.Data), `"memberId":`+strconv.FormatInt(grace.MemberID, 10)+`,`) {
+				deposits++
+			}
+		}
+		if deposits != 1 {
+			t.Fatalf("%d deposit-payment events for grace's one join request (asked twice), want 1", deposits)
 		}
 		// Full: the API refuses, and a join the payment service confirms
 		// anyway is dead-lettered with the reason.
