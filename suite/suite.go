@@ -79,7 +79,7 @@ type Server struct {
 	ln       net.Listener
 	http     *http.Server
 	services map[string]service
-	dbs      []*sqldb.DB
+	db       *sqldb.DB
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	done     chan struct{}
@@ -123,7 +123,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.dbs = append(s.dbs, db)
+	s.db = db
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics, err := eventprom.New(reg)
@@ -281,13 +281,13 @@ func (s *Server) Close() {
 	})
 }
 
-// release closes the services' clients and the databases.
+// release closes the services' clients and the database.
 func (s *Server) release() {
 	for _, svc := range s.services {
 		svc.Close()
 	}
-	for _, db := range s.dbs {
-		_ = db.Close()
+	if s.db != nil {
+		_ = s.db.Close()
 	}
 }
 

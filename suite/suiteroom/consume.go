@@ -74,12 +74,16 @@ func (s *Service) applySignups(ctx context.Context, tx *sql.Tx, msgs []*event.Me
 	return nil
 }
 
-// roomState is what the join consumer needs of a locked room.
+// roomState is what the join consumer needs of a locked room: its
+// participants are counted, and known by name only for the members the
+// batch is about.
 type roomState struct {
-	status  string
-	limit   int
-	host    int64
-	members map[int64]string // participant → status
+	status    string
+	limit     int
+	host      int64
+	count     int              // participants
+	members   map[int64]string // participant → status, for the batch's members and the host
+	requested map[int64]bool   // the batch's members with a join request waiting
 }
 
 // newParticipant is a row the join consumer inserts.
@@ -91,30 +95,30 @@ type newParticipant struct {
 // applyJoins applies suiteroom-join (payment confirmed) or
 // suiteroom-canceljoin-error (refund failed: restore), which are the same
 // change: the host becomes READY, anyone else is added as READY. The batch
-// is applied set-wise: one statement locks every room it touches and one
-// reads their participants, the decisions are made here, in event order,
-// and one statement inserts every new participant. A participant already
-// there is left as it is (the change is already made); an unknown, full,
-// started or terminated room rejects the event.
+// is applied set-wise: one statement locks every room it touches, one
+// counts their participants and reads those the batch is about, the
+// decisions are made here, in event order, and one statement inserts
+// every new participant. A participant already there is left as it is
+// (the change is already made); an unknown, full, started or terminated
+// room rejects the event.
 func (s *Service) applyJoins(topic string) event.TxBatchHandlerFunc {
 	return func(ctx context.Context, tx *sql.Tx, msgs []*event.Message) error {
 		joins := make([]events.Join, len(msgs))
-		ids := make(map[int64]bool)
 		for i, msg := range msgs {
 			j, err := events.Decode[events.Join](msg, topic)
 			if err != nil {
 				return err
 			}
 			joins[i] = j
-			ids[int64(j.SuiteRoomID)] = true
 		}
-		rooms, err := s.lockRooms(ctx, tx, slices.Sorted(maps.Keys(ids)))
+		rooms, err := s.lockRooms(ctx, tx, joins)
 		if err != nil {
 			return err
 		}
 		var (
-			added []newParticipant
-			ready [][2]int64 // hosts whose deposit is paid
+			added     []newParticipant
+			requested []newParticipant // added members whose request is now answered
+			ready     [][2]int64       // hosts whose deposit is paid
 		)
 		for i, j := range joins {
 			msg, id, member := msgs[i], int64(j.SuiteRoomID), int64(j.AuthorizerDto.MemberID)
@@ -133,11 +137,15 @@ func (s *Service) applyJoins(topic string) event.TxBatchHandlerFunc {
 				// Already there: paid before, or restored before.
 			case room.status != RoomOpen:
 				return reject(msg, "suite room %d is %s: only an OPEN room takes participants", id, room.status)
-			case len(room.members) >= room.limit:
-				return reject(msg, "suite room %d is full: %d of %d places taken", id, len(room.members), room.limit)
+			case room.count >= room.limit:
+				return reject(msg, "suite room %d is full: %d of %d places taken", id, room.count, room.limit)
 			default:
 				room.members[member] = ParticipantReady
+				room.count++
 				added = append(added, newParticipant{id, member, j.AuthorizerDto.NickName})
+				if room.requested[member] {
+					requested = append(requested, newParticipant{room: id, member: member})
+				}
 			}
 		}
 		if err := s.insertParticipants(ctx, tx, added); err != nil {
@@ -149,27 +157,33 @@ func (s *Service) applyJoins(topic string) event.TxBatchHandlerFunc {
 				return err
 			}
 		}
-		return s.deleteJoinRequests(ctx, tx, added)
+		return s.deleteJoinRequests(ctx, tx, requested)
 	}
 }
 
-// lockRooms reads and locks rooms (in id order, so concurrent batches
-// never deadlock) with their participants. The participants are read by a
-// second statement on purpose: under READ COMMITTED a statement reads the
-// rows as of its start, so a join of both tables would see the
-// participants as they were before the lock was granted, and overfill the
-// room (TestConcurrentJoinsRespectCapacity catches that).
-func (s *Service) lockRooms(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]*roomState, error) {
-	in, args := s.inList("suite_room_id", 1, ids)
+// lockRooms reads and locks the rooms of joins (in id order, so concurrent
+// batches never deadlock), then counts their participants and reads the
+// status of the joining members and of the hosts, and which joining
+// members have a request waiting. That second read is a
+// statement of its own on purpose: under READ COMMITTED a statement reads
+// the rows as of its start, so a statement that also took the locks would
+// see the participants as they were before the locks were granted, and
+// overfill a room (TestConcurrentJoinsRespectCapacity catches that).
+func (s *Service) lockRooms(ctx context.Context, tx *sql.Tx, joins []events.Join) (map[int64]*roomState, error) {
+	set := make(map[int64]bool)
+	for _, j := range joins {
+		set[int64(j.SuiteRoomID)] = true
+	}
+	in, args := s.inList("suite_room_id", 1, slices.Sorted(maps.Keys(set)))
 	rows, err := tx.QueryContext(ctx, "SELECT suite_room_id, status, recruitment_limit, host_member_id FROM suiteroom_rooms WHERE "+
 		in+" ORDER BY suite_room_id"+s.forUpdate(), args...)
 	if err != nil {
 		return nil, err
 	}
-	rooms := make(map[int64]*roomState, len(ids))
+	rooms := make(map[int64]*roomState, len(set))
 	for rows.Next() {
 		var id int64
-		r := &roomState{members: make(map[int64]string)}
+		r := &roomState{members: make(map[int64]string), requested: make(map[int64]bool)}
 		if err := rows.Scan(&id, &r.status, &r.limit, &r.host); err != nil {
 			rows.Close()
 			return nil, err
@@ -179,19 +193,68 @@ func (s *Service) lockRooms(ctx context.Context, tx *sql.Tx, ids []int64) (map[i
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil || len(rooms) == 0 {
 		return rooms, err
 	}
+	// The (room, member) pairs to look up: every joining member, and every
+	// host, of the rooms that exist.
+	var pairs []newParticipant
+	seen := make(map[[2]int64]bool)
+	add := func(room, member int64) {
+		if k := [2]int64{room, member}; rooms[room] != nil && !seen[k] {
+			seen[k] = true
+			pairs = append(pairs, newParticipant{room: room, member: member})
+		}
+	}
+	for id, r := range rooms {
+		add(id, r.host)
+	}
+	for _, j := range joins {
+		add(int64(j.SuiteRoomID), int64(j.AuthorizerDto.MemberID))
+	}
+	// One statement, three answers: a count row per room (count > 0),
+	// participant rows (count 0) and request rows (count -1).
 	in, args = s.inList("suite_room_id", 1, slices.Collect(maps.Keys(rooms)))
-	rows, err = tx.QueryContext(ctx, "SELECT suite_room_id, member_id, status FROM suiteroom_participants WHERE "+in, args...)
+	q := "SELECT suite_room_id, 0, '', count(*) FROM suiteroom_participants WHERE " + in + " GROUP BY suite_room_id"
+	if s.db.Postgres() {
+		rs, ms, _ := columns(pairs)
+		n := len(args)
+		args = append(args, rs, ms)
+		for _, t := range []struct{ table, status, count string }{
+			{"suiteroom_participants", "p.status", "0"}, {"suiteroom_join_requests", "''", "-1"},
+		} {
+			q += fmt.Sprintf(` UNION ALL SELECT p.suite_room_id, p.member_id, %s, %s FROM %s p
+				JOIN unnest($%d::bigint[], $%d::bigint[]) AS k(room, member) ON p.suite_room_id = k.room AND p.member_id = k.member`,
+				t.status, t.count, t.table, n+1, n+2)
+		}
+	} else {
+		values := strings.TrimSuffix(strings.Repeat("(?,?),", len(pairs)), ",")
+		q += " UNION ALL SELECT suite_room_id, member_id, status, 0 FROM suiteroom_participants WHERE (suite_room_id, member_id) IN (VALUES " + values + ")" +
+			" UNION ALL SELECT suite_room_id, member_id, '', -1 FROM suiteroom_join_requests WHERE (suite_room_id, member_id) IN (VALUES " + values + ")"
+		for range 2 {
+			for _, p := range pairs {
+				args = append(args, p.room, p.member)
+			}
+		}
+	}
+	rows, err = tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, member int64
-		var status string
-		if err := rows.Scan(&id, &member, &status); err != nil {
+		var (
+			id, member, count int64
+			status            string
+		)
+		if err := rows.Scan(&id, &member, &status, &count); err != nil {
 			return nil, err
 		}
-		rooms[id].members[member] = status
+		switch {
+		case count > 0:
+			rooms[id].count = int(count)
+		case count == 0:
+			rooms[id].members[member] = status
+		default:
+			rooms[id].requested[member] = true
+		}
 	}
 	return rooms, rows.Err()
 }
@@ -256,7 +319,7 @@ func columns(ps []newParticipant) (rooms, members []int64, nicks []string) {
 	return rooms, members, nicks
 }
 
-// deleteJoinRequests forgets the requests of members who joined.
+// deleteJoinRequests forgets the answered requests.
 func (s *Service) deleteJoinRequests(ctx context.Context, tx *sql.Tx, ps []newParticipant) error {
 	if len(ps) == 0 {
 		return nil
