@@ -77,6 +77,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Logger = cfg.Logger.With("service", events.MemberService)
 	db := &sqldb.DB{DB: cfg.DB, Dialect: cfg.Dialect}
 	if err := db.Migrate(ctx, migrations, migrationsTable); err != nil {
 		return nil, fmt.Errorf("member: %w", err)
@@ -117,9 +118,8 @@ func (s *Service) Health(ctx context.Context) error {
 
 // Register adds the service's routes to mux.
 func (s *Service) Register(mux *http.ServeMux) {
-	log := s.cfg.Logger.With("service", events.MemberService)
-	mux.Handle("POST /api/members", httpapi.Handle(log, s.postMember))
-	mux.Handle("GET /api/members/{memberId}", httpapi.Handle(log, s.getMember))
+	mux.Handle("POST /api/members", httpapi.Handle(s.cfg.Logger, s.postMember))
+	mux.Handle("GET /api/members/{memberId}", httpapi.Handle(s.cfg.Logger, s.getMember))
 }
 
 // Member is a member as the API shows it (and signup-event carries it).

@@ -159,7 +159,8 @@ func (s *Service) Run(ctx context.Context) error {
 	return errors.Join(<-errc, <-errc)
 }
 
-// pruneInbox forgets applied events older than InboxRetention, hourly.
+// pruneInbox forgets applied events older than InboxRetention, hourly. The
+// consumers share one inbox table, so one inbox's Prune serves them all.
 func (s *Service) pruneInbox(ctx context.Context) {
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
