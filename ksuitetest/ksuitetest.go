@@ -47,7 +47,7 @@ const Timeout = 30 * time.Second
 type Kafka struct {
 	brokers []string
 	prefix  string
-	topics  []string // the declared names, without the prefix
+	created []string // the topics the kit created, real names
 }
 
 // Option configures [Start] and [Attach].
@@ -103,8 +103,9 @@ func Start(t testing.TB, opts ...Option) *Kafka {
 }
 
 // Attach uses the existing cluster at brokers for t: it creates the topics
-// under a prefix unique to the test and deletes them, and the consumer
-// groups named with the prefix, when the test ends.
+// under a prefix unique to the test (or Prefix's) and, when the test ends,
+// deletes the topics it created and the consumer groups named with the
+// prefix. Topics that already existed are left alone.
 func Attach(t testing.TB, brokers []string, opts ...Option) *Kafka {
 	t.Helper()
 	o := apply(opts)
@@ -157,7 +158,6 @@ func setUp(t testing.TB, brokers []string, prefix string, o options) *Kafka {
 	}
 	d.Manage = nil // never delete anything on a cluster the kit does not own
 	for i := range d.Topics {
-		k.topics = append(k.topics, d.Topics[i].Name)
 		d.Topics[i].Name = prefix + d.Topics[i].Name
 	}
 	if len(d.Topics) == 0 {
@@ -168,6 +168,13 @@ func setUp(t testing.TB, brokers []string, prefix string, o options) *Kafka {
 	defer cancel()
 	plan, err := topics.Plan(ctx, cl, d)
 	if err == nil {
+		// Only what the kit creates is deleted at the end: a topic that was
+		// there before belongs to someone else.
+		for _, c := range plan.Changes {
+			if c.Action == topics.ActionCreate {
+				k.created = append(k.created, c.Topic)
+			}
+		}
 		_, err = topics.Apply(ctx, cl, plan, topics.ApplyOptions{WaitTimeout: Timeout})
 	}
 	if err != nil {
@@ -176,7 +183,8 @@ func setUp(t testing.TB, brokers []string, prefix string, o options) *Kafka {
 	return k
 }
 
-// cleanUp deletes the kit's topics and the groups named with its prefix.
+// cleanUp deletes the topics the kit created and the groups named with its
+// prefix (none without a prefix: they would be everyone's).
 func (k *Kafka) cleanUp(t testing.TB) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(k.brokers...))
 	if err != nil {
@@ -186,7 +194,7 @@ func (k *Kafka) cleanUp(t testing.TB) {
 	adm := kadm.NewClient(cl)
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
-	if groups, err := adm.ListGroups(ctx); err == nil {
+	if groups, err := adm.ListGroups(ctx); err == nil && k.prefix != "" {
 		var mine []string
 		for _, g := range groups.Groups() {
 			if strings.HasPrefix(g, k.prefix) {
@@ -197,12 +205,8 @@ func (k *Kafka) cleanUp(t testing.TB) {
 			_, _ = adm.DeleteGroups(ctx, mine...)
 		}
 	}
-	var names []string
-	for _, n := range k.topics {
-		names = append(names, k.prefix+n)
-	}
-	if len(names) > 0 {
-		if _, err := adm.DeleteTopics(ctx, names...); err != nil {
+	if len(k.created) > 0 {
+		if _, err := adm.DeleteTopics(ctx, k.created...); err != nil {
 			t.Logf("ksuitetest: delete topics: %v", err)
 		}
 	}

@@ -149,3 +149,17 @@ func BenchmarkStart(b *testing.B) {
 		ksuitetest.Start(b, ksuitetest.TopicsFile(repoTopics))
 	}
 }
+
+// Attach with an empty prefix on a cluster that already has some of the
+// topics creates the others, and leaves the ones it found when it cleans up.
+func TestAttachLeavesWhatItFound(t *testing.T) {
+	k := ksuitetest.Start(t, ksuitetest.Topics("theirs"))
+	t.Run("attach", func(t *testing.T) {
+		ksuitetest.Attach(t, k.Brokers(), ksuitetest.Prefix(""), ksuitetest.Topics("theirs", "mine"))
+	})
+	adm := kadm.NewClient(k.Client(t))
+	testkit.Eventually(t, 10*time.Second, "mine deleted, theirs kept", func() bool {
+		tds, err := adm.ListTopics(testkit.Context(t, 5*time.Second))
+		return err == nil && tds.Has("theirs") && tds.Has("theirs.DLT") && !tds.Has("mine") && !tds.Has("mine.DLT")
+	})
+}
