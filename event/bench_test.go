@@ -152,12 +152,13 @@ func BenchmarkPublish(b *testing.B) {
 	})
 }
 
-// fillTopic makes sure topic holds at least n benchmark events.
-func fillTopic(b *testing.B, c testkit.Cluster, topic string, have *int, n int) {
+// fillTopic makes sure topic holds at least n benchmark events, written
+// in mode.
+func fillTopic(b *testing.B, c testkit.Cluster, topic string, have *int, n int, mode ContentMode) {
 	if *have >= n {
 		return
 	}
-	p, err := NewProducer(ProducerConfig{ClientOpts: testOpts(b, c)})
+	p, err := NewProducer(ProducerConfig{ClientOpts: testOpts(b, c), ContentMode: mode})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -224,11 +225,13 @@ func reportCPU(b *testing.B, cpu time.Duration, n int64) {
 
 func BenchmarkConsume(b *testing.B) {
 	benchClusters(b, func(b *testing.B, c testkit.Cluster) {
-		topic := c.CreateTopic(b, 6, 3)
-		have := 0
+		// The same events in both content modes, each mode on its topic.
+		topics := map[ContentMode]string{Structured: c.CreateTopic(b, 6, 3), Binary: c.CreateTopic(b, 6, 3)}
+		have := map[ContentMode]*int{Structured: new(int), Binary: new(int)}
 		// rawLoop is a raw franz-go poll loop calling each on every record.
-		rawLoop := func(b *testing.B, each func(*kgo.Record)) {
-			fillTopic(b, c, topic, &have, b.N)
+		rawLoop := func(b *testing.B, mode ContentMode, each func(*kgo.Record)) {
+			topic := topics[mode]
+			fillTopic(b, c, topic, have[mode], b.N, mode)
 			s := newWindow(b.N)
 			cl := c.Client(b, append(testOpts(b, c)[1:], kgo.ConsumerGroup(testkit.TopicName(b)), kgo.ConsumeTopics(topic),
 				kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
@@ -248,20 +251,22 @@ func BenchmarkConsume(b *testing.B) {
 			s.wait(b)
 		}
 		// The bare minimum: records fetched, nothing done with them.
-		b.Run("raw-franz-go", func(b *testing.B) { rawLoop(b, nil) })
+		b.Run("raw-franz-go", func(b *testing.B) { rawLoop(b, Structured, nil) })
+		b.Run("raw-franz-go-binary", func(b *testing.B) { rawLoop(b, Binary, nil) })
 		// What a hand-written franz-go consumer of these events does:
 		// encoding/json decodes the envelope, the data stays raw for the
 		// handler, and the handler does nothing.
 		b.Run("raw-franz-go-json", func(b *testing.B) {
-			rawLoop(b, func(r *kgo.Record) {
+			rawLoop(b, Structured, func(r *kgo.Record) {
 				var env rawEnvelope
 				if err := json.Unmarshal(r.Value, &env); err != nil {
 					b.Error(err)
 				}
 			})
 		})
-		b.Run("event-router", func(b *testing.B) {
-			fillTopic(b, c, topic, &have, b.N)
+		router := func(b *testing.B, mode ContentMode) {
+			topic := topics[mode]
+			fillTopic(b, c, topic, have[mode], b.N, mode)
 			want := endOffsets(b, c, topic)
 			var total int64
 			for _, n := range want {
@@ -286,7 +291,9 @@ func BenchmarkConsume(b *testing.B) {
 			b.ResetTimer()
 			start(b, r)
 			s.wait(b)
-		})
+		}
+		b.Run("event-router", func(b *testing.B) { router(b, Structured) })
+		b.Run("event-router-binary", func(b *testing.B) { router(b, Binary) })
 	})
 }
 
@@ -333,7 +340,7 @@ func BenchmarkConsumeInbox(b *testing.B) {
 			b.Run(db.Name, func(b *testing.B) {
 				fx, inbox := newEffects(b, db)
 				b.Run("tx-per-record", func(b *testing.B) {
-					fillTopic(b, c, topic, &have, b.N)
+					fillTopic(b, c, topic, &have, b.N, Structured)
 					s := newWindow(b.N)
 					r := newTestRouter(b, c)
 					h := inbox.Handler(fx.apply)
@@ -349,7 +356,7 @@ func BenchmarkConsumeInbox(b *testing.B) {
 					s.wait(b)
 				})
 				b.Run("batched", func(b *testing.B) {
-					fillTopic(b, c, topic, &have, b.N)
+					fillTopic(b, c, topic, &have, b.N, Structured)
 					s := newWindow(b.N)
 					r := newTestRouter(b, c)
 					h := inbox.BatchHandler(fx.apply)
@@ -369,31 +376,34 @@ func BenchmarkConsumeInbox(b *testing.B) {
 	})
 }
 
-// BenchmarkEnvelope measures the codec alone on a ~300-byte event.
+// BenchmarkEnvelope measures the codec alone on a ~330-byte event, in
+// both content modes.
 func BenchmarkEnvelope(b *testing.B) {
 	ev := benchEvent(b, 1)
-	r, err := ev.Record("t")
-	if err != nil {
-		b.Fatal(err)
+	for _, mode := range []ContentMode{Structured, Binary} {
+		r, err := ev.record("t", "", mode)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("decode-"+mode.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(r.Value)))
+			for range b.N {
+				if _, err := Decode(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("encode-"+mode.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(r.Value)))
+			for range b.N {
+				if _, err := ev.record("t", "", mode); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
-	b.Run("decode", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(int64(len(r.Value)))
-		for range b.N {
-			if _, err := Decode(r); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("encode", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(int64(len(r.Value)))
-		for range b.N {
-			if _, err := ev.Record("t"); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }
 
 // BenchmarkOutboxLatency measures commit → record received by a consumer,

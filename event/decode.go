@@ -3,7 +3,15 @@ package event
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,14 +31,19 @@ const (
 	ContentTypeCloudEvents = "application/cloudevents+json"
 )
 
-// Decode reads the event in a record. It understands, in order:
+// Decode reads the event in a record. As the CloudEvents Kafka protocol
+// binding says, the content-type header decides the mode:
 //
-//   - binary mode: a ce_specversion header, attributes in ce_* headers, the
-//     data in the value and its media type in the content-type header;
-//   - structured mode: a JSON object with "specversion";
-//   - the legacy shape {"uuid": ..., "data": ...}: uuid becomes the id, the
-//     record's topic the type, [LegacySource] the source and the record
-//     timestamp the time.
+//   - structured mode when it is application/cloudevents+json: the value is
+//     a JSON object with "specversion" (ce_* headers beside it are ignored);
+//   - binary mode otherwise, when a ce_specversion header is present: the
+//     attributes are in ce_* headers, the data is the value and its media
+//     type the content-type header (header names in any case); with no
+//     content-type the data is opaque bytes, not JSON;
+//   - with neither, a JSON object with "specversion" is read in structured
+//     mode, and the legacy shape {"uuid": ..., "data": ...} as follows: uuid
+//     becomes the id, the record's topic the type, [LegacySource] the source
+//     and the record timestamp the time.
 //
 // Every failure is a [*DecodeError].
 func Decode(r *kgo.Record) (*Event, error) {
@@ -50,11 +63,20 @@ func DecodeValue(topic string, value []byte, headers []kgo.RecordHeader, ts time
 // decodeInto is [DecodeValue] into an Event the caller allocated, so the
 // router can allocate an event together with its message.
 func decodeInto(e *Event, topic string, value []byte, headers []kgo.RecordHeader, ts time.Time) error {
-	for _, h := range headers {
-		if h.Key == HeaderPrefix+"specversion" {
-			return decodeBinary(e, value, headers)
+	if len(headers) > 0 {
+		if binary, err := decodeBinary(e, value, headers); binary {
+			return err
 		}
 	}
+	if decodeShaped(e, value) {
+		return nil
+	}
+	return decodeJSON(e, topic, value, ts, true)
+}
+
+// decodeJSON decodes a JSON value, structured or legacy, scanning it all;
+// learn lets it remember the shape of a structured record (see shape.go).
+func decodeJSON(e *Event, topic string, value []byte, ts time.Time, learn bool) error {
 	m := members{src: value}
 	sc := scanner{b: value}
 	if err := sc.members(m.add); err != nil {
@@ -64,12 +86,114 @@ func decodeInto(e *Event, topic string, value []byte, headers []kgo.RecordHeader
 	// UTF-8 too.
 	ascii := sc.ascii()
 	if m.has(mSpecVersion) {
-		return fromStructured(e, &m, ascii)
+		if err := fromStructured(e, &m, ascii); err != nil {
+			return err
+		}
+		if learn {
+			learnShape(e, &m)
+		}
+		return nil
 	}
 	if m.has(mUUID) {
 		return fromLegacy(e, topic, &m, ts, ascii)
 	}
 	return decodeErr("", "", ErrUnknownFormat, "JSON object has neither specversion nor uuid")
+}
+
+// Header kinds of the Kafka protocol binding.
+const (
+	hOther = iota
+	hContentType
+	hSpecVersion
+	hID
+	hSource
+	hType
+	hSubject
+	hTime
+	hDataSchema
+	hDataContentType
+	hExtension
+)
+
+// headerAttr tells what a header key is, and for an extension its name.
+// The binding's own spellings are a switch on the whole key; other cases
+// ("Content-Type", "CE_ID") take the slower path.
+func headerAttr(key string) (int, string) {
+	switch key {
+	case HeaderContentType:
+		return hContentType, ""
+	case "ce_specversion":
+		return hSpecVersion, ""
+	case "ce_id":
+		return hID, ""
+	case "ce_source":
+		return hSource, ""
+	case "ce_type":
+		return hType, ""
+	case "ce_subject":
+		return hSubject, ""
+	case "ce_time":
+		return hTime, ""
+	}
+	if isContentTypeKey(key) {
+		return hContentType, ""
+	}
+	name := ceName(key)
+	switch name {
+	case "":
+		return hOther, ""
+	case "specversion":
+		return hSpecVersion, ""
+	case "id":
+		return hID, ""
+	case "source":
+		return hSource, ""
+	case "type":
+		return hType, ""
+	case "subject":
+		return hSubject, ""
+	case "time":
+		return hTime, ""
+	case "dataschema":
+		return hDataSchema, ""
+	case "datacontenttype":
+		return hDataContentType, ""
+	}
+	return hExtension, name
+}
+
+// isContentTypeKey reports whether a header key is content-type, in any
+// case (HTTP habits reach Kafka headers as "Content-Type").
+func isContentTypeKey(key string) bool {
+	return len(key) == len(HeaderContentType) && strings.EqualFold(key, HeaderContentType)
+}
+
+// isStructuredType reports whether a content type is structured mode's.
+func isStructuredType(v []byte) bool {
+	switch string(v) {
+	case ContentTypeCloudEvents:
+		return true
+	case ContentTypeJSON:
+		return false
+	}
+	mt, _, _ := bytes.Cut(v, []byte(";"))
+	mt = bytes.TrimSpace(mt)
+	return len(mt) == len(ContentTypeCloudEvents) && strings.EqualFold(string(mt), ContentTypeCloudEvents)
+}
+
+// ceName is the attribute name of a ce_* header key, lower-cased as the
+// binding's attribute names are; "" for other keys.
+func ceName(key string) string {
+	if len(key) < 4 || key[0]|0x20 != 'c' || key[1]|0x20 != 'e' || key[2] != '_' {
+		return ""
+	}
+	name := key[3:]
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(name)
+		}
+	}
+	return name
 }
 
 // Known members of an envelope object.
@@ -133,6 +257,7 @@ type members struct {
 	whole string
 	known [numMembers]span
 	set   [numMembers]bool
+	dup   bool      // a known member appeared twice (the last one counts)
 	other [][2]span // unknown members: key, value
 }
 
@@ -140,6 +265,7 @@ func (m *members) add(key, val span) {
 	// Attribute names never need unescaping; the conversion in the map
 	// index does not allocate.
 	if idx := memberOf(m.src[key.from+1 : key.to-1]); idx >= 0 {
+		m.dup = m.dup || m.set[idx]
 		m.known[idx], m.set[idx] = val, true
 		return
 	}
@@ -186,14 +312,9 @@ func (m *members) str(mode string, idx int) (string, error) {
 // attributes sets e's string attributes. The ones that repeat from event to
 // event are interned; the others (id, subject) share one allocation.
 func (m *members) attributes(mode string, e *Event) error {
-	type pending struct {
-		dst   *string
-		inner []byte
-	}
 	var (
 		unique [2]pending
 		n      int
-		size   int
 	)
 	for idx, dst := range [...]*string{mID: &e.ID, mSource: &e.Source, mType: &e.Type, mSubject: &e.Subject,
 		mDataContentType: &e.DataContentType, mDataSchema: &e.DataSchema} {
@@ -208,78 +329,141 @@ func (m *members) attributes(mode string, e *Event) error {
 		case idx == mID || idx == mSubject:
 			unique[n] = pending{dst, raw[1 : len(raw)-1]}
 			n++
-			size += len(raw) - 2
 		default:
 			*dst = intern(raw[1 : len(raw)-1])
 		}
 	}
-	if n > 0 {
-		var sb strings.Builder
-		sb.Grow(size)
-		for _, p := range unique[:n] {
-			sb.Write(p.inner)
-		}
-		all := sb.String()
-		for _, p := range unique[:n] {
-			*p.dst, all = all[:len(p.inner)], all[len(p.inner):]
-		}
-	}
+	setTogether(unique[:n])
 	return nil
 }
 
-func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader) error {
+// decodeBinary decodes a binary-mode record into e and reports true, or
+// reports false, leaving e zero, when the headers do not make one: a
+// binary-mode record has a ce_specversion header and no structured content
+// type. One pass over the headers decides that and reads the attributes.
+func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader) (bool, error) {
 	const mode = "binary"
-	*e = Event{Data: value}
-	for _, h := range headers {
-		if h.Key == HeaderContentType {
-			e.DataContentType = string(h.Value)
+	*e = Event{}
+	var (
+		id, subject []byte // allocated together at the end
+		hasCT       bool
+		binary      bool
+		high        uint64 // the attribute bytes ORed: tells ASCII text, hence valid UTF-8
+		invalid     error  // the first bad attribute, reported once the mode is known
+	)
+	for i := range headers {
+		h := &headers[i]
+		attr, name := headerAttr(h.Key)
+		if attr == hOther {
 			continue
 		}
-		name, ok := strings.CutPrefix(h.Key, HeaderPrefix)
-		if !ok {
-			continue
+		if attr != hExtension {
+			high |= orBytes(h.Value)
 		}
-		v := string(h.Value)
-		switch name {
-		case "specversion":
-			if v != SpecVersion {
-				return decodeErr(mode, name, ErrInvalid, "specversion %q is not %s", v, SpecVersion)
+		switch attr {
+		case hContentType:
+			if isStructuredType(h.Value) {
+				*e = Event{}
+				return false, nil
 			}
-		case "id":
-			e.ID = v
-		case "source":
-			e.Source = v
-		case "type":
-			e.Type = v
-		case "subject":
-			e.Subject = v
-		case "dataschema":
-			e.DataSchema = v
-		case "datacontenttype":
-			e.DataContentType = v
-		case "time":
-			t, err := parseTime(v)
-			if err != nil {
-				return decodeErr(mode, name, ErrInvalid, "time %q is not RFC 3339", v)
+			e.DataContentType, hasCT = recentContentType.intern(h.Value), true
+		case hSpecVersion:
+			binary = true
+			if string(h.Value) != SpecVersion && invalid == nil {
+				invalid = decodeErr(mode, "specversion", ErrInvalid, "specversion %q is not %s", h.Value, SpecVersion)
+			}
+		case hID:
+			id = h.Value
+		case hSubject:
+			subject = h.Value
+		case hSource:
+			e.Source = recentSource.intern(h.Value)
+		case hType:
+			e.Type = recentType.intern(h.Value)
+		case hDataSchema:
+			e.DataSchema = string(h.Value)
+		case hDataContentType:
+			if !hasCT {
+				e.DataContentType = recentContentType.intern(h.Value)
+			}
+		case hTime:
+			t, err := parseTime(h.Value)
+			if err != nil && invalid == nil {
+				invalid = decodeErr(mode, "time", ErrInvalid, "time %q is not RFC 3339", h.Value)
 			}
 			e.Time = t
-		default:
+		case hExtension:
 			if e.Extensions == nil {
 				e.Extensions = make(map[string]string)
 			}
-			e.Extensions[name] = v
+			e.Extensions[name] = string(h.Value)
 		}
 	}
-	if len(e.Data) == 0 {
-		e.Data = nil
+	if !binary {
+		*e = Event{}
+		return false, nil
 	}
-	return validated(mode, e, true, true)
+	if invalid != nil {
+		return true, invalid
+	}
+	setTogether([]pending{{&e.ID, id}, {&e.Subject, subject}})
+	if len(value) > 0 {
+		e.Data = value
+		// With no content type the binding says nothing of the data: it is
+		// kept as bytes, not taken for JSON.
+		e.opaque = e.DataContentType == ""
+	}
+	// The data is the value, apart from the envelope: it is checked when
+	// read ([DataAs] reports invalid JSON as a DecodeError, which the
+	// router dead-letters) and whenever the event is encoded again, not
+	// here, so a consumer that routes by attributes never parses it.
+	return true, validated(mode, e, false, high&0x80 != 0 || len(e.Extensions) > 0)
+}
+
+// orBytes ORs the bytes of b, eight at a time: its 0x80 bit says whether
+// any byte is not ASCII.
+func orBytes(b []byte) uint64 {
+	var w uint64
+	for len(b) >= 8 {
+		w |= binary.LittleEndian.Uint64(b)
+		b = b[8:]
+	}
+	for _, c := range b {
+		w |= uint64(c)
+	}
+	return w | w>>8 | w>>16 | w>>24 | w>>32 | w>>40 | w>>48 | w>>56
+}
+
+// pending is a string attribute whose value is still bytes of the record.
+type pending struct {
+	dst   *string
+	inner []byte
+}
+
+// setTogether sets the pending attributes from one allocation.
+func setTogether(ps []pending) {
+	size := 0
+	for _, p := range ps {
+		size += len(p.inner)
+	}
+	if size == 0 {
+		return
+	}
+	var sb strings.Builder
+	sb.Grow(size)
+	for _, p := range ps {
+		sb.Write(p.inner)
+	}
+	all := sb.String()
+	for _, p := range ps {
+		*p.dst, all = all[:len(p.inner)], all[len(p.inner):]
+	}
 }
 
 // validated validates a decoded event and stamps the mode on its error;
 // checkData and checkText are as for [Event.validate].
 func validated(mode string, e *Event, checkData, checkText bool) error {
-	if err := e.validate(checkData, checkText); err != nil {
+	if err := e.validate(e.Source, checkData, checkText); err != nil {
 		err.(*DecodeError).Mode = mode
 		return err
 	}
@@ -315,7 +499,10 @@ func fromStructured(e *Event, m *members, ascii bool) error {
 			return decodeErr(mode, "time", ErrInvalid, "time %s is not RFC 3339", raw)
 		}
 	}
-	if m.has(mDataBase64) {
+	switch raw := m.rawOf(mData); {
+	case m.has(mDataBase64) && raw != nil:
+		return decodeErr(mode, "data_base64", ErrInvalid, "data and data_base64 are both present")
+	case m.has(mDataBase64):
 		s, err := m.str(mode, mDataBase64)
 		if err != nil {
 			return err
@@ -323,35 +510,69 @@ func fromStructured(e *Event, m *members, ascii bool) error {
 		if e.Data, err = base64.StdEncoding.DecodeString(s); err != nil {
 			return decodeErr(mode, "data_base64", ErrMalformed, "data_base64: %v", err)
 		}
-	} else if raw := m.rawOf(mData); raw != nil {
-		e.Data = raw
-		if !isJSON(e.DataContentType) {
-			// Non-JSON data in structured mode is a JSON string holding the text.
-			s, err := m.str(mode, mData)
-			if err != nil {
-				return decodeErr(mode, "data", ErrMalformed, "data of type %q must be a JSON string", e.DataContentType)
-			}
-			e.Data = []byte(s)
+		if len(e.Data) == 0 {
+			e.Data = nil
 		}
-	}
-	ext := func(name string, val span) {
-		if e.Extensions == nil {
-			e.Extensions = make(map[string]string)
+		// Base64 data with no content type is bytes of unknown type.
+		e.opaque = e.DataContentType == ""
+	case m.has(mData) && isJSON(e.DataContentType):
+		e.Data = m.raw(m.known[mData]) // JSON null too: it is data, as json.Marshal(nil) makes
+	case raw != nil:
+		// Non-JSON data in structured mode is a JSON string holding the text.
+		s, err := m.str(mode, mData)
+		if err != nil {
+			return decodeErr(mode, "data", ErrMalformed, "data of type %q must be a JSON string", e.DataContentType)
 		}
-		s, ok := unquote(m.text(val))
-		if !ok {
-			s = m.text(val) // numbers, booleans (and objects, which Validate rejects) keep their JSON text
-		}
-		e.Extensions[name] = s
+		e.Data = []byte(s)
 	}
 	if m.has(mUUID) {
-		ext("uuid", m.known[mUUID]) // not a CloudEvents attribute: an extension like any other
+		// Not a CloudEvents attribute: an extension like any other.
+		if err := e.extension(mode, "uuid", m.raw(m.known[mUUID])); err != nil {
+			return err
+		}
 	}
 	for _, kv := range m.other {
 		name, _ := unquote(m.text(kv[0]))
-		ext(name, kv[1])
+		if err := e.extension(mode, name, m.raw(kv[1])); err != nil {
+			return err
+		}
 	}
 	return validated(mode, e, m.has(mDataBase64), !ascii)
+}
+
+// extension sets the extension name from its raw JSON value: null leaves it
+// unset, as the JSON format says; a number must be a CloudEvents Integer
+// and keeps its kind, as a boolean does, so re-encoding writes it back as
+// it came.
+func (e *Event) extension(mode, name string, raw []byte) error {
+	// Checked here, in record order, so the error names the first bad one.
+	if !validExtensionName(name) {
+		return decodeErr(mode, name, ErrInvalid, "extension name %q must be lower-case letters or digits", name)
+	}
+	kind := extString
+	var v string
+	switch raw[0] {
+	case 'n':
+		return nil
+	case '"':
+		v, _ = unquote(string(raw)) // the scanner validated the escapes
+	case 't', 'f':
+		v, kind = string(raw), extBoolean
+	case '{', '[':
+		return decodeErr(mode, name, ErrInvalid, "extension %s is a JSON object or array; extension values are strings, numbers or booleans", name)
+	default:
+		f, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil || f != math.Trunc(f) || f < math.MinInt32 || f > math.MaxInt32 {
+			return decodeErr(mode, name, ErrInvalid, "extension %s is %s, not an integer in the int32 range (CloudEvents Integer)", name, raw)
+		}
+		v, kind = strconv.FormatInt(int64(f), 10), extInteger
+	}
+	if e.Extensions == nil {
+		e.Extensions = make(map[string]string)
+	}
+	e.Extensions[name] = v
+	e.setKind(name, kind)
+	return nil
 }
 
 func fromLegacy(e *Event, topic string, m *members, ts time.Time, ascii bool) error {
@@ -361,10 +582,46 @@ func fromLegacy(e *Event, topic string, m *members, ts time.Time, ascii bool) er
 		return decodeErr(mode, "uuid", ErrMalformed, "uuid is not a string")
 	}
 	*e = Event{ID: id, Source: LegacySource, Type: topic, Time: ts, DataContentType: ContentTypeJSON}
-	if raw := m.rawOf(mData); raw != nil {
-		e.Data = raw
+	if m.has(mData) {
+		e.Data = m.raw(m.known[mData])
 	}
 	return validated(mode, e, false, !ascii)
+}
+
+// ContentMode is how an event is laid out in a record, per the CloudEvents
+// Kafka protocol binding.
+type ContentMode uint8
+
+const (
+	// Structured writes the whole event as one JSON object in the record
+	// value, with content-type application/cloudevents+json. It is the
+	// default: any consumer that reads JSON can read it, and the data stays
+	// under "data", where consumers of the legacy shape read it.
+	Structured ContentMode = iota
+	// Binary writes the attributes as ce_* headers and the data, as it is,
+	// as the value, with its media type in content-type. Consumers that read
+	// only values see just the data, and decoding skips the JSON envelope:
+	// the cheapest mode to consume.
+	Binary
+)
+
+// String is the mode's name.
+func (m ContentMode) String() string {
+	switch m {
+	case Structured:
+		return "structured"
+	case Binary:
+		return "binary"
+	}
+	return "ContentMode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// Validate reports a mode that is neither [Structured] nor [Binary].
+func (m ContentMode) Validate() error {
+	if m > Binary {
+		return fmt.Errorf("event: unknown content mode %d (want event.Structured or event.Binary)", m)
+	}
+	return nil
 }
 
 // structuredHeaders is the header list of every structured-mode record.
@@ -372,21 +629,52 @@ func fromLegacy(e *Event, topic string, m *members, ts time.Time, ascii bool) er
 // one makes an append (a traceparent) copy it first.
 var structuredHeaders = []kgo.RecordHeader{{Key: HeaderContentType, Value: []byte(ContentTypeCloudEvents)}}
 
+// specVersionValue is the ce_specversion header value, shared likewise.
+var specVersionValue = []byte(SpecVersion)
+
 // Record returns the event as a structured-mode record for topic, keyed by
-// the subject (nil key when the subject is empty). Key and value share one
-// allocation.
+// the subject (nil key when the subject is empty). The event is validated
+// first, data included. Key and value share one allocation.
 func (e *Event) Record(topic string) (*kgo.Record, error) {
+	return e.record(topic, e.Source, Structured)
+}
+
+// BinaryRecord returns the event as a binary-mode record for topic: the
+// attributes in ce_* headers (extensions as strings), the data, copied, as
+// the value and its media type in the content-type header. It is keyed and
+// validated as [Event.Record].
+func (e *Event) BinaryRecord(topic string) (*kgo.Record, error) {
+	return e.record(topic, e.Source, Binary)
+}
+
+// record builds e's record in mode. source stands for e.Source when that is
+// empty: the producer's default fills it without writing to the caller's
+// event, which other goroutines may be publishing too.
+func (e *Event) record(topic, source string, mode ContentMode) (*kgo.Record, error) {
+	if e.Source != "" {
+		source = e.Source
+	}
+	switch mode {
+	case Structured:
+		return e.structuredRecord(topic, source)
+	case Binary:
+		return e.binaryRecord(topic, source)
+	}
+	return nil, mode.Validate()
+}
+
+func (e *Event) structuredRecord(topic, source string) (*kgo.Record, error) {
 	// Encoding tells whether every attribute is plain ASCII; only when one
 	// is not does its UTF-8 need checking.
-	if err := e.validate(true, false); err != nil {
+	if err := e.validate(source, true, false); err != nil {
 		return nil, err
 	}
 	n := len(e.Subject)
-	buf := make([]byte, n, n+e.structuredSize())
+	buf := make([]byte, n, n+e.structuredSize(source))
 	copy(buf, e.Subject)
-	buf, plain := e.appendStructured(buf)
+	buf, plain := e.appendStructured(buf, source)
 	if !plain {
-		if err := e.validate(false, true); err != nil {
+		if err := e.validate(source, false, true); err != nil {
 			return nil, err
 		}
 	}
@@ -397,15 +685,102 @@ func (e *Event) Record(topic string) (*kgo.Record, error) {
 	return r, nil
 }
 
-// DataAs decodes the event's JSON data into a T. A failure is a
-// [*DecodeError], which the router dead-letters without retrying.
+func (e *Event) binaryRecord(topic, source string) (*kgo.Record, error) {
+	if err := e.validate(source, true, true); err != nil {
+		return nil, err
+	}
+	ct := e.contentType()
+	size := len(e.Subject) + len(e.Data) + len(e.ID) + len(source) + len(e.Type) + maxTimeLen +
+		len(e.DataSchema) + len(ct)
+	nh := 4 + len(e.Extensions) + 4 // the fixed four, extensions, the optional four
+	for _, v := range e.Extensions {
+		size += len(v)
+	}
+	// One buffer holds key, value and every header value; one more slot in
+	// the headers lets a traceparent be appended without a copy.
+	buf := make([]byte, 0, size)
+	headers := make([]kgo.RecordHeader, 0, nh+1)
+	appendString := func(s string) []byte {
+		from := len(buf)
+		buf = append(buf, s...)
+		return buf[from:len(buf):len(buf)]
+	}
+	r := &kgo.Record{Topic: topic}
+	if e.Subject != "" {
+		r.Key = appendString(e.Subject)
+	}
+	if len(e.Data) > 0 {
+		from := len(buf)
+		buf = append(buf, e.Data...)
+		r.Value = buf[from:len(buf):len(buf)]
+	}
+	header := func(key string, value []byte) {
+		headers = append(headers, kgo.RecordHeader{Key: key, Value: value})
+	}
+	header(HeaderPrefix+"specversion", specVersionValue)
+	header(HeaderPrefix+"id", appendString(e.ID))
+	header(HeaderPrefix+"source", appendString(source))
+	header(HeaderPrefix+"type", appendString(e.Type))
+	if !e.Time.IsZero() {
+		from := len(buf)
+		buf = appendTime(buf, e.Time)
+		header(HeaderPrefix+"time", buf[from:len(buf):len(buf)])
+	}
+	if e.Subject != "" {
+		header(HeaderPrefix+"subject", r.Key)
+	}
+	if e.DataSchema != "" {
+		header(HeaderPrefix+"dataschema", appendString(e.DataSchema))
+	}
+	if ct != "" {
+		header(HeaderContentType, appendString(ct))
+	}
+	if len(e.Extensions) > 0 {
+		for _, name := range slices.Sorted(maps.Keys(e.Extensions)) {
+			header(HeaderPrefix+name, appendString(e.Extensions[name]))
+		}
+	}
+	r.Headers = headers
+	return r, nil
+}
+
+// DataAs decodes the event's JSON data into a T. When T (or *T) has a
+// Validate() error method, it is called on the result, so a type can
+// reject what JSON alone accepts, such as a missing required field. Every
+// failure is a [*DecodeError], which the router dead-letters without
+// retrying: ErrMalformed when the data does not decode into a T, ErrInvalid
+// when it is not JSON or Validate rejects it (the error wraps Validate's).
 func DataAs[T any](e *Event) (T, error) {
 	var v T
-	if !isJSON(e.DataContentType) {
+	if e.DataContentType != "" && !isJSON(e.DataContentType) {
 		return v, decodeErr("", "data", ErrInvalid, "data of type %q is not JSON", e.DataContentType)
 	}
 	if err := json.Unmarshal(e.Data, &v); err != nil {
+		if e.opaque {
+			return v, decodeErr("", "data", ErrMalformed, "data has no content type and is not JSON: %v", err)
+		}
 		return v, decodeErr("", "data", ErrMalformed, "data into %T: %v", v, err)
 	}
+	if err := validateData(&v); err != nil {
+		return v, decodeErr("", "data", ErrInvalid, "%T rejected the data: %w", v, err)
+	}
 	return v, nil
+}
+
+// validateData calls Validate on *p, or on p for a pointer receiver, when
+// the type has one. A nil pointer (the data was null) is refused rather
+// than handed to a method that may not expect it.
+func validateData[T any](p *T) error {
+	type validator interface{ Validate() error }
+	switch v := any(*p).(type) {
+	case validator:
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return errors.New("data is null")
+		}
+		return v.Validate()
+	}
+	if v, ok := any(p).(validator); ok {
+		return v.Validate()
+	}
+	return nil
 }

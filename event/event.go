@@ -7,16 +7,20 @@
 //
 // # Envelope
 //
-// An [Event] is a CloudEvents 1.0 event, written in structured JSON mode:
+// An [Event] is a CloudEvents 1.0 event, written by default in structured
+// JSON mode:
 //
 //	{"specversion":"1.0","id":"<UUIDv7>","source":"member-service","type":"signup-event",
 //	 "time":"2024-05-01T10:00:00Z","subject":"member-42","datacontenttype":"application/json",
 //	 "data":{...}}
 //
-// [New] fills the id and time, [Decode] also reads binary mode (ce_*
-// headers) and the legacy {"uuid": ..., "data": ...} shape, and [DataAs]
-// (or the [Typed] handler adapter) decodes the data into a struct. Every
-// decoding failure is a [*DecodeError].
+// or in binary mode ([Binary]: ce_* headers, the data as the record value).
+// [New] fills the id and time; [Decode] reads both modes (the content-type
+// header decides, as the Kafka protocol binding says) and the legacy
+// {"uuid": ..., "data": ...} shape; [DataAs] (or the [Typed] handler
+// adapter) decodes the data into a struct and calls its Validate method if
+// it has one. Every decoding failure is a [*DecodeError]. Events are
+// validated whenever a record is built, never from a remembered check.
 //
 // # Producing
 //

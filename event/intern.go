@@ -49,3 +49,20 @@ func mapOf(p *map[string]string) map[string]string {
 	}
 	return *p
 }
+
+// recent remembers the last string interned for one attribute: a consumer
+// mostly sees the same source, type and content type again, and comparing
+// with the last one is cheaper than hashing for the table.
+type recent struct{ last atomic.Pointer[string] }
+
+var recentSource, recentType, recentContentType recent
+
+// intern is [intern] behind the last value seen.
+func (r *recent) intern(b []byte) string {
+	if p := r.last.Load(); p != nil && *p == string(b) {
+		return *p
+	}
+	s := intern(b)
+	r.last.Store(&s)
+	return s
+}

@@ -21,8 +21,12 @@ type OutboxConfig struct {
 	// Table is the outbox table. Default "ksuite_outbox"; PostgreSQL also
 	// gets "<Table>_shards".
 	Table string
-	// Source fills Event.Source when an event leaves it empty.
+	// Source stands for Event.Source when an event leaves it empty (the
+	// event itself is not written to).
 	Source string
+	// ContentMode is how the rows' records lay events out: [Structured]
+	// (default) or [Binary], as [ProducerConfig.ContentMode].
+	ContentMode ContentMode
 	// Shards is the number of key shards (PostgreSQL only), fixed when the
 	// table is created. A relay locks whole shards, so it is the most relays
 	// that can work in parallel. Default 16.
@@ -44,6 +48,9 @@ func (c *OutboxConfig) Validate() error {
 		return errors.New("event: outbox needs a DB")
 	}
 	if err := c.Dialect.validate(); err != nil {
+		return err
+	}
+	if err := c.ContentMode.Validate(); err != nil {
 		return err
 	}
 	return checkTable(c.Table)
@@ -152,16 +159,13 @@ func (o *Outbox) shard(key []byte) int {
 }
 
 // Add writes events for topic into the outbox inside tx; they are published
-// only if tx commits. The record is built now (structured mode, key =
-// subject, ctx's traceparent), so an invalid event fails here, inside the
-// caller's transaction. Call [Outbox.Notify] after the commit for the relay
+// only if tx commits. The record is built now (in the configured content
+// mode, key = subject, ctx's traceparent), so an invalid event fails here,
+// inside the caller's transaction. Call [Outbox.Notify] after the commit for the relay
 // to pick them up at once, or use [Outbox.WithTx].
 func (o *Outbox) Add(ctx context.Context, tx *sql.Tx, topic string, events ...*Event) error {
 	for _, ev := range events {
-		if ev.Source == "" {
-			ev.Source = o.cfg.Source
-		}
-		r, err := ev.Record(topic)
+		r, err := ev.record(topic, o.cfg.Source, o.cfg.ContentMode)
 		if err != nil {
 			return err
 		}

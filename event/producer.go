@@ -22,9 +22,15 @@ type ProducerConfig struct {
 	// 10ms) because Publish waits for the ack; kgo.ProducerLinger here
 	// overrides it.
 	ClientOpts []kgo.Opt
-	// Source fills Event.Source when an event leaves it empty, e.g.
-	// "member-service". Default: "" (every event must then carry one).
+	// Source stands for Event.Source when an event leaves it empty, e.g.
+	// "member-service" (the event itself is not written to). Default: ""
+	// (every event must then carry one).
 	Source string
+	// ContentMode is how events are laid out in records: [Structured] (the
+	// default; one JSON object, readable by any JSON consumer) or [Binary]
+	// (ce_* headers and the raw data; cheapest to consume). See
+	// docs/events.md.
+	ContentMode ContentMode
 }
 
 // Validate reports a config that cannot work.
@@ -32,15 +38,16 @@ func (c *ProducerConfig) Validate() error {
 	if (c.Client == nil) == (len(c.ClientOpts) == 0) {
 		return errors.New("event: producer needs exactly one of Client or ClientOpts")
 	}
-	return nil
+	return c.ContentMode.Validate()
 }
 
-// Producer publishes events as structured-mode CloudEvents records keyed by
-// subject. It is safe for concurrent use.
+// Producer publishes events as CloudEvents records (in its config's
+// content mode) keyed by subject. It is safe for concurrent use.
 type Producer struct {
 	cl     *kgo.Client
 	owned  bool
 	source string
+	mode   ContentMode
 }
 
 // NewProducer returns a producer; call Close when done.
@@ -48,7 +55,7 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Producer{cl: cfg.Client, source: cfg.Source}
+	p := &Producer{cl: cfg.Client, source: cfg.Source, mode: cfg.ContentMode}
 	if p.cl == nil {
 		// No linger unless the caller asks for it: Publish and the relay wait
 		// for each ack, so lingering only adds latency, and under load records
@@ -67,13 +74,9 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 // Client is the underlying franz-go client.
 func (p *Producer) Client() *kgo.Client { return p.cl }
 
-// record validates ev (after filling its source) and builds its record, with
-// ctx's traceparent.
+// record validates ev and builds its record, with ctx's traceparent.
 func (p *Producer) record(ctx context.Context, topic string, ev *Event) (*kgo.Record, error) {
-	if ev.Source == "" {
-		ev.Source = p.source
-	}
-	r, err := ev.Record(topic)
+	r, err := ev.record(topic, p.source, p.mode)
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,7 @@ new)
 	tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 	build "$tmp/a"
 	mkdir -p "$patches"
-	n=$(($(ls "$patches"/*.patch 2>/dev/null | wc -l) + 1))
+	n=$(($( (ls "$patches"/*.patch 2>/dev/null || true) | wc -l) + 1))
 	file=$(printf '%04d-%s.patch' "$n" "$name")
 	(cd "$tmp" && cp -r "$OLDPWD/$tree" b && diff -ruN a b) >"$patches/$file" || true
 	[ -s "$patches/$file" ] || { rm -f "$patches/$file"; log "no change to save"; exit 1; }

@@ -14,6 +14,7 @@ command -v kcat >/dev/null || need_apt+=(kcat)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need_apt+=(maven)
+command -v openssl >/dev/null || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
 	log "installing ${need_apt[*]}"
 	apt-get update -qq
@@ -31,11 +32,17 @@ scripts/kfake.sh check
 KSUITE_TEST_POSTGRES=$(test/postgres/pg.sh up)
 KSUITE_TEST_KAFKA=$(test/kafka/cluster.sh up)
 KSUITE_TEST_KAFKA_SASL=$(test/kafka/cluster.sh sasl-bootstrap)
+KSUITE_TEST_KAFKA_SSL=$(test/kafka/cluster.sh ssl-bootstrap)
+KSUITE_TEST_KAFKA_CA=$(test/kafka/cluster.sh ca)
 KSUITE_TEST_KAFKA_CLASSPATH=$(test/kafka/cluster.sh classpath)
-export KSUITE_TEST_POSTGRES KSUITE_TEST_KAFKA KSUITE_TEST_KAFKA_SASL KSUITE_TEST_KAFKA_CLASSPATH
-export KSUITE_REQUIRE_KAFKA=1 KSUITE_REQUIRE_POSTGRES=1
+export KSUITE_TEST_POSTGRES KSUITE_TEST_KAFKA KSUITE_TEST_KAFKA_SASL KSUITE_TEST_KAFKA_SSL KSUITE_TEST_KAFKA_CA KSUITE_TEST_KAFKA_CLASSPATH
+export KSUITE_REQUIRE_KAFKA=1 KSUITE_REQUIRE_KAFKA_SSL=1 KSUITE_REQUIRE_POSTGRES=1
 
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(./...)
 log "go test -race against kfake + $KSUITE_TEST_KAFKA, SQLite + PostgreSQL"
 go test -race -count=1 -timeout 25m "${args[@]}"
+if [ $# -eq 0 ]; then
+	log "CloudEvents interoperability with sdk-go (test/cloudevents, a module of its own)"
+	(cd test/cloudevents && go test -race -count=1 ./...)
+fi

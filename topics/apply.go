@@ -50,6 +50,8 @@ type ApplyResult struct {
 	Applied Summary
 	// SkippedDeletes are the deletes left out because AllowDelete was false.
 	SkippedDeletes []string
+	// SkippedACLDeletes are the ACL deletes left out for the same reason.
+	SkippedACLDeletes []ACL
 }
 
 // Apply executes a plan: one CreateTopics request for every create, one
@@ -64,7 +66,6 @@ type ApplyResult struct {
 // not stop the other steps; they are returned joined, each naming its
 // topic.
 func Apply(ctx context.Context, cl *kgo.Client, p *PlanResult, opts ApplyOptions) (ApplyResult, error) {
-	var res ApplyResult
 	if p.Blocked() {
 		var names []string
 		for _, c := range p.Changes {
@@ -72,7 +73,7 @@ func Apply(ctx context.Context, cl *kgo.Client, p *PlanResult, opts ApplyOptions
 				names = append(names, c.Topic)
 			}
 		}
-		return res, fmt.Errorf("%w: %s", ErrBlocked, strings.Join(names, ", "))
+		return ApplyResult{}, fmt.Errorf("%w: %s", ErrBlocked, strings.Join(names, ", "))
 	}
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = DefaultWaitTimeout
@@ -81,122 +82,94 @@ func Apply(ctx context.Context, cl *kgo.Client, p *PlanResult, opts ApplyOptions
 	if a.progress == nil {
 		a.progress = io.Discard
 	}
-	var creates, parts, configs, rfs, waits, deletes []Change
-	for _, c := range p.Changes {
-		switch c.Action {
-		case ActionCreate:
-			creates = append(creates, c)
-		case ActionDelete:
-			deletes = append(deletes, c)
-		case ActionUpdate:
-			if c.Partitions != nil {
-				parts = append(parts, c)
-			}
-			if len(c.Config) > 0 {
-				configs = append(configs, c)
-			}
-			if c.waitReassign {
-				waits = append(waits, c)
-			}
-			if c.ReplicationFactor != nil {
-				rfs = append(rfs, c)
-			}
-		}
-	}
-	// The brokers may have changed since the plan: a factor above the live
-	// brokers must fail before anything is applied, not halfway.
-	if len(creates)+len(rfs) > 0 {
-		if err := a.checkBrokers(ctx, append(append([]Change(nil), creates...), rfs...)); err != nil {
-			return res, err
-		}
-	}
-	updated := map[string]bool{}
+	done := map[Action]map[string]bool{} // topics changed, by what they count as
 	var errs []error
-	fail := func(err error) { errs = append(errs, err) }
+	for _, st := range steps {
+		var cs []Change
+		for _, c := range p.Changes {
+			if st.takes(c) {
+				cs = append(cs, c)
+			}
+		}
+		if len(cs) == 0 {
+			continue
+		}
+		ok, err := st.run(a, ctx, cs)
+		if err != nil && st.counts == "" {
+			return ApplyResult{}, err // a precondition: nothing was applied
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, name := range ok {
+			if done[st.counts] == nil {
+				done[st.counts] = map[string]bool{}
+			}
+			done[st.counts][name] = true
+		}
+	}
+	// ACLs last: a grant on a topic is only useful once the topic exists.
+	aclCreated, aclDeleted, err := a.applyACLs(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return ApplyResult{
+		Applied: Summary{Create: len(done[ActionCreate]), Update: len(done[ActionUpdate]), Delete: len(done[ActionDelete]),
+			ACLCreate: aclCreated, ACLDelete: aclDeleted},
+		SkippedDeletes:    a.skippedDeletes,
+		SkippedACLDeletes: a.skippedACLDeletes,
+	}, errors.Join(errs...)
+}
 
-	if len(waits) > 0 && !opts.DryRun {
-		a.logf("waiting for the replica reassignment already in progress on %d topic(s): %s…", len(waits), strings.Join(names(waits), ", "))
-		if err := a.waitReassignments(ctx, names(waits)); err != nil {
-			return res, err
-		}
-	}
-	if len(creates) > 0 {
-		ok, err := a.create(ctx, creates)
-		res.Applied.Create = len(ok)
-		if err != nil {
-			fail(err)
-		}
-	}
-	if len(parts) > 0 {
-		ok, err := a.addPartitions(ctx, parts)
-		for _, n := range ok {
-			updated[n] = true
-		}
-		if err != nil {
-			fail(err)
-		}
-	}
-	if len(configs) > 0 {
-		ok, err := a.alterConfigs(ctx, configs)
-		for _, n := range ok {
-			updated[n] = true
-		}
-		if err != nil {
-			fail(err)
-		}
-	}
-	if len(rfs) > 0 {
-		if opts.DryRun {
-			a.logf("replication factor: %d topic(s) would be reassigned (%s); Kafka has no validate-only reassignment, so this is not checked by the brokers", len(rfs), strings.Join(names(rfs), ", "))
-			for _, c := range rfs {
-				updated[c.Topic] = true
-			}
-		} else {
-			ok, err := a.reassign(ctx, rfs)
-			for _, n := range ok {
-				updated[n] = true
-			}
-			if err != nil {
-				fail(err)
-			}
-		}
-	}
-	res.Applied.Update = len(updated)
-	switch {
-	case len(deletes) == 0:
-	case !opts.AllowDelete:
-		res.SkippedDeletes = names(deletes)
-		a.logf("warning: %d delete(s) skipped, pass --allow-delete to delete: %s", len(deletes), strings.Join(res.SkippedDeletes, ", "))
-	case opts.DryRun:
-		a.logf("delete: %d topic(s) would be deleted (%s); Kafka has no validate-only delete", len(deletes), strings.Join(names(deletes), ", "))
-		res.Applied.Delete = len(deletes)
-	default:
-		ok, err := a.delete(ctx, deletes)
-		res.Applied.Delete = len(ok)
-		if err != nil {
-			fail(err)
-		}
-	}
-	return res, errors.Join(errs...)
+// step is one stage of [Apply]: the changes it takes and what it does
+// with them.
+type step struct {
+	takes func(Change) bool
+	// run applies cs and returns the topics it changed (in a dry run: would
+	// change).
+	run func(a *applier, ctx context.Context, cs []Change) ([]string, error)
+	// counts is the action the changed topics count as in the summary; ""
+	// marks a precondition, whose error stops Apply before it writes.
+	counts Action
+}
+
+// steps are Apply's stages in order. Both preconditions come first so a
+// plan that cannot work fails before anything changes, not halfway.
+var steps = []step{
+	{takes: placesReplicas, run: (*applier).checkBrokers},
+	{takes: func(c Change) bool { return c.Action == ActionUpdate && c.waitReassign }, run: (*applier).waitInProgress},
+	{takes: func(c Change) bool { return c.Action == ActionCreate }, run: (*applier).create, counts: ActionCreate},
+	{takes: func(c Change) bool { return c.Action == ActionUpdate && c.Partitions != nil }, run: (*applier).addPartitions, counts: ActionUpdate},
+	{takes: func(c Change) bool { return c.Action == ActionUpdate && len(c.Config) > 0 }, run: (*applier).alterConfigs, counts: ActionUpdate},
+	{takes: func(c Change) bool { return c.Action == ActionUpdate && c.ReplicationFactor != nil }, run: (*applier).reassign, counts: ActionUpdate},
+	{takes: func(c Change) bool { return c.Action == ActionDelete }, run: (*applier).delete, counts: ActionDelete},
+}
+
+// placesReplicas reports whether applying c places replicas: a create or
+// a replication-factor change.
+func placesReplicas(c Change) bool {
+	return c.Action == ActionCreate || c.Action == ActionUpdate && c.ReplicationFactor != nil
 }
 
 // checkBrokers fails with an [*RFError] when a created or reassigned topic
-// asks for more replicas than there are live brokers now.
-func (a *applier) checkBrokers(ctx context.Context, cs []Change) error {
-	s, err := readTopics(ctx, a.cl, []string{}, false)
+// asks for more replicas than there are live brokers now: they may have
+// changed since the plan.
+func (a *applier) checkBrokers(ctx context.Context, cs []Change) ([]string, error) {
+	s, err := readMetadata(ctx, a.cl, []string{})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	tooHigh := map[string]int{}
-	for _, c := range cs {
-		if rf := int(a.p.desired[c.Topic].ReplicationFactor); rf > len(s.brokers) {
-			tooHigh[c.Topic] = rf
-		}
+	return nil, checkReplicationFactors(a.desired(cs), len(s.brokers))
+}
+
+// waitInProgress waits for reassignments started before the plan, so the
+// steps after it work on settled replicas. A dry run does not wait.
+func (a *applier) waitInProgress(ctx context.Context, cs []Change) ([]string, error) {
+	if a.opts.DryRun {
+		return nil, nil
 	}
-	if len(tooHigh) > 0 {
-		return &RFError{Topics: tooHigh, Brokers: len(s.brokers)}
-	}
-	return nil
+	a.logf("waiting for the replica reassignment already in progress on %d topic(s): %s…", len(cs), strings.Join(names(cs), ", "))
+	return nil, a.waitReassignments(ctx, names(cs))
 }
 
 type applier struct {
@@ -204,6 +177,18 @@ type applier struct {
 	p        *PlanResult
 	opts     ApplyOptions
 	progress io.Writer
+	// skippedDeletes are the deletes left out for want of AllowDelete.
+	skippedDeletes    []string
+	skippedACLDeletes []ACL
+}
+
+// desired is the declared topic of each change.
+func (a *applier) desired(cs []Change) []Topic {
+	out := make([]Topic, len(cs))
+	for i, c := range cs {
+		out[i] = a.p.desired[c.Topic]
+	}
+	return out
 }
 
 func (a *applier) logf(format string, args ...any) {
@@ -264,8 +249,8 @@ func (a *applier) create(ctx context.Context, cs []Change) ([]string, error) {
 		ok = append(ok, t.Topic)
 	}
 	if !a.opts.DryRun && len(ok) > 0 {
-		if err := a.waitTopics(ctx, "created topics to have leaders", ok, false, func(ot *observedTopic, want Topic) bool {
-			return ot != nil && ot.partitionCount() == int(want.Partitions)
+		if err := a.waitTopics(ctx, "created topics to have leaders", ok, func(ot *observedTopic, want Topic) bool {
+			return ot != nil && ot.ready() && ot.partitionCount() == int(want.Partitions)
 		}); err != nil {
 			return ok, errors.Join(append(errs, err)...)
 		}
@@ -300,8 +285,8 @@ func (a *applier) addPartitions(ctx context.Context, cs []Change) ([]string, err
 		ok = append(ok, t.Topic)
 	}
 	if !a.opts.DryRun && len(ok) > 0 {
-		if err := a.waitTopics(ctx, "new partitions to appear", ok, false, func(ot *observedTopic, want Topic) bool {
-			return ot != nil && ot.partitionCount() >= int(want.Partitions)
+		if err := a.waitTopics(ctx, "new partitions to appear", ok, func(ot *observedTopic, want Topic) bool {
+			return ot != nil && ot.ready() && ot.partitionCount() >= int(want.Partitions)
 		}); err != nil {
 			return ok, errors.Join(append(errs, err)...)
 		}
@@ -332,20 +317,7 @@ func (a *applier) alterConfigs(ctx context.Context, cs []Change) ([]string, erro
 		}
 		req.Resources = append(req.Resources, rr)
 	}
-	var ok []string
-	var errs []error
-	for _, shard := range a.cl.RequestSharded(ctx, req) {
-		if shard.Err != nil {
-			return ok, fmt.Errorf("alter topic configs: %w", shard.Err)
-		}
-		for _, r := range shard.Resp.(*kmsg.IncrementalAlterConfigsResponse).Resources {
-			if r.ErrorCode != 0 {
-				errs = append(errs, topicErr("change configs of", r.ResourceName, r.ErrorCode, r.ErrorMessage))
-				continue
-			}
-			ok = append(ok, r.ResourceName)
-		}
-	}
+	ok, errs := alterConfigsResults(a.cl.RequestSharded(ctx, req))
 	if !a.opts.DryRun && len(ok) > 0 {
 		if err := a.waitConfigs(ctx, ok); err != nil {
 			return ok, errors.Join(append(errs, err)...)
@@ -355,7 +327,45 @@ func (a *applier) alterConfigs(ctx context.Context, cs []Change) ([]string, erro
 	return ok, errors.Join(errs...)
 }
 
+// alterConfigsResults reads every shard of an IncrementalAlterConfigs
+// answer: the topics changed, and an error for each topic refused and for
+// each shard that failed as a whole (naming its topics), so one failure
+// never hides another.
+func alterConfigsResults(shards []kgo.ResponseShard) (ok []string, errs []error) {
+	for _, shard := range shards {
+		if shard.Err != nil {
+			var topics []string
+			if req, _ := shard.Req.(*kmsg.IncrementalAlterConfigsRequest); req != nil {
+				for _, r := range req.Resources {
+					topics = append(topics, r.ResourceName)
+				}
+			}
+			errs = append(errs, fmt.Errorf("change configs of %s: %w", strings.Join(topics, ", "), shard.Err))
+			continue
+		}
+		for _, r := range shard.Resp.(*kmsg.IncrementalAlterConfigsResponse).Resources {
+			if r.ErrorCode != 0 {
+				errs = append(errs, topicErr("change configs of", r.ResourceName, r.ErrorCode, r.ErrorMessage))
+				continue
+			}
+			ok = append(ok, r.ResourceName)
+		}
+	}
+	return ok, errs
+}
+
+// delete deletes topics, only with AllowDelete: a deleted topic's records
+// are gone. Kafka has no validate-only delete, so a dry run lists them.
 func (a *applier) delete(ctx context.Context, cs []Change) ([]string, error) {
+	switch {
+	case !a.opts.AllowDelete:
+		a.skippedDeletes = names(cs)
+		a.logf("warning: %d delete(s) skipped, pass --allow-delete to delete: %s", len(cs), strings.Join(a.skippedDeletes, ", "))
+		return nil, nil
+	case a.opts.DryRun:
+		a.logf("delete: %d topic(s) would be deleted (%s); Kafka has no validate-only delete", len(cs), strings.Join(names(cs), ", "))
+		return names(cs), nil
+	}
 	start := time.Now()
 	a.logf("deleting %d topic(s)…", len(cs))
 	req := kmsg.NewPtrDeleteTopicsRequest()
@@ -384,7 +394,8 @@ func (a *applier) delete(ctx context.Context, cs []Change) ([]string, error) {
 		ok = append(ok, name)
 	}
 	if len(ok) > 0 {
-		if err := a.waitTopics(ctx, "deleted topics to be gone", ok, true, func(ot *observedTopic, _ Topic) bool {
+		// A topic counts as present while a broker knows it at all.
+		if err := a.waitTopics(ctx, "deleted topics to be gone", ok, func(ot *observedTopic, _ Topic) bool {
 			return ot == nil
 		}); err != nil {
 			return ok, errors.Join(append(errs, err)...)
@@ -398,14 +409,11 @@ func (a *applier) delete(ctx context.Context, cs []Change) ([]string, error) {
 // for a topic the cluster does not know) on every live broker. Brokers
 // apply the controller's metadata log each at its own pace, and a client
 // may ask any of them next, so one broker agreeing is not enough.
-//
-// For deletes (gone is true) a topic counts as present while a broker knows
-// it at all; otherwise a topic counts only once every partition has a leader.
-func (a *applier) waitTopics(ctx context.Context, what string, topics []string, gone bool, done func(ot *observedTopic, want Topic) bool) error {
+func (a *applier) waitTopics(ctx context.Context, what string, topics []string, done func(ot *observedTopic, want Topic) bool) error {
 	return a.poll(ctx, what, func(ctx context.Context) (bool, string, error) {
 		pending := map[string]bool{}
 		for _, b := range a.brokers() {
-			s, err := readTopics(ctx, b, topics, !gone)
+			s, err := readMetadata(ctx, b, topics)
 			if err != nil {
 				return false, "", err
 			}
@@ -432,44 +440,6 @@ func (a *applier) brokers() []kmsg.Requestor {
 		out = append(out, a.cl)
 	}
 	return out
-}
-
-// readTopics reads the metadata of topics from one broker. With leaders set
-// it leaves out topics with a partition lacking a leader: they are not
-// usable yet.
-func readTopics(ctx context.Context, r kmsg.Requestor, topics []string, leaders bool) (*clusterState, error) {
-	req := kmsg.NewPtrMetadataRequest()
-	req.AllowAutoTopicCreation = false
-	// Non-nil even when empty: a nil list asks for every topic.
-	req.Topics = make([]kmsg.MetadataRequestTopic, 0, len(topics))
-	for _, t := range topics {
-		rt := kmsg.NewMetadataRequestTopic()
-		rt.Topic = kmsg.StringPtr(t)
-		req.Topics = append(req.Topics, rt)
-	}
-	resp, err := req.RequestWith(ctx, r)
-	if err != nil {
-		return nil, fmt.Errorf("read metadata: %w", err)
-	}
-	s := &clusterState{topics: map[string]*observedTopic{}}
-	for _, b := range resp.Brokers {
-		s.brokers = append(s.brokers, broker{id: b.NodeID})
-	}
-outer:
-	for _, t := range resp.Topics {
-		if t.Topic == nil || t.ErrorCode == kerr.UnknownTopicOrPartition.Code || leaders && t.ErrorCode != 0 {
-			continue
-		}
-		ot := &observedTopic{name: *t.Topic, replicas: map[int32][]int32{}}
-		for _, p := range t.Partitions {
-			if leaders && (p.ErrorCode != 0 || p.Leader < 0) {
-				continue outer
-			}
-			ot.replicas[p.Partition] = p.Replicas
-		}
-		s.topics[ot.name] = ot
-	}
-	return s, nil
 }
 
 // waitConfigs polls DescribeConfigs on every live broker until each changed

@@ -48,11 +48,16 @@ func newFixture(t *testing.T, c testkit.Cluster) *fixture {
 // name is a topic name inside the fixture's prefix.
 func (f *fixture) name(s string) string { return f.prefix + s }
 
-// desired parses a topics file body; "{{p}}" stands for the prefix, and
-// the manage block owning it is added.
+// source is a topics file: body with "{{p}}" standing for the prefix, and
+// the manage block owning it.
+func (f *fixture) source(body string) string {
+	return fmt.Sprintf("manage:\n  prefixes: [%q]\n", f.prefix) + strings.ReplaceAll(body, "{{p}}", f.prefix)
+}
+
+// desired parses the topics file [fixture.source] makes of body.
 func (f *fixture) desired(body string) *topics.Desired {
 	f.t.Helper()
-	src := fmt.Sprintf("manage:\n  prefixes: [%q]\n", f.prefix) + strings.ReplaceAll(body, "{{p}}", f.prefix)
+	src := f.source(body)
 	d, err := topics.Parse("test.yaml", []byte(src), "")
 	if err != nil {
 		f.t.Fatalf("parse:\n%s\n%v", src, err)
@@ -219,19 +224,30 @@ topics:
 func TestApplyDryRunChangesNothing(t *testing.T) {
 	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
 		f := newFixture(t, c)
-		f.apply(f.plan(f.desired("topics: [{name: '{{p}}a', partitions: 1, replication-factor: 1}]")), topics.ApplyOptions{})
+		f.apply(f.plan(f.desired(`topics:
+  - {name: "{{p}}a", partitions: 1, replication-factor: 1}
+  - {name: "{{p}}gone", partitions: 1, replication-factor: 1}
+`)), topics.ApplyOptions{})
+		// Every kind of change: Kafka validates the first three; the
+		// replication factor and the delete have no validate-only mode and
+		// must only be listed, even with AllowDelete.
 		d := f.desired(`topics:
-  - {name: "{{p}}a", partitions: 3, replication-factor: 1, config: {retention.ms: 1000}}
+  - {name: "{{p}}a", partitions: 3, replication-factor: 2, config: {retention.ms: 1000}}
   - {name: "{{p}}new", partitions: 1, replication-factor: 1}
 `)
-		res := f.apply(f.wantSummary(d, topics.Summary{Create: 1, Update: 1}), topics.ApplyOptions{DryRun: true})
-		if res.Applied.Create != 1 || res.Applied.Update != 1 {
-			t.Fatalf("dry run validated %+v, want 1 create and 1 update", res.Applied)
+		p := f.wantSummary(d, topics.Summary{Create: 1, Update: 1, Delete: 1})
+		// A reassignment would not finish on kfake: fail fast if one starts.
+		res := f.apply(p, topics.ApplyOptions{DryRun: true, AllowDelete: true, WaitTimeout: 10 * time.Second})
+		if res.Applied.Create != 1 || res.Applied.Update != 1 || res.Applied.Delete != 1 {
+			t.Fatalf("dry run validated %+v, want 1 create, 1 update and 1 delete", res.Applied)
 		}
 		if f.partitions(f.name("new")) != -1 || f.partitions(f.name("a")) != 1 || f.config(f.name("a"), "retention.ms") == "1000" {
 			t.Fatal("a dry run changed the cluster")
 		}
-		f.wantSummary(d, topics.Summary{Create: 1, Update: 1})
+		if got := f.replicas(f.name("a")); !slices.Equal(got, []int{1}) || f.partitions(f.name("gone")) != 1 {
+			t.Fatalf("a dry run reassigned (replicas %v) or deleted", got)
+		}
+		f.wantSummary(d, topics.Summary{Create: 1, Update: 1, Delete: 1})
 	})
 }
 
@@ -282,15 +298,39 @@ func TestUnmanagedTopicsAreInformationOnly(t *testing.T) {
 func TestReplicationFactorAboveLiveBrokersFailsBeforeApplying(t *testing.T) {
 	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
 		f := newFixture(t, c)
-		d := f.desired("topics:\n  - {name: '{{p}}ok', partitions: 1, replication-factor: 1}\n  - {name: '{{p}}big', partitions: 1, replication-factor: 4}\n")
+		body := "topics:\n  - {name: '{{p}}ok', partitions: 1, replication-factor: 1}\n  - {name: '{{p}}big', partitions: 1, replication-factor: 4}\n"
+		d := f.desired(body)
+		wantRFError := func(step string, err error) {
+			t.Helper()
+			var rfe *topics.RFError
+			if !errors.As(err, &rfe) || rfe.Brokers != 3 || len(rfe.Topics) != 1 || rfe.Topics[f.name("big")] != 4 {
+				t.Fatalf("%s: err = %v, want RFError for %s (4) with 3 brokers", step, err, f.name("big"))
+			}
+			for _, n := range []string{f.name("ok"), f.name("big")} {
+				if f.partitions(n) != -1 {
+					t.Fatalf("%s created %s: nothing may be created when a replication factor is impossible", step, n)
+				}
+			}
+		}
+
 		_, err := topics.Plan(f.ctx, f.cl, d)
-		var rfe *topics.RFError
-		if !errors.As(err, &rfe) || rfe.Brokers != 3 {
-			t.Fatalf("err = %v, want RFError with 3 brokers", err)
+		wantRFError("Plan", err)
+
+		// Sync is what `ksuite up` runs: plan, then apply what it may.
+		path := t.TempDir() + "/topics.yaml"
+		if err := writeFile(path, f.source(body)); err != nil {
+			t.Fatal(err)
 		}
-		if f.partitions(f.name("ok")) != -1 {
-			t.Fatal("nothing may be created when a replication factor is impossible")
+		_, err = topics.Sync(f.ctx, f.cl, []string{path}, "", nil)
+		wantRFError("Sync", err)
+
+		// A plan made while a fourth broker was up is refused by Apply itself.
+		p, err := topics.PlanSeeingBrokers(f.ctx, f.cl, d, 4)
+		if err != nil || p.Summary() != (topics.Summary{Create: 2}) {
+			t.Fatalf("plan seeing 4 brokers = %+v, %v; want 2 creates", p, err)
 		}
+		_, err = topics.Apply(f.ctx, f.cl, p, topics.ApplyOptions{WaitTimeout: 20 * time.Second})
+		wantRFError("Apply", err)
 	})
 }
 

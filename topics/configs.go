@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ksuite/ksuite/internal/kafka/configlist"
 )
 
 // configType is the type Kafka declares for a topic config (ConfigDef.Type).
@@ -137,7 +139,7 @@ func checkConfig(key, value string) string {
 		}
 	case typeList:
 		if len(c.enum) > 0 {
-			for _, item := range splitList(value) {
+			for _, item := range configlist.Split(value) {
 				if !contains(c.enum, item) {
 					return fmt.Sprintf("config %s takes a comma-separated list of %s, not %q", key, strings.Join(c.enum, ", "), item)
 				}
@@ -187,7 +189,7 @@ func configEqual(key, a, b string) bool {
 		y, err2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
 		return err1 == nil && err2 == nil && x == y
 	case typeList:
-		x, y := splitList(a), splitList(b)
+		x, y := configlist.Split(a), configlist.Split(b)
 		sort.Strings(x)
 		sort.Strings(y)
 		return strings.Join(x, ",") == strings.Join(y, ",")
@@ -204,16 +206,6 @@ func parseKafkaBool(s string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("not a boolean: %q", s)
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func contains(list []string, s string) bool {

@@ -22,14 +22,16 @@ type ExportOptions struct {
 // Export reads the cluster's topics and returns a topics file declaring
 // them: partitions, replication factor and the topic-level config
 // overrides (configs at their defaults are left out, so the file stays
-// readable and a later change of a cluster default still applies). Internal
-// topics (__*) are never exported. Planning the exported file against the
-// same cluster shows no changes.
+// readable and a later change of a cluster default still applies), and —
+// on a cluster with an authorizer — its ACLs in an acls: section (not
+// filtered by Include: they name principals, not topics). Internal topics
+// (__*) are never exported. Planning the exported file against the same
+// cluster shows no changes.
 //
 // The file declares no manage prefixes: adopting a cluster must not make
 // anything deletable until someone chooses what the file owns.
 func Export(ctx context.Context, cl *kgo.Client, opts ExportOptions) ([]byte, error) {
-	s, err := readMetadata(ctx, cl, nil)
+	s, err := readState(ctx, cl, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +52,11 @@ func Export(ctx context.Context, cl *kgo.Client, opts ExportOptions) ([]byte, er
 			return nil, err
 		}
 	}
-	out := exportFile{Topics: make([]exportTopic, 0, len(names))}
+	acls, err := readACLs(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	out := exportFile{Topics: make([]exportTopic, 0, len(names)), ACLs: exportACLs(acls.acls)}
 	for _, name := range names {
 		t := s.topics[name]
 		et := exportTopic{Name: name, Partitions: t.partitionCount(), ReplicationFactor: t.replicationFactor()}
@@ -65,7 +71,11 @@ func Export(ctx context.Context, cl *kgo.Client, opts ExportOptions) ([]byte, er
 		out.Topics = append(out.Topics, et)
 	}
 	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "# Exported by ksuite topics export: %d topic(s), topic-level overrides only.\n", len(names))
+	fmt.Fprintf(&buf, "# Exported by ksuite topics export: %d topic(s), topic-level overrides only", len(names))
+	if len(acls.acls) > 0 {
+		fmt.Fprintf(&buf, "; %d ACL binding(s)", len(acls.acls))
+	}
+	buf.WriteString(".\n")
 	buf.WriteString("# Add manage.prefixes before relying on deletes; see docs/topics.md.\n")
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
@@ -83,6 +93,7 @@ func Export(ctx context.Context, cl *kgo.Client, opts ExportOptions) ([]byte, er
 // the broker reports them.
 type exportFile struct {
 	Topics []exportTopic `yaml:"topics"`
+	ACLs   []exportACL   `yaml:"acls,omitempty"`
 }
 
 type exportTopic struct {

@@ -41,6 +41,9 @@ type file struct {
 	topics   []topicSpec
 	envs     map[string]envSpec
 	envOrder []string
+	// acls and managePrincipals are the access control part of the file.
+	acls             []aclSpec
+	managePrincipals []posString
 }
 
 // spec is the part of a topic a defaults block or an overlay may set.
@@ -199,7 +202,7 @@ func parse(path string, data []byte) (*file, []Problem) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		p.errorf(root, "the file must be a mapping with keys defaults, manage, topics, environments")
+		p.errorf(root, "the file must be a mapping with keys defaults, manage, topics, acls, environments")
 		return f, p.problems
 	}
 	p.mapping(root, "top level", func(key string, k, v *yaml.Node) bool {
@@ -207,9 +210,11 @@ func parse(path string, data []byte) (*file, []Problem) {
 		case "defaults":
 			f.defaults = p.spec(v, "defaults")
 		case "manage":
-			f.manage = p.manage(v)
+			f.manage, f.managePrincipals = p.manage(v)
 		case "topics":
 			f.topics = p.topics(v, "topics")
+		case "acls":
+			f.acls = p.acls(v)
 		case "environments":
 			p.mapping(v, "environments", func(name string, k, v *yaml.Node) bool {
 				e := envSpec{pos: p.pos(k)}
@@ -232,7 +237,7 @@ func parse(path string, data []byte) (*file, []Problem) {
 			return false
 		}
 		return true
-	}, "defaults", "manage", "topics", "environments")
+	}, "defaults", "manage", "topics", "acls", "environments")
 	return f, p.problems
 }
 
@@ -332,27 +337,25 @@ func (p *parser) topics(n *yaml.Node, what string) []topicSpec {
 	return out
 }
 
-func (p *parser) manage(n *yaml.Node) []posString {
-	var out []posString
+// manage reads manage.prefixes (topics the files own) and
+// manage.principals (principals whose ACLs the files own).
+func (p *parser) manage(n *yaml.Node) (prefixes, principals []posString) {
 	p.mapping(n, "manage", func(key string, k, v *yaml.Node) bool {
-		if key != "prefixes" {
+		switch key {
+		case "prefixes":
+			if v.Kind != yaml.SequenceNode {
+				p.errorf(v, "manage.prefixes must be a list of topic name prefixes, e.g. [signup-, suiteroom-]")
+				return true
+			}
+			prefixes = p.stringList(v, "manage.prefixes")
+		case "principals":
+			principals = p.stringList(v, "manage.principals")
+		default:
 			return false
 		}
-		if v.Kind != yaml.SequenceNode {
-			p.errorf(v, "manage.prefixes must be a list of topic name prefixes, e.g. [signup-, suiteroom-]")
-			return true
-		}
-		for _, e := range v.Content {
-			e = resolveAlias(e)
-			if e.Kind != yaml.ScalarNode || e.Tag == "!!null" {
-				p.errorf(e, "manage.prefixes: each prefix must be a string, not %s", kindName(e))
-				continue
-			}
-			out = append(out, posString{v: e.Value, pos: p.pos(e)})
-		}
 		return true
-	}, "prefixes")
-	return out
+	}, "prefixes", "principals")
+	return prefixes, principals
 }
 
 // config reads a config block. Values may be strings, numbers or booleans;

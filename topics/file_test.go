@@ -125,7 +125,7 @@ colour: blue
 		`t.yaml:8: error: config: retention.ms must be a string, number or boolean, not a list`,
 		`t.yaml:9: error: topics: topic without name: add name: <topic>`,
 		`t.yaml:13: error: topic: key "replication-factor" appears twice (also on line 12): keep one`,
-		`t.yaml:14: error: top level: unknown key "colour": allowed keys are defaults, manage, topics, environments`,
+		`t.yaml:14: error: top level: unknown key "colour": allowed keys are defaults, manage, topics, acls, environments`,
 	}
 	var got []string
 	for _, p := range ve.Problems {

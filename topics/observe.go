@@ -26,6 +26,12 @@ type broker struct {
 type observedTopic struct {
 	name     string
 	internal bool
+	// err is the topic's error in the metadata answer, such as
+	// LEADER_NOT_AVAILABLE while it is created; nil when there is none.
+	err error
+	// leaderless is set when a partition has no leader or an error: the
+	// topic is not usable yet.
+	leaderless bool
 	// replicas holds each partition's replica list, leader-preferred first.
 	replicas map[int32][]int32
 	// configs is nil when they were not read (topics outside the files).
@@ -45,42 +51,59 @@ type reassignment struct {
 
 func (t *observedTopic) partitionCount() int { return len(t.replicas) }
 
-// replicationFactor is the factor the topic has or is being moved to: a
-// partition under reassignment lists both old and new replicas, and the
-// ones being removed do not count.
+// ready reports whether clients can use the topic: no error, and a leader
+// for every partition.
+func (t *observedTopic) ready() bool { return t.err == nil && !t.leaderless }
+
+// replicasOf is partition p's replica count as a plan sees it: a partition
+// under reassignment lists both its old and its new replicas, and the ones
+// being removed do not count.
+func (t *observedTopic) replicasOf(p int32) int {
+	if r, ok := t.reassigning[p]; ok {
+		return len(r.replicas) - len(r.removing)
+	}
+	return len(t.replicas[p])
+}
+
+// replicationFactor is the factor the topic has or is being moved to: the
+// most replicas any partition has.
 func (t *observedTopic) replicationFactor() int {
 	rf := 0
-	for p, rs := range t.replicas {
-		n := len(rs)
-		if r, ok := t.reassigning[p]; ok {
-			n = len(r.replicas) - len(r.removing)
-		}
-		rf = max(rf, n)
+	for p := range t.replicas {
+		rf = max(rf, t.replicasOf(p))
 	}
 	return rf
 }
 
 // uniformRF reports whether every partition has (or is moving to) rf replicas.
 func (t *observedTopic) uniformRF(rf int) bool {
-	for p, rs := range t.replicas {
-		n := len(rs)
-		if r, ok := t.reassigning[p]; ok {
-			n = len(r.replicas) - len(r.removing)
-		}
-		if n != rf {
+	for p := range t.replicas {
+		if t.replicasOf(p) != rf {
 			return false
 		}
 	}
 	return true
 }
 
-// readState reads the cluster for a plan: one Metadata request for topic
-// names and placement, and — only for the declared topics that exist — one
-// DescribeConfigs and one ListPartitionReassignments.
+// readState reads the cluster as a plan sees it: one Metadata request for
+// brokers, topic names and placement, and — only for the declared topics
+// that exist — one DescribeConfigs and one ListPartitionReassignments. A
+// topic whose metadata has a retriable error (one being deleted, say) is
+// gone for planning; any other topic error fails the read, except
+// LEADER_NOT_AVAILABLE, which a topic being created shows for a moment.
 func readState(ctx context.Context, cl *kgo.Client, declared []string) (*clusterState, error) {
 	s, err := readMetadata(ctx, cl, nil)
 	if err != nil {
 		return nil, err
+	}
+	for _, name := range sortedKeys(s.topics) {
+		switch err := s.topics[name].err; {
+		case err == nil, err == kerr.LeaderNotAvailable:
+		case kerr.IsRetriable(err):
+			delete(s.topics, name)
+		default:
+			return nil, fmt.Errorf("read metadata of topic %s: %w", name, err)
+		}
 	}
 	var existing []string
 	for _, name := range declared {
@@ -108,9 +131,12 @@ func readState(ctx context.Context, cl *kgo.Client, declared []string) (*cluster
 	return s, nil
 }
 
-// readMetadata reads brokers and topics; topics nil means all topics. It
-// never asks the broker to auto-create a topic.
-func readMetadata(ctx context.Context, cl *kgo.Client, topics []string) (*clusterState, error) {
+// readMetadata asks r (a client, or one broker of it) for the live brokers
+// and for topics: nil means every topic, empty means none. It never asks
+// the broker to auto-create a topic. Every topic the broker knows is
+// returned with its error and whether it has all its leaders; callers
+// decide what counts: a plan, a wait for a create, a wait for a delete.
+func readMetadata(ctx context.Context, r kmsg.Requestor, topics []string) (*clusterState, error) {
 	req := kmsg.NewPtrMetadataRequest()
 	req.AllowAutoTopicCreation = false
 	if topics != nil {
@@ -121,7 +147,7 @@ func readMetadata(ctx context.Context, cl *kgo.Client, topics []string) (*cluste
 			req.Topics = append(req.Topics, rt)
 		}
 	}
-	resp, err := req.RequestWith(ctx, cl)
+	resp, err := req.RequestWith(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("read cluster metadata: %w", err)
 	}
@@ -135,22 +161,20 @@ func readMetadata(ctx context.Context, cl *kgo.Client, topics []string) (*cluste
 	}
 	sort.Slice(s.brokers, func(i, j int) bool { return s.brokers[i].id < s.brokers[j].id })
 	for _, t := range resp.Topics {
-		if t.Topic == nil {
+		if t.Topic == nil || t.ErrorCode == kerr.UnknownTopicOrPartition.Code {
 			continue
 		}
-		switch err := kerr.ErrorForCode(t.ErrorCode); err {
-		case nil, kerr.LeaderNotAvailable:
-		case kerr.UnknownTopicOrPartition:
-			continue
-		default:
-			if kerr.IsRetriable(err) {
-				continue // e.g. a topic being deleted; it is gone for planning
-			}
-			return nil, fmt.Errorf("read metadata of topic %s: %w", *t.Topic, err)
+		ot := &observedTopic{
+			name:     *t.Topic,
+			internal: t.IsInternal,
+			err:      kerr.ErrorForCode(t.ErrorCode),
+			replicas: make(map[int32][]int32, len(t.Partitions)),
 		}
-		ot := &observedTopic{name: *t.Topic, internal: t.IsInternal, replicas: make(map[int32][]int32, len(t.Partitions))}
 		for _, p := range t.Partitions {
 			ot.replicas[p.Partition] = p.Replicas
+			if p.ErrorCode != 0 || p.Leader < 0 {
+				ot.leaderless = true
+			}
 		}
 		s.topics[ot.name] = ot
 	}

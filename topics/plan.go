@@ -68,16 +68,20 @@ type Change struct {
 	partitions, rf int
 }
 
-// Summary counts changes by action.
+// Summary counts changes by action: topics, then ACL bindings.
 type Summary struct {
-	Create  int `json:"create"`
-	Update  int `json:"update"`
-	Delete  int `json:"delete"`
-	Blocked int `json:"blocked"`
+	Create    int `json:"create"`
+	Update    int `json:"update"`
+	Delete    int `json:"delete"`
+	Blocked   int `json:"blocked"`
+	ACLCreate int `json:"aclCreate"`
+	ACLDelete int `json:"aclDelete"`
 }
 
-// Total is the number of changes, blocked ones included.
-func (s Summary) Total() int { return s.Create + s.Update + s.Delete + s.Blocked }
+// Total is the number of changes, blocked ones and ACLs included.
+func (s Summary) Total() int {
+	return s.Create + s.Update + s.Delete + s.Blocked + s.ACLCreate + s.ACLDelete
+}
 
 // PlanResult is what [Apply] would do to make the cluster match a
 // [Desired] state. Marshalled to JSON it is the documented, stable shape
@@ -91,6 +95,11 @@ type PlanResult struct {
 	Unmanaged []string
 	// Brokers is the number of live brokers when the plan was made.
 	Brokers int
+	// ACLs are the ACL bindings to create and delete, sorted.
+	ACLs []ACLChange
+	// ACLsSkipped says why declared ACLs were not planned (the cluster has
+	// no authorizer); "" when they were, or none are declared.
+	ACLsSkipped string
 
 	desired map[string]Topic
 	state   *clusterState
@@ -111,11 +120,18 @@ func (p *PlanResult) Summary() Summary {
 			s.Blocked++
 		}
 	}
+	for _, c := range p.ACLs {
+		if c.Action == ActionCreate {
+			s.ACLCreate++
+		} else {
+			s.ACLDelete++
+		}
+	}
 	return s
 }
 
 // HasChanges reports whether the plan changes anything (or is blocked).
-func (p *PlanResult) HasChanges() bool { return len(p.Changes) > 0 }
+func (p *PlanResult) HasChanges() bool { return len(p.Changes)+len(p.ACLs) > 0 }
 
 // Blocked reports whether any change is blocked; [Apply] then refuses the
 // whole plan.
@@ -142,6 +158,23 @@ func (e *RFError) Error() string {
 	return fmt.Sprintf("replication factor above the %d live broker(s) for %s: lower replication-factor (e.g. in an environment overlay) or start more brokers", e.Brokers, strings.Join(parts, ", "))
 }
 
+// checkReplicationFactors returns an [*RFError] naming each of ts that asks
+// for more replicas than there are live brokers, or nil. Plan checks with
+// the brokers it saw; Apply checks again before it writes and before it
+// places replicas, because brokers may leave in between.
+func checkReplicationFactors(ts []Topic, brokers int) error {
+	tooHigh := map[string]int{}
+	for _, t := range ts {
+		if rf := int(t.ReplicationFactor); rf > brokers {
+			tooHigh[t.Name] = rf
+		}
+	}
+	if len(tooHigh) > 0 {
+		return &RFError{Topics: tooHigh, Brokers: brokers}
+	}
+	return nil
+}
+
 // Plan validates d, reads the cluster and returns what [Apply] would do.
 // It reads metadata for all topic names (needed to find managed topics to
 // delete) and configs and reassignments only for the declared topics. It
@@ -158,20 +191,26 @@ func Plan(ctx context.Context, cl *kgo.Client, d *Desired) (*PlanResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	return diff(d, s)
+	p, err := diff(d, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := planACLs(ctx, cl, d, p); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // diff is the pure heart of planning: desired versus observed.
 func diff(d *Desired, s *clusterState) (*PlanResult, error) {
 	p := &PlanResult{desired: make(map[string]Topic, len(d.Topics)), state: s, Brokers: len(s.brokers)}
-	tooHigh := map[string]int{}
+	// replicated are the topics whose replicas this plan places.
+	var replicated []Topic
 	for _, t := range d.Topics {
 		p.desired[t.Name] = t
 		ot, exists := s.topics[t.Name]
 		if !exists {
-			if int(t.ReplicationFactor) > len(s.brokers) {
-				tooHigh[t.Name] = int(t.ReplicationFactor)
-			}
+			replicated = append(replicated, t)
 			p.Changes = append(p.Changes, createChange(t))
 			continue
 		}
@@ -179,16 +218,20 @@ func diff(d *Desired, s *clusterState) (*PlanResult, error) {
 		if !ok {
 			continue
 		}
-		if c.ReplicationFactor != nil && int(t.ReplicationFactor) > len(s.brokers) {
-			tooHigh[t.Name] = int(t.ReplicationFactor)
+		if c.ReplicationFactor != nil {
+			replicated = append(replicated, t)
 		}
 		p.Changes = append(p.Changes, c)
+	}
+	if err := checkReplicationFactors(replicated, len(s.brokers)); err != nil {
+		return nil, err
 	}
 	for name, ot := range s.topics {
 		if _, declared := p.desired[name]; declared || ot.internal || strings.HasPrefix(name, "__") {
 			continue
 		}
-		if !d.managed(name) {
+		prefix := d.managedBy(name)
+		if prefix == "" {
 			p.Unmanaged = append(p.Unmanaged, name)
 			continue
 		}
@@ -198,11 +241,8 @@ func diff(d *Desired, s *clusterState) (*PlanResult, error) {
 			Action:            ActionDelete,
 			Partitions:        &Delta{From: &from},
 			ReplicationFactor: &Delta{From: &rf},
-			Reason:            fmt.Sprintf("not declared in the topics files, inside manage prefix %q", prefixOf(d.Manage, name)),
+			Reason:            fmt.Sprintf("not declared in the topics files, inside manage prefix %q", prefix),
 		})
-	}
-	if len(tooHigh) > 0 {
-		return nil, &RFError{Topics: tooHigh, Brokers: len(s.brokers)}
 	}
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Topic < p.Changes[j].Topic })
 	sort.Strings(p.Unmanaged)
@@ -288,15 +328,6 @@ func configChanges(want map[string]string, have map[string]observedConfig) []Con
 		out = append(out, cc)
 	}
 	return out
-}
-
-func prefixOf(prefixes []string, name string) string {
-	for _, p := range prefixes {
-		if p != "" && strings.HasPrefix(name, p) {
-			return p
-		}
-	}
-	return ""
 }
 
 func hasErrors(ps []Problem) bool {

@@ -99,9 +99,9 @@ func TestDiff(t *testing.T) {
 		{
 			name:      "managed undeclared topic is deleted, others unmanaged, internal ignored",
 			desired:   Desired{Topics: []Topic{topic("app-a", 1, 1, nil)}, Manage: []string{"app-"}},
-			cluster:   state(observed("app-a", 1, 1, nil), observed("app-old", 2, 1, nil), observed("other", 1, 1, nil), observed("__consumer_offsets", 50, 3, nil)),
+			cluster:   state(observed("app-a", 1, 1, nil), observed("app-old", 2, 1, nil), observed("other", 1, 1, nil), observed("not-app-x", 1, 1, nil), observed("__consumer_offsets", 50, 3, nil)),
 			want:      `[{"topic":"app-old","action":"delete","partitions":{"from":2,"to":null},"replicationFactor":{"from":1,"to":null},"config":[],"reason":"not declared in the topics files, inside manage prefix \"app-\""}]`,
-			unmanaged: []string{"other"},
+			unmanaged: []string{"not-app-x", "other"},
 		},
 		{
 			name:      "without manage nothing is deleted",

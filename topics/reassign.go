@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -18,21 +19,22 @@ const settleTimeout = 30 * time.Second
 
 // reassign changes the replication factor of topics with one
 // AlterPartitionReassignments request, then waits until Kafka lists no
-// reassignment for them and metadata shows the new factor.
+// reassignment for them and metadata shows the new factor. Kafka has no
+// validate-only reassignment, so a dry run lists them.
 func (a *applier) reassign(ctx context.Context, cs []Change) ([]string, error) {
+	if a.opts.DryRun {
+		a.logf("replication factor: %d topic(s) would be reassigned (%s); Kafka has no validate-only reassignment, so this is not checked by the brokers", len(cs), strings.Join(names(cs), ", "))
+		return names(cs), nil
+	}
 	start := time.Now()
-	s, err := readMetadata(ctx, a.cl, nil)
+	// Placement needs every topic's replicas, and the earlier steps took
+	// time in which brokers may have left: check against what is live now.
+	s, err := readState(ctx, a.cl, nil)
 	if err != nil {
 		return nil, err
 	}
-	tooHigh := map[string]int{}
-	for _, c := range cs {
-		if rf := int(a.p.desired[c.Topic].ReplicationFactor); rf > len(s.brokers) {
-			tooHigh[c.Topic] = rf
-		}
-	}
-	if len(tooHigh) > 0 {
-		return nil, &RFError{Topics: tooHigh, Brokers: len(s.brokers)}
+	if err := checkReplicationFactors(a.desired(cs), len(s.brokers)); err != nil {
+		return nil, err
 	}
 	load := brokerLoad(s)
 	req := kmsg.NewPtrAlterPartitionAssignmentsRequest()
@@ -96,8 +98,8 @@ func (a *applier) reassign(ctx context.Context, cs []Change) ([]string, error) {
 	}
 	settle := *a
 	settle.opts.WaitTimeout = min(settleTimeout, a.opts.WaitTimeout)
-	if err := settle.waitTopics(ctx, "metadata to show the new replication factor", ok, false, func(ot *observedTopic, want Topic) bool {
-		return ot != nil && ot.uniformRF(int(want.ReplicationFactor))
+	if err := settle.waitTopics(ctx, "metadata to show the new replication factor", ok, func(ot *observedTopic, want Topic) bool {
+		return ot != nil && ot.ready() && ot.uniformRF(int(want.ReplicationFactor))
 	}); err != nil {
 		return nil, errors.Join(append(errs, err)...)
 	}
@@ -109,7 +111,7 @@ func (a *applier) reassign(ctx context.Context, cs []Change) ([]string, error) {
 // topics' partitions is moving, reporting how many still are.
 func (a *applier) waitReassignments(ctx context.Context, topics []string) error {
 	return a.poll(ctx, "replica reassignment", func(ctx context.Context) (bool, string, error) {
-		s, err := readTopics(ctx, a.cl, topics, false)
+		s, err := readMetadata(ctx, a.cl, topics)
 		if err != nil {
 			return false, "", err
 		}

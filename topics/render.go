@@ -11,18 +11,24 @@ import (
 // planJSON is the documented JSON shape of a plan (docs/topics.md). Adding
 // a field is compatible; renaming or removing one is not.
 type planJSON struct {
-	Changes []Change `json:"changes"`
-	Summary Summary  `json:"summary"`
+	Changes     []Change    `json:"changes"`
+	ACLs        []ACLChange `json:"acls"`
+	ACLsSkipped string      `json:"aclsSkipped"`
+	Summary     Summary     `json:"summary"`
 }
 
-// MarshalJSON writes {"changes":[...],"summary":{...}}; changes is [] (not
-// null) when there are none, so `jq '.changes | length'` always works.
+// MarshalJSON writes {"changes":[...],"acls":[...],"aclsSkipped":"",
+// "summary":{...}}; the lists are [] (not null) when empty, so
+// `jq '.changes | length'` always works.
 func (p *PlanResult) MarshalJSON() ([]byte, error) {
-	changes := p.Changes
+	changes, acls := p.Changes, p.ACLs
 	if changes == nil {
 		changes = []Change{}
 	}
-	return json.Marshal(planJSON{Changes: changes, Summary: p.Summary()})
+	if acls == nil {
+		acls = []ACLChange{}
+	}
+	return json.Marshal(planJSON{Changes: changes, ACLs: acls, ACLsSkipped: p.ACLsSkipped, Summary: p.Summary()})
 }
 
 // changeJSON is one change in the documented JSON shape: every field is
@@ -82,7 +88,7 @@ const maxUnmanagedListed = 20
 // + create, ~ update, - delete or ! blocked, then a summary line.
 func (p *PlanResult) WriteText(w io.Writer) error {
 	var b strings.Builder
-	if len(p.Changes) == 0 {
+	if !p.HasChanges() {
 		b.WriteString("No changes: the cluster matches the topics files.\n")
 	}
 	for _, c := range p.Changes {
@@ -115,9 +121,10 @@ func (p *PlanResult) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "    %s: %s\n", label, c.Reason)
 		}
 	}
-	if len(p.Changes) > 0 {
+	writeACLText(&b, p)
+	if p.HasChanges() {
 		s := p.Summary()
-		fmt.Fprintf(&b, "\nPlan: %d to create, %d to update, %d to delete, %d blocked.\n", s.Create, s.Update, s.Delete, s.Blocked)
+		fmt.Fprintf(&b, "\nPlan: %d to create, %d to update, %d to delete, %d blocked.%s\n", s.Create, s.Update, s.Delete, s.Blocked, aclSummaryText(p))
 	}
 	if n := len(p.Unmanaged); n > 0 {
 		shown := p.Unmanaged

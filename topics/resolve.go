@@ -69,6 +69,7 @@ func resolve(files []*file, env string, problems []Problem) (*Desired, error) {
 			d.Topics = append(d.Topics, topic)
 		}
 	}
+	problems = append(problems, resolveACLs(d, files)...)
 	if !envFound {
 		problems = append(problems, Problem{Severity: SeverityError, Message: fmt.Sprintf("environment %q is not declared in any topics file (declared: %s): fix --env or add environments.%s", env, listOrNone(envNames), env)})
 	}
@@ -136,4 +137,40 @@ func listOrNone(names []string) string {
 	}
 	sort.Strings(out)
 	return strings.Join(out, ", ")
+}
+
+// resolveACLs expands every file's acls: entries into d.ACLs and collects
+// manage.principals. The same binding declared twice is an error, as a
+// topic declared twice is.
+func resolveACLs(d *Desired, files []*file) []Problem {
+	var problems []Problem
+	first := map[ACL]Pos{}
+	owned := map[string]bool{}
+	for _, f := range files {
+		for _, s := range f.acls {
+			as, ps := s.expand()
+			problems = append(problems, ps...)
+			for _, a := range as {
+				if prev, dup := first[a.key()]; dup {
+					problems = append(problems, errorAt(a.Pos, "acl %s is declared twice (also at %s): keep one", a, prev))
+					continue
+				}
+				first[a.key()] = a.Pos
+				d.ACLs = append(d.ACLs, a)
+			}
+		}
+		for _, p := range f.managePrincipals {
+			if typ, name, ok := strings.Cut(p.v, ":"); !ok || typ == "" || name == "" {
+				problems = append(problems, errorAt(p.pos, "manage.principals: %q must be TYPE:NAME, e.g. User:alice", p.v))
+				continue
+			}
+			if !owned[p.v] {
+				owned[p.v] = true
+				d.ManagePrincipals = append(d.ManagePrincipals, p.v)
+			}
+		}
+	}
+	sortACLs(d.ACLs)
+	sort.Strings(d.ManagePrincipals)
+	return problems
 }

@@ -44,6 +44,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -60,8 +62,24 @@ type Desired struct {
 	// Warnings are problems that do not stop planning, such as topic names
 	// that collide on '.' versus '_'.
 	Warnings []Problem
+	// ACLs are the declared access control bindings, one per operation,
+	// sorted. They are planned only on a cluster with an authorizer.
+	ACLs []ACL
+	// ManagePrincipals are principals whose ACLs the files own beyond
+	// those the acls: section names: an ACL of an owned principal that no
+	// entry declares is deleted (with --allow-delete).
+	ManagePrincipals []string
 
 	managePos []posString
+}
+
+// ownsPrincipal reports whether the files own the ACLs of principal: it
+// is declared in acls: or listed in manage.principals.
+func (d *Desired) ownsPrincipal(principal string) bool {
+	if slices.Contains(d.ManagePrincipals, principal) {
+		return true
+	}
+	return slices.ContainsFunc(d.ACLs, func(a ACL) bool { return a.Principal == principal })
 }
 
 // Topic is one declared topic after defaults and overlays.
@@ -101,20 +119,22 @@ func (t Topic) at(field string) Pos {
 	return t.Pos
 }
 
-// managed reports whether topic lies inside one of the manage prefixes.
-func (d *Desired) managed(topic string) bool {
+// managedBy returns the manage prefix that owns topic, or "" when none
+// does and the topic is not the files' to delete.
+func (d *Desired) managedBy(topic string) string {
 	for _, p := range d.Manage {
-		if p != "" && len(topic) >= len(p) && topic[:len(p)] == p {
-			return true
+		if p != "" && strings.HasPrefix(topic, p) {
+			return p
 		}
 	}
-	return false
+	return ""
 }
 
 // Sync makes the cluster match the topics files at paths for env ("" for
-// none): it loads and validates the files, plans, and applies the plan,
-// writing progress lines to progress (nil for none). It never deletes
-// topics. It is what `ksuite up` runs at start-up.
+// none): it loads and validates the files, plans, and applies the plan —
+// topics, then ACLs on a cluster with an authorizer — writing progress
+// lines to progress (nil for none). It never deletes topics or ACLs. It is
+// what `ksuite up` runs at start-up.
 //
 // A plan with a blocked change (such as a partition decrease) returns an
 // error wrapping [ErrBlocked] and changes nothing. The returned [Summary]
@@ -132,6 +152,9 @@ func Sync(ctx context.Context, cl *kgo.Client, paths []string, env string, progr
 	p, err := Plan(ctx, cl, d)
 	if err != nil {
 		return Summary{}, err
+	}
+	if progress != nil && p.ACLsSkipped != "" {
+		fmt.Fprintln(progress, "ACLs not applied: "+p.ACLsSkipped)
 	}
 	res, err := Apply(ctx, cl, p, ApplyOptions{Progress: progress})
 	return res.Applied, err

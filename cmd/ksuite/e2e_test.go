@@ -197,8 +197,11 @@ func TestKcatInterop(t *testing.T) {
 		}
 		got = append(got, r)
 	}
+	if len(got) != 2 {
+		t.Fatalf("ksuite read %d records from kcat, want 2: %+v", len(got), got)
+	}
 	for i, r := range got {
-		if *r.Value != "from-kcat-"+strconv.Itoa(i+1) || *r.Key != "k1" || r.Headers["origin"] != "kcat" {
+		if r.Value == nil || *r.Value != "from-kcat-"+strconv.Itoa(i+1) || r.Key == nil || *r.Key != "k1" || r.Headers["origin"] != "kcat" {
 			t.Fatalf("record %d from kcat read as %+v", i, r)
 		}
 	}

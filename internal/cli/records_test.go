@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/ksuite/ksuite/internal/records"
 	"github.com/ksuite/ksuite/internal/testkit"
 )
@@ -54,16 +56,23 @@ func TestProduceConsumeRoundTrip(t *testing.T) {
 			}
 		}
 
-		// --value to a chosen partition, read back by partition and offset as text.
+		// --value to a chosen partition (the keyed records above are in
+		// another), read back by partition and offset as text. Two records,
+		// so that each offset picks a different one.
+		mustRun(t, "", "produce", topic, b, "--value", "first", "--partition", "2")
 		mustRun(t, "", "produce", topic, b, "--value", "pinned", "--partition", "2")
-		r = mustRun(t, "", "consume", topic, b, "--partition", "2", "--offset", "0", "--count", "1")
+		r = mustRun(t, "", "consume", topic, b, "--partition", "2", "--offset", "1", "--count", "1")
 		if r.out != "pinned\n" {
-			t.Fatalf("consume --partition 2 printed %q, want %q", r.out, "pinned\n")
+			t.Fatalf("consume --partition 2 --offset 1 printed %q, want %q", r.out, "pinned\n")
 		}
 		// Negative offset counts back from the end.
+		r = mustRun(t, "", "consume", topic, b, "--partition", "2", "--offset", "-2", "--count", "1")
+		if r.out != "first\n" {
+			t.Fatalf("consume --offset -2 printed %q, want %q", r.out, "first\n")
+		}
 		r = mustRun(t, "", "consume", topic, b, "--partition", "2", "--offset", "-1", "--count", "1")
 		if r.out != "pinned\n" {
-			t.Fatalf("consume --offset -1 printed %q", r.out)
+			t.Fatalf("consume --offset -1 printed %q, want %q", r.out, "pinned\n")
 		}
 	})
 }
@@ -98,10 +107,16 @@ func TestConsumeSince(t *testing.T) {
 	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
 		topic := c.CreateTopic(t, 1, 1)
 		b := "--brokers=" + c.Bootstrap()
+		// A record stamped an hour ago comes first: --since 10m must skip it,
+		// where reading from the beginning would print it.
+		old := &kgo.Record{Topic: topic, Value: []byte("old"), Timestamp: time.Now().Add(-time.Hour)}
+		if err := c.Client(t).ProduceSync(testkit.Context(t, 30*time.Second), old).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
 		mustRun(t, "recent\n", "produce", topic, b)
 		r := mustRun(t, "", "consume", topic, b, "--since", "10m", "--count", "1")
 		if r.out != "recent\n" {
-			t.Fatalf("--since 10m printed %q", r.out)
+			t.Fatalf("--since 10m printed %q, want only the recent record", r.out)
 		}
 	})
 }

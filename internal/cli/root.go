@@ -111,15 +111,30 @@ KSUITE_* environment variables, or a profile from ksuite.yaml.`,
 		a.produceCmd(),
 		a.consumeCmd(),
 		a.topicsCmd(),
+		a.usersCmd(),
+		a.profileCmd(),
+		a.doctorCmd(),
 		a.serveCmd(),
 		a.demoCmd(),
 	)
 	return root
 }
 
-// kafkaConfig resolves the connection settings for cmd.
+// kafkaConfig resolves the connection settings for cmd. A SASL user
+// without a password (a profile from `ksuite profile export` keeps none)
+// is asked for it on a terminal.
 func (a *app) kafkaConfig(cmd *cobra.Command) (kafka.Config, error) {
-	return kafka.Resolve(cmd.Flags(), a.io.Getenv)
+	cfg, err := kafka.Resolve(cmd.Flags(), a.io.Getenv)
+	if err != nil || len(cfg.Brokers) == 0 || cfg.SASL.Mechanism == "" || cfg.SASL.Password != "" {
+		return cfg, err
+	}
+	if !isTerminal(a.io.In) {
+		return cfg, fmt.Errorf("no password for SASL user %s: set %s (or run on a terminal to be asked)", cfg.SASL.Username, kafka.EnvName(kafka.FlagSASLPassword))
+	}
+	if cfg.SASL.Password, err = a.readSecret(fmt.Sprintf("Password for %s: ", cfg.SASL.Username)); err != nil {
+		return cfg, fmt.Errorf("reading the password: %w", err)
+	}
+	return cfg, nil
 }
 
 func (a *app) versionCmd() *cobra.Command {

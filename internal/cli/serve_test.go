@@ -218,3 +218,29 @@ func TestServeAndDemoBadInput(t *testing.T) {
 		})
 	}
 }
+
+// On an exposed cluster (SASL_SSL, ACLs) the services run as up's own
+// clients, which log in as the admin: a sign-up still reaches the
+// suite-room service through Kafka.
+func TestUpServicesOnExposedCluster(t *testing.T) {
+	base := testkit.FreePortBase(t, 3)
+	p := startUp(t, "--external-host", "127.0.0.2", "--listen-address", "127.0.0.2", "--data-dir", t.TempDir(),
+		"--port-base", strconv.Itoa(base), "--api-listen", "127.0.0.1:0", "--topics", writeTopics(t, "topics: []\n"))
+	line := strings.TrimSpace(p.out.String())
+	m := regexp.MustCompile(` security=SASL_SSL api=(http://127\.0\.0\.1:\d+)$`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("ready line %q, want security= then api=", line)
+	}
+	code, body := apiCall(t, "POST", m[1]+"/api/members", map[string]string{"email": "ada@example.com", "name": "Ada", "nickName": "ada"})
+	if code != 201 {
+		t.Fatalf("sign-up %d %s", code, body)
+	}
+	var member struct{ MemberID int64 }
+	_ = json.Unmarshal([]byte(body), &member)
+	room := map[string]any{"title": "T", "subject": "s", "hostMemberId": member.MemberID, "recruitmentLimit": 3,
+		"depositAmount": 100, "studyDeadline": time.Now().AddDate(0, 1, 0).Format("2006-01-02")}
+	ksuitetest.Eventually(t, 30*time.Second, "the sign-up reached the suite-room service", func() bool {
+		code, _ := apiCall(t, "POST", m[1]+"/api/suiterooms", room)
+		return code == 201
+	})
+}

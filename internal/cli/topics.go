@@ -39,7 +39,7 @@ func (a *app) topicsCmd() *cobra.Command {
 		Use:   "topics",
 		Short: "Keep topics as code: validate, plan, apply and export topics.yaml",
 		Long: `The topics commands keep a cluster's topics in a topics.yaml: partitions,
-replication factor and configs, per environment. plan shows what apply would
+replication factor and configs, per environment, and its ACLs (acls:). plan shows what apply would
 change; apply changes only that, in batches, and waits until the cluster
 shows it. Partition decreases are blocked, topics are deleted only inside
 manage prefixes and only with --allow-delete, and __* topics are never
@@ -76,7 +76,7 @@ replication factor. It reports every problem at once, with file:line.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.io.Out, "ok: %d topic(s) valid%s\n", len(d.Topics), envSuffix(f.env))
+			fmt.Fprintf(a.io.Out, "ok: %d topic(s)%s valid%s\n", len(d.Topics), aclCount(len(d.ACLs)), envSuffix(f.env))
 			return nil
 		},
 	}
@@ -98,10 +98,15 @@ prints what apply would do: + create, ~ update (partitions, replication
 factor, configs), - delete (managed topics no longer declared), ! blocked
 (with the reason). It writes nothing.
 
+ACL bindings of the acls: section follow, + to create and - to delete, on a
+cluster that enforces ACLs.
+
 --output json prints the documented, stable shape:
   {"changes":[{"topic","action","partitions":{"from","to"},
     "replicationFactor":{"from","to"},"config":[{"key","from","to","op"}],
-    "reason"}],"summary":{"create","update","delete","blocked"}}`,
+    "reason"}],"acls":[{"action","principal","host","resourceType","name",
+    "pattern","operation","permission"}],"aclsSkipped",
+    "summary":{"create","update","delete","blocked","aclCreate","aclDelete"}}`,
 		Example: `  ksuite topics plan
   ksuite topics plan -f topics/ --env prod --output json | jq '.summary'
   ksuite topics plan --detailed-exitcode   # exit 2 when there are changes`,
@@ -203,6 +208,12 @@ requests with the brokers' validate-only flag.`,
 					verb = "Dry run: brokers validated"
 				}
 				fmt.Fprintf(a.io.Out, "%s: %d created, %d updated, %d deleted", verb, s.Create, s.Update, s.Delete)
+				if s.ACLCreate+s.ACLDelete > 0 {
+					fmt.Fprintf(a.io.Out, ", %d ACL(s) created, %d ACL(s) deleted", s.ACLCreate, s.ACLDelete)
+				}
+				if n := len(res.SkippedACLDeletes); n > 0 {
+					fmt.Fprintf(a.io.Out, ", %d ACL delete(s) skipped (pass --allow-delete)", n)
+				}
 				if n := len(res.SkippedDeletes); n > 0 {
 					fmt.Fprintf(a.io.Out, ", %d delete(s) skipped (pass --allow-delete)", n)
 				}
@@ -322,7 +333,11 @@ func (a *app) confirm(p *topics.PlanResult) (bool, error) {
 		return false, errors.New("stdin is not a terminal, so apply cannot ask for confirmation: review the plan and pass --auto-approve")
 	}
 	s := p.Summary()
-	fmt.Fprintf(a.io.Out, "\nApply %d change(s) (%d create, %d update, %d delete)? Only 'yes' is accepted: ", s.Create+s.Update+s.Delete, s.Create, s.Update, s.Delete)
+	acls := ""
+	if s.ACLCreate+s.ACLDelete > 0 {
+		acls = fmt.Sprintf(", %d ACL(s) to create, %d to delete", s.ACLCreate, s.ACLDelete)
+	}
+	fmt.Fprintf(a.io.Out, "\nApply %d change(s) (%d create, %d update, %d delete%s)? Only 'yes' is accepted: ", s.Total()-s.Blocked, s.Create, s.Update, s.Delete, acls)
 	line, err := bufio.NewReader(a.io.In).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return false, err
@@ -335,4 +350,12 @@ func envSuffix(env string) string {
 		return ""
 	}
 	return " for environment " + env
+}
+
+// aclCount is " and N ACL(s)" for a file that declares ACLs, else "".
+func aclCount(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" and %d ACL binding(s)", n)
 }

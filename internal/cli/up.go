@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ksuite/ksuite/internal/embedded"
+	"github.com/ksuite/ksuite/internal/expose"
+	"github.com/ksuite/ksuite/internal/kafka"
 	"github.com/ksuite/ksuite/internal/stack"
 	"github.com/ksuite/ksuite/suite"
 )
@@ -18,6 +22,7 @@ func (a *app) upCmd() *cobra.Command {
 		topicsFiles  []string
 		services     = stack.Services{Listen: suite.DefaultListen}
 		noServices   bool
+		exposeOpts   expose.Options
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -37,13 +42,23 @@ cluster alone (no api= field).
 
 Logs go to stderr. Ctrl-C (SIGINT) or SIGTERM shuts down gracefully, flushing
 the data to disk, and exits 0. With --brokers (or KSUITE_BROKERS, or a
-profile) it uses that existing cluster instead of starting one.`,
+profile) it uses that existing cluster instead of starting one.
+
+--external-host HOST exposes the brokers to other machines: they listen on
+--listen-address (default 0.0.0.0) and advertise HOST:9091..., over SASL_SSL
+with SCRAM-SHA-512 and ACLs on. The first start creates a CA under
+<data-dir>/tls (clients trust ca.pem) and the admin user's password
+(KSUITE_ADMIN_PASSWORD, else generated into <data-dir>/admin.password), and
+says where they are; the ready line then ends with security=SASL_SSL. See
+docs/expose.md.`,
 		Example: `  ksuite up
   ksuite up --in-memory --port-base 19091 --api-listen 127.0.0.1:19010
   ksuite up --db postgres://suite@localhost:5432/suite
   ksuite up --no-services
   ksuite up --topics topics.yaml --data-dir /var/lib/ksuite
-  ksuite up --brokers kafka-1:9092,kafka-2:9092 --sasl-mechanism SCRAM-SHA-512 --sasl-username app`,
+  ksuite up --brokers kafka-1:9092,kafka-2:9092 --sasl-mechanism SCRAM-SHA-512 --sasl-username app
+  ksuite up --external-host kafka.dev.example.com
+  ksuite up --external-host 203.0.113.7 --listen-address 10.0.0.5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			kcfg, err := a.kafkaConfig(cmd)
@@ -59,6 +74,21 @@ profile) it uses that existing cluster instead of starting one.`,
 			}
 			emb.AutoCreateTopics = !noAutoCreate
 			emb.Logger = a.log
+			if exposeOpts.Host != "" && len(kcfg.Brokers) > 0 {
+				return fmt.Errorf("--external-host exposes the embedded cluster: it does not go with --brokers %s", strings.Join(kcfg.Brokers, ","))
+			}
+			exposeOpts.DataDir, exposeOpts.Getenv, exposeOpts.Logger = emb.DataDir, a.io.Getenv, a.log
+			exposed, err := expose.Prepare(exposeOpts)
+			if err != nil {
+				return err
+			}
+			if exposed != nil {
+				emb.External = exposed.External
+				if !exposed.External.Secure() {
+					a.log.Warn("--insecure-plaintext: the brokers take PLAINTEXT without authentication or ACLs; anyone who reaches these ports can read and write every topic",
+						"advertised", exposed.External.Host, "listen", exposed.External.ListenAddress)
+				}
+			}
 			cfg := stack.Config{
 				Kafka:       kcfg,
 				Embedded:    emb,
@@ -70,9 +100,12 @@ profile) it uses that existing cluster instead of starting one.`,
 			}
 			s, err := stack.Start(cmd.Context(), cfg)
 			if err != nil {
-				return err
+				return explainAdminLogin(err, exposed)
 			}
 			defer s.Close()
+			if exposed != nil && exposed.FirstStart {
+				fmt.Fprint(a.io.Err, exposed.Notice(emb.PortBase, emb.Nodes))
+			}
 			if _, err := fmt.Fprintln(a.io.Out, s.ReadyLine()); err != nil {
 				return err
 			}
@@ -95,5 +128,21 @@ profile) it uses that existing cluster instead of starting one.`,
 	f.StringVar(&services.Listen, "api-listen", services.Listen, "address of the Suite services' API (port 0 picks a free one)")
 	f.StringVar(&services.DB, "db", "", "the services' database: a postgres:// URL or a SQLite file (default suite.db beside --data-dir)")
 	f.BoolVar(&noServices, "no-services", false, "run the cluster without the Suite services")
+	f.StringVar(&exposeOpts.Host, "external-host", "", "expose the brokers: advertise HOST:PORT over SASL_SSL with SCRAM-SHA-512 and ACLs (docs/expose.md)")
+	f.StringVar(&exposeOpts.ListenAddress, "listen-address", "", "with --external-host: the address the brokers bind (default 0.0.0.0)")
+	f.BoolVar(&exposeOpts.Insecure, "insecure-plaintext", false, "with --external-host: PLAINTEXT without authentication or ACLs (warns on every start)")
 	return cmd
+}
+
+// explainAdminLogin adds, to a start that failed because the admin could
+// not log in, where the password came from.
+func explainAdminLogin(err error, s *expose.Setup) error {
+	var ce *kafka.ConnectError
+	if s == nil || !s.External.Secure() || !errors.As(err, &ce) || !strings.Contains(ce.Cause, "SASL") {
+		return err
+	}
+	if s.PasswordFromEnv {
+		return fmt.Errorf("%w\nthe admin password from %s does not log in: it only sets the password on first start; use the one this cluster has", err, expose.PasswordEnv)
+	}
+	return fmt.Errorf("%w\nthe admin password in %s does not log in: if it was changed with ksuite users add admin, put the new one there (or set %s)", err, s.PasswordPath, expose.PasswordEnv)
 }

@@ -26,11 +26,17 @@ type upProcess struct {
 // startUp runs `ksuite up args...` and waits for its ready line.
 func startUp(t *testing.T, args ...string) *upProcess {
 	t.Helper()
+	return startUpEnv(t, nil, args...)
+}
+
+// startUpEnv is startUp with environment variables.
+func startUpEnv(t *testing.T, env map[string]string, args ...string) *upProcess {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &upProcess{out: &syncBuffer{}, err: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
 	go func() {
 		p.done <- cli.Run(ctx, append([]string{"up"}, args...), cli.IO{
-			In: strings.NewReader(""), Out: p.out, Err: p.err, Getenv: func(string) string { return "" },
+			In: strings.NewReader(""), Out: p.out, Err: p.err, Getenv: func(k string) string { return env[k] },
 		})
 	}()
 	t.Cleanup(func() { p.stop(t) })

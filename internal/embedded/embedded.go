@@ -20,7 +20,8 @@ import (
 	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ksuite/ksuite/internal/kafka"
 )
 
 // Defaults, matching the team's docker-compose cluster.
@@ -50,6 +51,9 @@ type Config struct {
 	DefaultPartitions int
 	// Logger receives kfake's warnings and errors; nil discards them.
 	Logger *slog.Logger
+	// External, when set, exposes the brokers to other machines (see
+	// [External]); nil keeps them on 127.0.0.1.
+	External *External
 }
 
 // DefaultConfig is the configuration of a plain `ksuite up`.
@@ -73,6 +77,9 @@ func (c Config) Validate() error {
 	}
 	if c.DefaultPartitions < 1 {
 		return fmt.Errorf("default partitions %d: must be at least 1", c.DefaultPartitions)
+	}
+	if c.External != nil {
+		return c.External.validate()
 	}
 	return nil
 }
@@ -98,9 +105,10 @@ func (e *DataDirLockedError) Error() string {
 
 // Cluster is a running embedded cluster.
 type Cluster struct {
-	fake  *kfake.Cluster
-	addrs []string
-	lock  *os.File // flock on the data dir, nil in memory
+	fake    *kfake.Cluster
+	addrs   []string
+	lock    *os.File  // flock on the data dir, nil in memory
+	exposed *exposure // nil on loopback
 }
 
 // Start starts the cluster and returns once every broker accepts
@@ -128,6 +136,10 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		}
 		opts = append(opts, kfake.Ports(ports...))
 	}
+	if cfg.External != nil {
+		c.exposed = cfg.External.exposure()
+		opts = append(opts, c.exposed.opts()...)
+	}
 	if cfg.DataDir != "" {
 		lock, err := lockDir(cfg.DataDir)
 		if err != nil {
@@ -150,8 +162,19 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	return c, nil
 }
 
-// Bootstrap is the brokers' addresses, host:port, in node order.
+// Bootstrap is the brokers' addresses, host:port, in node order: the
+// advertised ones when exposed.
 func (c *Cluster) Bootstrap() []string { return c.addrs }
+
+// ClientConfig is how a client in this process reaches the brokers: their
+// loopback addresses or, when exposed, their local addresses with the
+// admin's credentials and the CA, whatever they advertise.
+func (c *Cluster) ClientConfig() kafka.Config {
+	if c.exposed != nil {
+		return c.exposed.clientConfig()
+	}
+	return kafka.Config{Brokers: c.addrs}
+}
 
 // Fake exposes the kfake cluster for fault injection in tests.
 func (c *Cluster) Fake() *kfake.Cluster { return c.fake }
@@ -176,19 +199,20 @@ func (c *Cluster) unlock() {
 // waitReady proves that a client can connect and read metadata listing
 // every broker: the ready line must only be printed once that is true.
 func (c *Cluster) waitReady(ctx context.Context) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.addrs...))
+	cfg := c.ClientConfig()
+	cl, err := cfg.NewClient()
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	for _, addr := range c.addrs {
+	for _, addr := range cfg.Brokers {
 		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return fmt.Errorf("broker %s does not accept connections: %w", addr, err)
 		}
 		_ = conn.Close()
 	}
-	return cl.Ping(ctx)
+	return cfg.Explain(cl.Ping(ctx))
 }
 
 // lockDir takes an exclusive, non-blocking flock on dir/.lock so two

@@ -9,6 +9,7 @@
 package kafka
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -45,6 +46,13 @@ type Config struct {
 	TLS TLS
 	// Timeout bounds dialing, connecting and each request round trip.
 	Timeout time.Duration
+	// Redirect maps a broker address as the cluster advertises it
+	// (host:port) to the address to dial instead. A process on the
+	// brokers' own machine uses it to reach them when the advertised
+	// external name does not resolve or route from there (a new cloud
+	// host's DNS, a public IP the cloud does not hairpin). TLS still
+	// verifies the advertised name.
+	Redirect map[string]string
 }
 
 // SASL holds SASL/PLAIN or SASL/SCRAM credentials.
@@ -56,16 +64,19 @@ type SASL struct {
 
 // TLS holds the TLS settings; the files are PEM.
 type TLS struct {
-	Enabled    bool
-	CAFile     string
+	Enabled bool
+	CAFile  string
+	// CAPEM is the CA certificate itself, PEM text, for a profile or an
+	// environment variable that carries it inline instead of a file.
+	CAPEM      string
 	CertFile   string
 	KeyFile    string
 	ServerName string
 }
 
-// enabled reports whether TLS is on, explicitly or because a file was given.
+// enabled reports whether TLS is on, explicitly or because a CA or file was given.
 func (t TLS) enabled() bool {
-	return t.Enabled || t.CAFile != "" || t.CertFile != "" || t.KeyFile != ""
+	return t.Enabled || t.CAFile != "" || t.CAPEM != "" || t.CertFile != "" || t.KeyFile != ""
 }
 
 // String describes the config for logs without the password.
@@ -110,6 +121,9 @@ func (c Config) Validate() error {
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		return errors.New("--tls-cert and --tls-key go together: give both or neither")
 	}
+	if c.TLS.CAFile != "" && c.TLS.CAPEM != "" {
+		return errors.New("--tls-ca and --tls-ca-pem both name a CA: give one")
+	}
 	return nil
 }
 
@@ -131,14 +145,41 @@ func (c Config) ClientOpts() ([]kgo.Opt, error) {
 	if m := c.SASL.mechanism(); m != nil {
 		opts = append(opts, kgo.SASL(m))
 	}
-	if c.TLS.enabled() {
-		tc, err := c.TLS.config()
-		if err != nil {
-			return nil, err
-		}
+	tc, err := c.TLSConfig()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(c.Redirect) > 0:
+		opts = append(opts, kgo.Dialer(redirectDialer(c.Redirect, tc, t)))
+	case tc != nil:
 		opts = append(opts, kgo.DialTLSConfig(tc))
 	}
 	return opts, nil
+}
+
+// redirectDialer dials the redirected address of a broker but, with TLS,
+// verifies the name it was asked for, as kgo's own TLS dialer does.
+func redirectDialer(redirect map[string]string, tc *tls.Config, timeout time.Duration) func(context.Context, string, string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		target := addr
+		if to, ok := redirect[addr]; ok {
+			target = to
+		}
+		d := &net.Dialer{Timeout: timeout}
+		if tc == nil {
+			return d.DialContext(ctx, network, target)
+		}
+		cfg := tc.Clone()
+		if cfg.ServerName == "" {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, fmt.Errorf("broker address %q: %w", addr, err)
+			}
+			cfg.ServerName = host
+		}
+		return (&tls.Dialer{NetDialer: d, Config: cfg}).DialContext(ctx, network, target)
+	}
 }
 
 // NewClient builds a client from the config plus extra options.
@@ -162,9 +203,19 @@ func (s SASL) mechanism() sasl.Mechanism {
 	return nil
 }
 
+// TLSConfig is the client TLS configuration the settings describe, or nil
+// when TLS is off.
+func (c Config) TLSConfig() (*tls.Config, error) {
+	if !c.TLS.enabled() {
+		return nil, nil
+	}
+	return c.TLS.config()
+}
+
 func (t TLS) config() (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
-	if t.CAFile != "" {
+	switch {
+	case t.CAFile != "":
 		pem, err := os.ReadFile(t.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("--tls-ca: %w", err)
@@ -172,6 +223,12 @@ func (t TLS) config() (*tls.Config, error) {
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("--tls-ca %s holds no PEM certificate", t.CAFile)
+		}
+		tc.RootCAs = pool
+	case t.CAPEM != "":
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM([]byte(t.CAPEM)) {
+			return nil, errors.New("--tls-ca-pem holds no PEM certificate: it must be the text from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----")
 		}
 		tc.RootCAs = pool
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
+
+	"github.com/ksuite/ksuite/internal/kafka/configlist"
 )
 
 // Connection flag names. Each has an environment variable KSUITE_<NAME> with
@@ -23,6 +25,7 @@ const (
 	FlagSASLPassword  = "sasl-password"
 	FlagTLS           = "tls"
 	FlagTLSCA         = "tls-ca"
+	FlagTLSCAPEM      = "tls-ca-pem"
 	FlagTLSCert       = "tls-cert"
 	FlagTLSKey        = "tls-key"
 	FlagTLSServerName = "tls-server-name"
@@ -32,12 +35,14 @@ const (
 )
 
 // DefaultConfigFile is read when it exists and --config is not given.
+// A profile NAME it does not hold is also looked for in NAME.yaml, the file
+// `ksuite profile export > NAME.yaml` writes.
 const DefaultConfigFile = "ksuite.yaml"
 
 // connFlags lists the flags resolved by precedence flag > env > profile.
 var connFlags = []string{
 	FlagBrokers, FlagSASLMechanism, FlagSASLUsername, FlagSASLPassword, FlagTLS,
-	FlagTLSCA, FlagTLSCert, FlagTLSKey, FlagTLSServerName, FlagTimeout,
+	FlagTLSCA, FlagTLSCAPEM, FlagTLSCert, FlagTLSKey, FlagTLSServerName, FlagTimeout,
 }
 
 // EnvName is the environment variable for a connection flag.
@@ -53,6 +58,7 @@ func AddFlags(fs *pflag.FlagSet) {
 	fs.String(FlagSASLPassword, "", "SASL password (prefer env KSUITE_SASL_PASSWORD)")
 	fs.Bool(FlagTLS, false, "connect with TLS (system CAs unless --tls-ca)")
 	fs.String(FlagTLSCA, "", "PEM file of the CA that signed the brokers' certificates")
+	fs.String(FlagTLSCAPEM, "", "the CA certificate as PEM text, instead of --tls-ca (env KSUITE_TLS_CA_PEM, profiles)")
 	fs.String(FlagTLSCert, "", "PEM client certificate for mutual TLS")
 	fs.String(FlagTLSKey, "", "PEM client key for mutual TLS")
 	fs.String(FlagTLSServerName, "", "server name to verify in the brokers' certificates")
@@ -98,7 +104,7 @@ func Resolve(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
 		}
 	}
 	cfg := Config{
-		Brokers: splitList(values[FlagBrokers]),
+		Brokers: configlist.Split(values[FlagBrokers]),
 		SASL: SASL{
 			Mechanism: strings.ToUpper(values[FlagSASLMechanism]),
 			Username:  values[FlagSASLUsername],
@@ -106,6 +112,7 @@ func Resolve(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
 		},
 		TLS: TLS{
 			CAFile:     values[FlagTLSCA],
+			CAPEM:      values[FlagTLSCAPEM],
 			CertFile:   values[FlagTLSCert],
 			KeyFile:    values[FlagTLSKey],
 			ServerName: values[FlagTLSServerName],
@@ -122,35 +129,38 @@ func Resolve(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
 
 // loadProfile reads the chosen profile as flag-name → string value. No file
 // and no profile asked for is not an error; a named profile that is missing is.
+// Without --config, a profile NAME that ./ksuite.yaml lacks (or no
+// ./ksuite.yaml) is read from ./NAME.yaml, as `ksuite profile export` writes it.
 func loadProfile(fs *pflag.FlagSet, getenv func(string) string) (map[string]string, error) {
 	path, explicit := flagOrEnv(fs, FlagConfig, getenv)
 	if path == "" {
 		path = DefaultConfigFile
 	}
 	name, _ := flagOrEnv(fs, FlagProfile, getenv)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) && !explicit {
-		if name != "" {
-			return nil, fmt.Errorf("profile %q asked for, but there is no %s: create it or pass --config FILE", name, path)
-		}
-		return nil, nil
-	}
+	f, err := readConfigFile(path, explicit)
 	if err != nil {
-		return nil, fmt.Errorf("config file: %w", err)
+		return nil, err
 	}
-	var f File
-	if err := yaml.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("config file %s: %w", path, err)
-	}
-	if name == "" {
+	if name == "" && f != nil {
 		name = f.DefaultProfile
 	}
 	if name == "" {
 		return nil, nil
 	}
-	raw, ok := f.Profiles[name]
-	if !ok {
-		return nil, fmt.Errorf("profile %q is not in %s: it has %s", name, path, profileNames(f))
+	raw, ok := f.profile(name)
+	if !ok && !explicit {
+		alt := name + ".yaml"
+		if af, err := readConfigFile(alt, false); err != nil {
+			return nil, err
+		} else if raw, ok = af.profile(name); ok {
+			path = alt
+		}
+	}
+	switch {
+	case !ok && f == nil:
+		return nil, fmt.Errorf("profile %q asked for, but there is no %s: create it or pass --config FILE", name, path)
+	case !ok:
+		return nil, fmt.Errorf("profile %q is not in %s: it has %s", name, path, profileNames(*f))
 	}
 	out := map[string]string{}
 	known := map[string]bool{}
@@ -164,6 +174,32 @@ func loadProfile(fs *pflag.FlagSet, getenv func(string) string) (map[string]stri
 		out[k] = scalarString(v)
 	}
 	return out, nil
+}
+
+// readConfigFile parses a config file; a missing one that was not asked for
+// explicitly is nil, not an error.
+func readConfigFile(path string, explicit bool) (*File, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !explicit {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	var f File
+	if err := yaml.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	return &f, nil
+}
+
+// profile returns the named profile; a nil file has none.
+func (f *File) profile(name string) (map[string]any, bool) {
+	if f == nil {
+		return nil, false
+	}
+	p, ok := f.Profiles[name]
+	return p, ok
 }
 
 // flagOrEnv returns a flag's value if set on the command line, else its env
@@ -203,16 +239,6 @@ func scalarString(v any) string {
 	default:
 		return fmt.Sprint(t)
 	}
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func parseBool(name, v string) (bool, error) {

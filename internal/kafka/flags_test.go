@@ -104,6 +104,54 @@ func TestResolvePrecedence(t *testing.T) {
 	}
 }
 
+// TestResolveExportedProfile: `ksuite profile export > team.yaml` then
+// `ksuite --profile team ...` works without --config, with or without a
+// ksuite.yaml beside it, and the CA comes inline.
+func TestResolveExportedProfile(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	team := "profiles:\n  team:\n    brokers: [h:9091]\n    sasl-mechanism: SCRAM-SHA-512\n    sasl-username: alice\n    tls-ca-pem: |\n      -----BEGIN CERTIFICATE-----\n      abc\n      -----END CERTIFICATE-----\n"
+	if err := os.WriteFile("team.yaml", []byte(team), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		Brokers: []string{"h:9091"},
+		SASL:    SASL{Mechanism: "SCRAM-SHA-512", Username: "alice", Password: "pw"},
+		TLS:     TLS{CAPEM: "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----\n"},
+		Timeout: DefaultTimeout,
+	}
+	resolve := func(args ...string) (Config, error) {
+		fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+		AddFlags(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return Resolve(fs, func(k string) string { return map[string]string{"KSUITE_SASL_PASSWORD": "pw"}[k] })
+	}
+	for _, withKsuiteYAML := range []bool{false, true} {
+		if withKsuiteYAML {
+			if err := os.WriteFile("ksuite.yaml", []byte(profileFile), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := resolve("--profile", "team")
+		if err != nil {
+			t.Fatalf("ksuite.yaml present=%v: %v", withKsuiteYAML, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("ksuite.yaml present=%v:\ngot  %+v\nwant %+v", withKsuiteYAML, got, want)
+		}
+	}
+	// An explicit --config means that file only.
+	if _, err := resolve("--config", "ksuite.yaml", "--profile", "team"); err == nil || !strings.Contains(err.Error(), `profile "team" is not in ksuite.yaml`) {
+		t.Fatalf("explicit --config fell back to team.yaml: %v", err)
+	}
+	// ksuite.yaml's own profile wins over NAME.yaml.
+	if got, err := resolve("--profile", "dev"); err != nil || got.Brokers[0] != "127.0.0.1:9091" {
+		t.Fatalf("profile dev: %+v %v", got, err)
+	}
+}
+
 func TestResolveErrors(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "ksuite.yaml")
@@ -147,6 +195,7 @@ func TestValidate(t *testing.T) {
 		{"bad mechanism", Config{Brokers: []string{"h:1"}, SASL: SASL{Mechanism: "GSSAPI", Username: "u"}}, "not supported"},
 		{"no user", Config{Brokers: []string{"h:1"}, SASL: SASL{Mechanism: "PLAIN"}}, "needs --sasl-username"},
 		{"cert without key", Config{Brokers: []string{"h:1"}, TLS: TLS{CertFile: "c.pem"}}, "go together"},
+		{"two CAs", Config{Brokers: []string{"h:1"}, TLS: TLS{CAFile: "ca.pem", CAPEM: "-----BEGIN"}}, "give one"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,7 +215,12 @@ func TestValidate(t *testing.T) {
 
 func TestStringHidesPassword(t *testing.T) {
 	c := Config{Brokers: []string{"h:1"}, SASL: SASL{Mechanism: "PLAIN", Username: "u", Password: "s3cret-value"}}
-	if s := c.String(); strings.Contains(s, "s3cret-value") {
+	s := c.String()
+	if strings.Contains(s, "s3cret-value") {
 		t.Fatalf("String() leaks the password: %s", s)
+	}
+	// It must still say where and as whom, or hiding is trivial.
+	if want := "brokers=h:1 sasl=PLAIN user=u"; s != want {
+		t.Fatalf("String() = %q, want %q", s, want)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,4 +118,87 @@ func TestMetadataListsThreeBrokers(t *testing.T) {
 			t.Fatalf("%s lists %d brokers, want 3: %v", c.Name, len(brokers), brokers)
 		}
 	})
+}
+
+func TestConnectTLSCAPEM(t *testing.T) {
+	caFile, cert := selfSignedCA(t, t.TempDir())
+	c := testkit.NewFake(t, kfake.TLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}))
+	pemText, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := kafka.Config{Brokers: c.Brokers, Timeout: 5 * time.Second, TLS: kafka.TLS{CAPEM: string(pemText)}}
+	cl, err := cfg.Connect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+	cfg.TLS.CAPEM = "not a certificate"
+	if _, err := cfg.Connect(context.Background()); err == nil || !strings.Contains(err.Error(), "--tls-ca-pem holds no PEM certificate") {
+		t.Fatalf("bad PEM text: %v", err)
+	}
+}
+
+// advertisedListener reports an address the cluster cannot be dialed at
+// from here, as a broker behind a cloud's public name does.
+type advertisedListener struct {
+	net.Listener
+	addr advertisedAddr
+}
+
+type advertisedAddr string
+
+func (a advertisedAddr) Network() string    { return "tcp" }
+func (a advertisedAddr) String() string     { return string(a) }
+func (l advertisedListener) Addr() net.Addr { return l.addr }
+
+// TestRedirect: brokers advertise kafka.test, which does not resolve; a
+// client with Redirect dials their real addresses and verifies the
+// certificate against the advertised name, not the one dialed.
+func TestRedirect(t *testing.T) {
+	caFile, cert := selfSignedCA(t, t.TempDir())
+	redirect := map[string]string{}
+	var seeds []string
+	c := testkit.NewFake(t,
+		kfake.TLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}),
+		kfake.ListenFn(func(network, addr string) (net.Listener, error) {
+			ln, err := net.Listen(network, addr)
+			if err != nil {
+				return nil, err
+			}
+			_, port, _ := net.SplitHostPort(ln.Addr().String())
+			adv := net.JoinHostPort("kafka.test", port)
+			// localhost is not in the certificate: only kafka.test may be verified.
+			redirect[adv] = net.JoinHostPort("localhost", port)
+			seeds = append(seeds, ln.Addr().String())
+			return advertisedListener{Listener: ln, addr: advertisedAddr(adv)}, nil
+		}))
+	if c.Brokers[0] == seeds[0] {
+		t.Fatalf("kfake advertises the listen address %s, not the advertised one", c.Brokers[0])
+	}
+	createTopic := func(cfg kafka.Config) error {
+		cl, err := cfg.Connect(context.Background())
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		resp, err := kadm.NewClient(cl).CreateTopic(testkit.Context(t, 5*time.Second), 1, 1, nil, testkit.TopicName(t))
+		if err == nil {
+			err = resp.Err
+		}
+		return err
+	}
+	cfg := kafka.Config{Brokers: seeds, Timeout: time.Second, TLS: kafka.TLS{CAFile: caFile}}
+	if err := createTopic(cfg); err == nil {
+		t.Fatal("without Redirect a request reached a broker at kafka.test, which does not resolve")
+	}
+	cfg.Redirect, cfg.Timeout = redirect, 5*time.Second
+	if err := createTopic(cfg); err != nil {
+		t.Fatalf("with Redirect: %v", err)
+	}
+	// TLS still checks the advertised name, not the address dialed.
+	cfg.TLS.ServerName = "other.test"
+	if err := createTopic(cfg); err == nil {
+		t.Fatal("with Redirect the certificate was not checked against the server name")
+	}
 }

@@ -41,7 +41,6 @@ type Stack struct {
 	cfg      Config
 	cluster  *embedded.Cluster // nil when an existing cluster is used
 	brokers  []string
-	closeFns []func()
 	services *suite.Server // nil without services
 	tempDirs []string      // removed by Close
 }
@@ -67,7 +66,10 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 		s.cluster = cluster
 		s.brokers = cluster.Bootstrap()
-		s.cfg.Kafka = kafka.Config{Brokers: s.brokers, Timeout: cfg.Kafka.Timeout}
+		// The stack's own clients reach the brokers where they listen,
+		// whatever they advertise.
+		s.cfg.Kafka = cluster.ClientConfig()
+		s.cfg.Kafka.Timeout = cfg.Kafka.Timeout
 		where := "in memory"
 		if cfg.Embedded.DataDir != "" {
 			where = cfg.Embedded.DataDir
@@ -87,15 +89,17 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	return s, nil
 }
 
-// Bootstrap is the cluster's bootstrap list.
-func (s *Stack) Bootstrap() []string { return s.brokers }
-
-// KafkaConfig is how clients reach the stack's cluster.
-func (s *Stack) KafkaConfig() kafka.Config { return s.cfg.Kafka }
-
-// ReadyLine is the single line `ksuite up` prints on stdout when ready.
+// ReadyLine is the single line `ksuite up` prints on stdout when ready. An
+// exposed embedded cluster adds its listener's security protocol.
 func (s *Stack) ReadyLine() string {
 	line := "ready bootstrap=" + strings.Join(s.brokers, ",")
+	if x := s.cfg.Embedded.External; s.cluster != nil && x != nil {
+		if x.Secure() {
+			line += " security=SASL_SSL"
+		} else {
+			line += " security=PLAINTEXT"
+		}
+	}
 	if s.services != nil {
 		line += " api=" + s.services.URL()
 	}
@@ -118,13 +122,9 @@ func (s *Stack) Err() error {
 	return s.services.Err()
 }
 
-// Close stops everything the stack started, in reverse order, flushing the
-// embedded cluster's data to disk last.
+// Close stops everything the stack started, flushing the embedded
+// cluster's data to disk.
 func (s *Stack) Close() {
-	for i := len(s.closeFns) - 1; i >= 0; i-- {
-		s.closeFns[i]()
-	}
-	s.closeFns = nil
 	if s.services != nil {
 		s.services.Close()
 		s.services = nil

@@ -9,8 +9,9 @@ import (
 	"github.com/ksuite/ksuite/topics"
 )
 
-// applyTopics makes the cluster match the declared topics files. It never
-// deletes: `ksuite topics apply --allow-delete` is the deliberate way.
+// applyTopics makes the cluster match the declared topics files, ACLs
+// included. It never deletes: `ksuite topics apply --allow-delete` is the
+// deliberate way.
 func (s *Stack) applyTopics(ctx context.Context) error {
 	if len(s.cfg.TopicsFiles) == 0 {
 		return nil
@@ -25,7 +26,7 @@ func (s *Stack) applyTopics(ctx context.Context) error {
 		return fmt.Errorf("applying %s: %w", strings.Join(s.cfg.TopicsFiles, ", "), err)
 	}
 	s.cfg.Logger.Info("topics applied", "files", strings.Join(s.cfg.TopicsFiles, ","),
-		"created", sum.Create, "updated", sum.Update)
+		"created", sum.Create, "updated", sum.Update, "acls_created", sum.ACLCreate)
 	return nil
 }
 

@@ -140,11 +140,20 @@ func TopicMetadata(ctx context.Context, r kmsg.Requestor, topic string) (kmsg.Me
 // topic, and a producer that asks one that does not yet fails.
 func (c Cluster) WaitTopic(t testing.TB, topic string, partitions int32) {
 	t.Helper()
-	cl := c.Client(t)
+	waitTopic(t, c.Config(), c.Name, topic, partitions)
+}
+
+func waitTopic(t testing.TB, cfg kafka.Config, name, topic string, partitions int32) {
+	t.Helper()
+	cl, err := cfg.NewClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
 	ctx := Context(t, 30*time.Second)
 	brokers, err := kadm.NewClient(cl).ListBrokers(ctx)
 	if err != nil {
-		t.Fatalf("list brokers of %s: %v", c.Name, err)
+		t.Fatalf("list brokers of %s: %v", name, err)
 	}
 	Eventually(t, 30*time.Second, "every broker knows topic "+topic, func() bool {
 		for _, b := range brokers {

@@ -74,12 +74,9 @@ func Decode[T Data](msg *event.Message, topic string) (T, error) {
 	if ev.Type != topic && ev.Source != event.LegacySource {
 		return v, invalid(msg, fmt.Sprintf("event type %q, want %q", ev.Type, topic))
 	}
-	v, err := event.DataAs[T](ev)
+	v, err := event.DataAs[T](ev) // decodes, then calls v.Validate
 	if err != nil {
 		return v, invalid(msg, dataError[T](ev.Data, err))
-	}
-	if err := v.Validate(); err != nil {
-		return v, invalid(msg, err.Error())
 	}
 	return v, nil
 }
@@ -92,10 +89,13 @@ func invalid(msg *event.Message, reason string) error {
 // rather than of the Go types it was decoded into. DataAs's error carries
 // encoding/json's only as text, so the data is decoded again, on this
 // failure path only, to get at the field.
-func dataError[T any](data []byte, err error) string {
+func dataError[T Data](data []byte, err error) string {
 	var v T
 	if jerr := json.Unmarshal(data, &v); jerr != nil {
 		return describe(jerr)
+	}
+	if verr := v.Validate(); verr != nil {
+		return verr.Error()
 	}
 	return err.Error() // not JSON at all, e.g. a non-JSON content type
 }

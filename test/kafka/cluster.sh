@@ -5,11 +5,13 @@
 #                                  print the bootstrap list on stdout
 #   test/kafka/cluster.sh down     stop every node this script started (by pid), remove its data
 #   test/kafka/cluster.sh status   print each node's state; exit 1 unless all 3 run
-#   test/kafka/cluster.sh bootstrap | sasl-bootstrap | classpath
+#   test/kafka/cluster.sh bootstrap | sasl-bootstrap | ssl-bootstrap | ca | classpath
 #
 # Every node is broker+controller with a static quorum. Ports (KSUITE_KAFKA_PORT_BASE, default
-# 39092): PLAINTEXT base..base+2, SASL_PLAINTEXT (SCRAM) base+100.., CONTROLLER base+200...
-# The SASL user is ksuite / ksuite-test-secret (a throwaway credential for this local cluster).
+# 39092): PLAINTEXT base..base+2, SASL_PLAINTEXT (SCRAM) base+100.., CONTROLLER base+200..,
+# SASL_SSL (SCRAM-SHA-512, the cluster's own CA, ACLs enforced) base+300...
+# The SASL user is ksuite / ksuite-test-secret, the SASL_SSL admin admin / ksuite-admin-secret
+# (throwaway credentials for this local cluster). `ca` prints the CA certificate's path.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,6 +22,8 @@ heap="${KSUITE_KAFKA_HEAP:-512m}"
 nodes=3
 sasl_user=ksuite
 sasl_password=ksuite-test-secret
+admin_user=admin
+admin_password=ksuite-admin-secret
 wait_seconds="${KSUITE_KAFKA_WAIT:-120}"
 
 log() { echo "cluster.sh: $*" >&2; }
@@ -27,6 +31,7 @@ log() { echo "cluster.sh: $*" >&2; }
 plaintext_port() { echo $((base + $1 - 1)); }
 sasl_port() { echo $((base + 100 + $1 - 1)); }
 controller_port() { echo $((base + 200 + $1 - 1)); }
+ssl_port() { echo $((base + 300 + $1 - 1)); }
 
 bootstrap() {
 	local out="" n
@@ -38,6 +43,37 @@ sasl_bootstrap() {
 	local out="" n
 	for n in $(seq 1 $nodes); do out+="${out:+,}127.0.0.1:$(sasl_port "$n")"; done
 	echo "$out"
+}
+
+ssl_bootstrap() {
+	local out="" n
+	for n in $(seq 1 $nodes); do out+="${out:+,}127.0.0.1:$(ssl_port "$n")"; done
+	echo "$out"
+}
+
+# tls_init: a CA and a server certificate for 127.0.0.1/localhost (ECDSA P-256), as
+# `ksuite up --external-host` makes for its host. server.pem is the PKCS#8 key and the
+# certificate, the PEM keystore Kafka reads.
+tls_init() {
+	local dir="$state/tls"
+	[ -f "$dir/server.pem" ] && return 0
+	command -v openssl >/dev/null || { log "openssl is missing: apt-get install openssl"; exit 1; }
+	mkdir -p "$dir"
+	chmod 700 "$dir"
+	(
+		cd "$dir"
+		umask 077
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+			-keyout ca.key -out ca.pem -subj "/CN=ksuite test CA" \
+			-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout server.key -out server.csr -subj "/CN=127.0.0.1"
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n' >server.ext
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 \
+			-extfile server.ext -out server.crt
+		cat server.key server.crt >server.pem
+		chmod 644 ca.pem
+	) >"$state/tls.log" 2>&1 || { cat "$state/tls.log" >&2; exit 1; }
 }
 
 ensure_jars() {
@@ -56,6 +92,8 @@ render() {
 	NODE_ID=$n QUORUM_VOTERS=$voters HOST=127.0.0.1 ADVERTISED_HOST=127.0.0.1 \
 		PLAINTEXT_PORT=$(plaintext_port "$n") SASL_PORT=$(sasl_port "$n") \
 		CONTROLLER_PORT=$(controller_port "$n") LOG_DIRS="$state/node-$n/data" \
+		EXTERNAL_HOST=127.0.0.1 SASL_SSL_PORT=$(ssl_port "$n") TLS_DIR="$state/tls" \
+		SUPER_USERS="User:ANONYMOUS;User:$sasl_user;User:$admin_user" \
 		NUM_PARTITIONS=1 DEFAULT_REPLICATION_FACTOR=1 INTERNAL_REPLICATION_FACTOR=3 \
 		GROUP_INITIAL_REBALANCE_DELAY_MS=0 \
 		perl -pe 's/\$\{(\w+)\}/exists $ENV{$1} ? $ENV{$1} : die "unset placeholder $1\n"/ge' \
@@ -88,12 +126,13 @@ up() {
 	down >/dev/null 2>&1 || true
 	for n in $(seq 1 $nodes); do
 		local p
-		for p in "$(plaintext_port "$n")" "$(sasl_port "$n")" "$(controller_port "$n")"; do
+		for p in "$(plaintext_port "$n")" "$(sasl_port "$n")" "$(controller_port "$n")" "$(ssl_port "$n")"; do
 			port_free "$p" || { log "port $p is in use; set KSUITE_KAFKA_PORT_BASE to move the cluster"; exit 1; }
 		done
 	done
 	ensure_jars
 	mkdir -p "$state"
+	tls_init
 	local cluster_id
 	cluster_id=$(java_cp kafka.tools.StorageTool random-uuid)
 	for n in $(seq 1 $nodes); do
@@ -103,6 +142,7 @@ up() {
 		java_cp kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" \
 			--add-scram "SCRAM-SHA-256=[name=$sasl_user,password=$sasl_password]" \
 			--add-scram "SCRAM-SHA-512=[name=$sasl_user,password=$sasl_password]" \
+			--add-scram "SCRAM-SHA-512=[name=$admin_user,password=$admin_password]" \
 			>"$dir/logs/format.log" 2>&1 || { cat "$dir/logs/format.log" >&2; exit 1; }
 	done
 	for n in $(seq 1 $nodes); do
@@ -127,7 +167,7 @@ up() {
 			fi
 		done
 		if [ "$(registered_brokers)" = "$nodes" ]; then
-			log "cluster up: $(bootstrap) (SASL SCRAM: $(sasl_bootstrap))"
+			log "cluster up: $(bootstrap) (SASL SCRAM: $(sasl_bootstrap); SASL_SSL: $(ssl_bootstrap), CA $state/tls/ca.pem)"
 			bootstrap
 			return 0
 		fi
@@ -176,9 +216,11 @@ down) down ;;
 status) status ;;
 bootstrap) bootstrap ;;
 sasl-bootstrap) sasl_bootstrap ;;
+ssl-bootstrap) ssl_bootstrap ;;
+ca) echo "$state/tls/ca.pem" ;;
 classpath) ensure_jars && echo "$libs/*" ;;
 *)
-	echo "usage: $0 up|down|status|bootstrap|sasl-bootstrap|classpath" >&2
+	echo "usage: $0 up|down|status|bootstrap|sasl-bootstrap|ssl-bootstrap|ca|classpath" >&2
 	exit 2
 	;;
 esac

@@ -12,9 +12,13 @@ import (
 // * SCRAM-SHA-256
 // * SCRAM-SHA-512
 //
-// Note: v0 is not supported (v0 uses implicit auth after handshake)
+// Version notes:
+// * v0 is advertised, as Kafka does: librdkafka (kcat, confluent-kafka-*)
+//   only starts SASL when the broker lists SaslHandshake v0, then uses v1
+//   and SaslAuthenticate. A v0 handshake itself, which Kafka follows with
+//   unframed SASL tokens, is answered UNSUPPORTED_VERSION.
 
-func init() { regKey(17, 1, 1) }
+func init() { regKey(17, 0, 1) }
 
 func (c *Cluster) handleSASLHandshake(creq *clientReq) (kmsg.Response, error) {
 	req := creq.kreq.(*kmsg.SASLHandshakeRequest)
@@ -22,6 +26,11 @@ func (c *Cluster) handleSASLHandshake(creq *clientReq) (kmsg.Response, error) {
 
 	if err := c.checkReqVersion(req.Key(), req.Version); err != nil {
 		return nil, err
+	}
+	if req.Version == 0 {
+		resp.ErrorCode = kerr.UnsupportedVersion.Code
+		resp.SupportedMechanisms = []string{saslPlain, saslScram256, saslScram512}
+		return resp, nil
 	}
 
 	if creq.cc.saslStage != saslStageBegin {

@@ -8,6 +8,7 @@ import (
 // DescribeACLs: v0-3
 //
 // Behavior:
+// * Without EnableACLs, answers SECURITY_DISABLED, as Kafka does without an authorizer
 // * Returns ACLs matching the filter
 // * Requires DESCRIBE on CLUSTER
 //
@@ -23,6 +24,14 @@ func (c *Cluster) handleDescribeACLs(creq *clientReq) (kmsg.Response, error) {
 
 	if err := c.checkReqVersion(req.Key(), req.Version); err != nil {
 		return nil, err
+	}
+
+	// Like a broker without authorizer.class.name, a cluster without
+	// EnableACLs has no ACLs to describe.
+	if !c.cfg.enableACLs {
+		resp.ErrorCode = kerr.SecurityDisabled.Code
+		resp.ErrorMessage = kmsg.StringPtr("No Authorizer is configured on the broker")
+		return resp, nil
 	}
 
 	if e := c.denyCluster(creq, kmsg.ACLOperationDescribe); e != nil {

@@ -8,6 +8,7 @@ import (
 // CreateACLs: v0-3
 //
 // Behavior:
+// * Without EnableACLs, answers SECURITY_DISABLED, as Kafka does without an authorizer
 // * Creates ACLs
 // * Requires ALTER on CLUSTER
 //
@@ -23,6 +24,19 @@ func (c *Cluster) handleCreateACLs(creq *clientReq) (kmsg.Response, error) {
 
 	if err := c.checkReqVersion(req.Key(), req.Version); err != nil {
 		return nil, err
+	}
+
+	// Like a broker without authorizer.class.name, a cluster without
+	// EnableACLs refuses every creation rather than storing ACLs it would
+	// never enforce.
+	if !c.cfg.enableACLs {
+		for range req.Creations {
+			result := kmsg.NewCreateACLsResponseResult()
+			result.ErrorCode = kerr.SecurityDisabled.Code
+			result.ErrorMessage = kmsg.StringPtr("No Authorizer is configured.")
+			resp.Results = append(resp.Results, result)
+		}
+		return resp, nil
 	}
 
 	clusterAllowed := c.allowedClusterACL(creq, kmsg.ACLOperationAlter)

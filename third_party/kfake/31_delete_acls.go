@@ -8,6 +8,7 @@ import (
 // DeleteACLs: v0-3
 //
 // Behavior:
+// * Without EnableACLs, answers SECURITY_DISABLED, as Kafka does without an authorizer
 // * Deletes ACLs matching filters
 // * Returns deleted ACLs
 // * Requires ALTER on CLUSTER
@@ -24,6 +25,17 @@ func (c *Cluster) handleDeleteACLs(creq *clientReq) (kmsg.Response, error) {
 
 	if err := c.checkReqVersion(req.Key(), req.Version); err != nil {
 		return nil, err
+	}
+
+	// Like a broker without authorizer.class.name.
+	if !c.cfg.enableACLs {
+		for range req.Filters {
+			result := kmsg.NewDeleteACLsResponseResult()
+			result.ErrorCode = kerr.SecurityDisabled.Code
+			result.ErrorMessage = kmsg.StringPtr("No Authorizer is configured.")
+			resp.Results = append(resp.Results, result)
+		}
+		return resp, nil
 	}
 
 	clusterAllowed := c.allowedClusterACL(creq, kmsg.ACLOperationAlter)

@@ -38,11 +38,8 @@ func (c *Cluster) handleSASLAuthenticate(creq *clientReq) (kmsg.Response, error)
 		if err != nil {
 			return nil, err
 		}
-		if c.sasls.plain == nil {
-			return nil, errors.New("invalid sasl")
-		}
-		if p != c.sasls.plain[u] {
-			return nil, errors.New("invalid sasl")
+		if want, ok := c.sasls.plain[u]; !ok || p != want {
+			return authFailed(creq, resp, saslPlain), nil
 		}
 		// On re-authentication, the principal must not change
 		// (SaslServerAuthenticator ensurePrincipalUnchanged).
@@ -58,12 +55,9 @@ func (c *Cluster) handleSASLAuthenticate(creq *clientReq) (kmsg.Response, error)
 		if err != nil {
 			return nil, err
 		}
-		if c.sasls.scram256 == nil {
-			return nil, errors.New("invalid sasl")
-		}
 		a, ok := c.sasls.scram256[c0.user]
 		if !ok {
-			return nil, errors.New("invalid sasl")
+			return authFailed(creq, resp, saslScram256), nil
 		}
 		if creq.cc.user != "" && creq.cc.user != c0.user {
 			return nil, errors.New("sasl reauthentication changed the authenticated user")
@@ -79,12 +73,9 @@ func (c *Cluster) handleSASLAuthenticate(creq *clientReq) (kmsg.Response, error)
 		if err != nil {
 			return nil, err
 		}
-		if c.sasls.scram512 == nil {
-			return nil, errors.New("invalid sasl")
-		}
 		a, ok := c.sasls.scram512[c0.user]
 		if !ok {
-			return nil, errors.New("invalid sasl")
+			return authFailed(creq, resp, saslScram512), nil
 		}
 		if creq.cc.user != "" && creq.cc.user != c0.user {
 			return nil, errors.New("sasl reauthentication changed the authenticated user")
@@ -97,6 +88,9 @@ func (c *Cluster) handleSASLAuthenticate(creq *clientReq) (kmsg.Response, error)
 
 	case saslStageAuthScram1:
 		serverFinal, err := creq.cc.s0.serverFinal(req.SASLAuthBytes)
+		if errors.Is(err, errInvalidPassword) {
+			return authFailed(creq, resp, creq.cc.s0.a.mechanism), nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -107,6 +101,19 @@ func (c *Cluster) handleSASLAuthenticate(creq *clientReq) (kmsg.Response, error)
 	}
 
 	return resp, nil
+}
+
+// authFailed answers a wrong user or password the way Kafka does: a
+// SASL_AUTHENTICATION_FAILED error with the message clients show, rather
+// than a closed connection that looks like a network fault. The connection
+// must start over with a handshake.
+func authFailed(creq *clientReq, resp *kmsg.SASLAuthenticateResponse, mechanism string) kmsg.Response {
+	creq.cc.saslStage = saslStageBegin
+	creq.cc.user = ""
+	creq.cc.s0 = nil
+	resp.ErrorCode = kerr.SaslAuthenticationFailed.Code
+	resp.ErrorMessage = kmsg.StringPtr("Authentication failed during authentication due to invalid credentials with SASL mechanism " + mechanism)
+	return resp
 }
 
 // maybeFillSessionLifetime sets SessionLifetimeMillis on the final (successful)

@@ -1706,12 +1706,30 @@ func (c *Cluster) loadSASL(fsys fs, dir string) error {
 	if found, err := readJSONFile(fsys, filepath.Join(dir, "sasl.json"), &ps); err != nil || !found {
 		return err
 	}
-	if len(ps.Plain) > 0 {
-		c.sasls.plain = ps.Plain
-	}
-	c.sasls.scram256 = persistToScram(ps.Scram256)
-	c.sasls.scram512 = persistToScram(ps.Scram512)
+	// Users given as options (Superuser, User) that the persisted state
+	// does not have are kept: the options say they exist, and a data
+	// directory written before they were configured must not lock them
+	// out. A user the state has keeps its persisted credential, so a
+	// password changed with AlterUserSCRAMCredentials survives; one
+	// deleted while running comes back, as the options still name it.
+	configured := c.sasls
+	c.sasls.plain = keepConfigured(ps.Plain, configured.plain)
+	c.sasls.scram256 = keepConfigured(persistToScram(ps.Scram256), configured.scram256)
+	c.sasls.scram512 = keepConfigured(persistToScram(ps.Scram512), configured.scram512)
 	return nil
+}
+
+// keepConfigured adds to loaded the configured users it lacks.
+func keepConfigured[V any](loaded, configured map[string]V) map[string]V {
+	for u, v := range configured {
+		if loaded == nil {
+			loaded = make(map[string]V)
+		}
+		if _, ok := loaded[u]; !ok {
+			loaded[u] = v
+		}
+	}
+	return loaded
 }
 
 func (c *Cluster) loadQuotas(fsys fs, dir string) error {

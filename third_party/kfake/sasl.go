@@ -119,6 +119,9 @@ type scramAuth struct {
 	salt       []byte
 }
 
+// errInvalidPassword is a client proof that does not match the stored key.
+var errInvalidPassword = errors.New("invalid password")
+
 // client-first-message
 type scramClient0 struct {
 	user  string
@@ -155,10 +158,14 @@ func scramParseClient0(client0 []byte) (scramClient0, error) {
 
 func scramServerFirst(client0 scramClient0, auth scramAuth) (scramServer0, []byte) {
 	nonce := append(client0.nonce, base64.RawStdEncoding.EncodeToString(randBytes(16))...)
+	// The iteration count is the credential's own: one set with
+	// AlterUserSCRAMCredentials may use anything from 4096 to 16384, and
+	// the client must salt with the same count the stored key was made
+	// with.
 	serverFirst := []byte(fmt.Sprintf("r=%s,s=%s,i=%d",
 		nonce,
 		base64.StdEncoding.EncodeToString(auth.salt),
-		scramIterations,
+		auth.iterations,
 	))
 	return scramServer0{
 		a:      auth,
@@ -239,7 +246,7 @@ func (s *scramServer0) serverFinal(clientFinal []byte) ([]byte, error) {
 		usedKey = h.Sum(nil)
 	}
 	if !bytes.Equal(usedKey, storedKey) {
-		return nil, errors.New("invalid password")
+		return nil, errInvalidPassword
 	}
 
 	var serverKey []byte // := HMAC(SaltedPass, "Server Key")

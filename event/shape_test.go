@@ -1,0 +1,80 @@
+package event
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// A record of a learnt shape decodes through it exactly as the full scan
+// decodes it, and any change outside the values a shape reads, or any
+// invalid value inside them, takes the full path and its error.
+func TestShapeAgreesWithFullScan(t *testing.T) {
+	const learnt = `{"specversion":"1.0","id":"a-1","source":"shape-test","type":"t","time":"2024-05-01T10:00:00.5Z",` +
+		`"subject":"k-1","datacontenttype":"application/json","tenant":"acme","n":1,"data":{"a":[1,"x"]}}`
+	shapes.Store(nil) // other tests' layouts may fill the table
+	// A second layout ends in a short string, read a byte at a time.
+	const learntShort = `{"specversion":"1.0","id":"b-1","source":"shape-test","type":"t","subject":"k-1"}`
+	for _, v := range []string{learnt, learntShort} {
+		var first Event
+		if err := decodeJSON(&first, "x", []byte(v), time.Time{}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	same := func(from, to string) string { return strings.Replace(learnt, from, to, 1) }
+	for _, tc := range []struct {
+		name, value string
+		shaped      bool // decoded through the shape
+	}{
+		{"the learnt record", learnt, true},
+		{"other id, subject, time, data, extensions", same(`"a-1"`, `"b-22"`), true},
+		{"other subject", same(`"k-1"`, `"member-42"`), true},
+		{"other time", same(`10:00:00.5Z`, `11:12:13Z`), true},
+		{"other data", same(`{"a":[1,"x"]}`, `[true,null,-1.5e3,{"b":"\u00e9"}]`), true},
+		{"other extension values", same(`"tenant":"acme","n":1`, `"tenant":"Zoë","n":-7`), true},
+		{"null extension", same(`"n":1`, `"n":null`), true},
+		{"invalid data", same(`{"a":[1,"x"]}`, `{"a":[1,"x"]`), false},
+		{"data with trailing junk", same(`{"a":[1,"x"]}`, `{"a":[1,"x"]}]`), false},
+		{"empty id", same(`"a-1"`, `""`), false},
+		{"escaped id", same(`"a-1"`, `"a\"1"`), false},
+		{"non-ASCII subject", same(`"k-1"`, `"ké"`), false},
+		{"invalid UTF-8 subject", same(`"k-1"`, "\"k\xff\""), false},
+		{"bad time", same(`2024-05-01T10:00:00.5Z`, `yesterday`), false},
+		{"object extension", same(`"n":1`, `"n":{}`), false},
+		{"fraction extension", same(`"n":1`, `"n":1.5`), false},
+		{"other source", same(`"shape-test"`, `"shape-other"`), false},
+		{"invalid source", same(`"shape-test"`, `"shape test"`), false},
+		{"members reordered", same(`"id":"a-1","source":"shape-test"`, `"source":"shape-test","id":"a-1"`), false},
+		{"short layout", strings.Replace(learntShort, `"k-1"`, `"k-2"`, 1), true},
+		{"short layout, escaped subject", strings.Replace(learntShort, `"k-1"`, `"k\"1"`, 1), false},
+		{"short layout, escaped backslash", strings.Replace(learntShort, `"k-1"`, `"k\\1"`, 1), false},
+		{"short layout, control character", strings.Replace(learntShort, `"k-1"`, "\"k\t1\"", 1), false},
+		{"trailing space", learnt + " ", false},
+		{"trailing junk", learnt + "}", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var shaped Event
+			if got := decodeShaped(&shaped, []byte(tc.value)); got != tc.shaped {
+				t.Errorf("decoded through the shape: %v, want %v", got, tc.shaped)
+			}
+			viaDecode, err := DecodeValue("x", []byte(tc.value), nil, time.Time{})
+			var full Event
+			fullErr := decodeJSON(&full, "x", []byte(tc.value), time.Time{}, false)
+			if (err == nil) != (fullErr == nil) || err != nil && err.Error() != fullErr.Error() {
+				t.Fatalf("Decode: %v; full scan: %v", err, fullErr)
+			}
+			if err != nil {
+				return
+			}
+			sameEvent(t, viaDecode, &full)
+			if tc.shaped {
+				sameEvent(t, &shaped, &full)
+			}
+			b1, _ := viaDecode.MarshalJSON()
+			b2, _ := full.MarshalJSON()
+			if string(b1) != string(b2) {
+				t.Errorf("encodings differ:\n%s\n%s", b1, b2)
+			}
+		})
+	}
+}
