@@ -74,7 +74,7 @@ import java.lang.reflect.Method;
 public class BenchTopicCommand {
 	public static void main(String[] a) throws Exception {
 		// TopicCommand.execute ends with Exit.exit(code); keep the JVM alive on 0.
-		org.apache.kafka.common.utils.Exit.setExitProcedure((code, msg) -> {
+		org.apache.kafka.common.utils.internals.Exit.setExitProcedure((code, msg) -> {
 			if (code != 0) throw new RuntimeException("TopicCommand exited " + code + ": " + msg);
 		});
 		Method execute = Class.forName("org.apache.kafka.tools.TopicCommand").getDeclaredMethod("execute", String[].class);

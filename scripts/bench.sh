@@ -45,3 +45,5 @@ COUNT=1 bench -bench 'BenchmarkOutboxLatency' -benchtime 5000x ./event/
 COUNT=5 bench -bench 'BenchmarkEnvelope' -benchmem ./event/
 # Topics as code: 1,000 topics beside Kafka's TopicCommand.
 KSUITE_TEST_KAFKA_CLASSPATH=$(test/kafka/cluster.sh classpath) scripts/bench-topics.sh
+# Java clients: Kafka's ProducerPerformance on ksuite up and on real Kafka.
+KSUITE_TEST_KAFKA_CLASSPATH=$(test/kafka/cluster.sh classpath) scripts/bench-java.sh

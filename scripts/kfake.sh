@@ -61,7 +61,7 @@ check)
 		head -n 40 "$tmp/diff" >&2
 		exit 1
 	fi
-	log "third_party/kfake = upstream + $(grep -cv '^#' "$patches/series" 2>/dev/null || echo 0) patches"
+	log "third_party/kfake = upstream + $(grep -cv '^#' "$patches/series" 2>/dev/null || true) patches"
 	;;
 apply)
 	tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test run, from a fresh machine: install what is missing, start a real 3-node
 # Apache Kafka 4 cluster and PostgreSQL, run every Go test (race detector on) against kfake,
-# real Kafka, SQLite and PostgreSQL, and stop both servers even when tests fail.
+# real Kafka, SQLite and PostgreSQL, and stop both servers even when tests fail. The Go tests
+# include the Java compatibility suite (test/javacompat: javac against the harness's Kafka
+# jars) and the Spring Boot app (test/spring: mvn package), each on `ksuite up` and real Kafka.
 #
 # Extra arguments go to `go test` (e.g. scripts/test.sh -run TestUp ./internal/embedded).
 set -euo pipefail
@@ -12,7 +14,8 @@ log() { echo "test.sh: $*" >&2; }
 need_apt=()
 command -v kcat >/dev/null || need_apt+=(kcat)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
-command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)
+# A JDK, not only a JRE: the Java compatibility suite and the Spring app are compiled here.
+command -v javac >/dev/null || need_apt+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || need_apt+=(maven)
 command -v openssl >/dev/null || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then

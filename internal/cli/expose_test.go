@@ -415,7 +415,7 @@ func TestJavaClientWithExportedProfile(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, java, "-cp", classpath, "org.apache.kafka.tools.consumer.ConsoleConsumer",
 				"--bootstrap-server", tg.bootstrap, "--topic", tg.topic, "--group", tg.group, "--from-beginning",
-				"--max-messages", "1", "--timeout-ms", "60000", "--consumer.config", props)
+				"--max-messages", "1", "--timeout-ms", "60000", "--command-config", props)
 			cmd.Env = append(os.Environ(), "KSUITE_SASL_PASSWORD="+tg.password)
 			var out, errOut strings.Builder
 			cmd.Stdout, cmd.Stderr = &out, &errOut

@@ -55,6 +55,7 @@ docs/expose.md.`,
   ksuite up --in-memory --port-base 19091 --api-listen 127.0.0.1:19010
   ksuite up --db postgres://suite@localhost:5432/suite
   ksuite up --no-services
+  ksuite up --racks a,b,c
   ksuite up --topics topics.yaml --data-dir /var/lib/ksuite
   ksuite up --brokers kafka-1:9092,kafka-2:9092 --sasl-mechanism SCRAM-SHA-512 --sasl-username app
   ksuite up --external-host kafka.dev.example.com
@@ -68,6 +69,9 @@ docs/expose.md.`,
 			files, err := stack.TopicsFiles(topicsFiles)
 			if err != nil {
 				return err
+			}
+			if len(kcfg.Brokers) > 0 && cmd.Flags().Changed("racks") {
+				return fmt.Errorf("--racks sets the embedded brokers' racks; with --brokers the existing cluster's brokers keep their own broker.rack: drop --racks")
 			}
 			if inMemory {
 				emb.DataDir = ""
@@ -124,6 +128,7 @@ docs/expose.md.`,
 	f.StringVar(&emb.DataDir, "data-dir", emb.DataDir, "where the embedded cluster persists topics, records and offsets")
 	f.BoolVar(&inMemory, "in-memory", false, "keep nothing on disk (a throwaway cluster)")
 	f.BoolVar(&noAutoCreate, "no-auto-create-topics", false, "do not create topics on first use (Kafka's auto.create.topics.enable=false)")
+	f.StringSliceVar(&emb.Racks, "racks", nil, "brokers' racks (Kafka's broker.rack), one per broker in node order, e.g. a,b,c (default: none)")
 	f.StringArrayVar(&topicsFiles, "topics", nil, "topics file or directory to apply at start (default ./topics.yaml if present; repeatable)")
 	f.StringVar(&services.Listen, "api-listen", services.Listen, "address of the Suite services' API (port 0 picks a free one)")
 	f.StringVar(&services.DB, "db", "", "the services' database: a postgres:// URL or a SQLite file (default suite.db beside --data-dir)")

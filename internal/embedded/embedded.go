@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -49,6 +50,10 @@ type Config struct {
 	// DefaultPartitions is the partition count of auto-created topics (Kafka's
 	// num.partitions, default 1).
 	DefaultPartitions int
+	// Racks are the brokers' racks (Kafka's broker.rack), one per broker in
+	// node order. Empty, the default, gives no broker a rack, as on a Kafka
+	// cluster that does not set broker.rack.
+	Racks []string
 	// Logger receives kfake's warnings and errors; nil discards them.
 	Logger *slog.Logger
 	// External, when set, exposes the brokers to other machines (see
@@ -78,10 +83,29 @@ func (c Config) Validate() error {
 	if c.DefaultPartitions < 1 {
 		return fmt.Errorf("default partitions %d: must be at least 1", c.DefaultPartitions)
 	}
+	if len(c.Racks) > 0 && len(c.Racks) != c.Nodes {
+		return fmt.Errorf("--racks %s: %d rack(s) for %d brokers; give one rack per broker, e.g. --racks %s",
+			strings.Join(c.Racks, ","), len(c.Racks), c.Nodes, exampleRacks(c.Nodes))
+	}
+	for i, r := range c.Racks {
+		if strings.TrimSpace(r) == "" {
+			return fmt.Errorf("--racks %s: rack %d of %d is empty; name every broker's rack, e.g. --racks %s",
+				strings.Join(c.Racks, ","), i+1, len(c.Racks), exampleRacks(c.Nodes))
+		}
+	}
 	if c.External != nil {
 		return c.External.validate()
 	}
 	return nil
+}
+
+// exampleRacks is a,b,c,... for n brokers, for error messages.
+func exampleRacks(n int) string {
+	racks := make([]string, n)
+	for i := range racks {
+		racks[i] = string(rune('a' + i%26))
+	}
+	return strings.Join(racks, ",")
 }
 
 // PortInUseError reports a broker port another process holds.
@@ -125,6 +149,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	}
 	if cfg.AutoCreateTopics {
 		opts = append(opts, kfake.AllowAutoTopicCreation())
+	}
+	if len(cfg.Racks) > 0 {
+		opts = append(opts, kfake.BrokerRacks(cfg.Racks...))
 	}
 	if cfg.Logger != nil {
 		opts = append(opts, kfake.WithLogger(slogAdapter{cfg.Logger}))

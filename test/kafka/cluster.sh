@@ -76,9 +76,15 @@ tls_init() {
 	) >"$state/tls.log" 2>&1 || { cat "$state/tls.log" >&2; exit 1; }
 }
 
+# kafka_version is the Kafka release pom.xml names; jars of another release are replaced.
+kafka_version() { sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.xml"; }
+
 ensure_jars() {
-	if ! compgen -G "$libs/kafka_2.13-*.jar" >/dev/null; then
-		log "fetching Kafka jars with Maven into $libs"
+	local version
+	version=$(kafka_version)
+	if [ ! -f "$libs/kafka_2.13-$version.jar" ]; then
+		log "fetching Kafka $version jars with Maven into $libs"
+		rm -rf "$libs"
 		mvn -q -B -f "$here/pom.xml" dependency:copy-dependencies >&2
 	fi
 }

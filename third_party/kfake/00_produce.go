@@ -88,7 +88,7 @@ func (c *Cluster) handleProduce(creq *clientReq) (kmsg.Response, error) {
 				sb := kmsg.NewProduceResponseBroker()
 				sb.NodeID = b.node
 				sb.Host, sb.Port = b.hostport()
-				sb.Rack = &brokerRack
+				sb.Rack = b.rack
 				resp.Brokers = append(resp.Brokers, sb)
 			}
 		}

@@ -38,7 +38,7 @@ func (c *Cluster) handleMetadata(creq *clientReq) (kmsg.Response, error) {
 		sb := kmsg.NewMetadataResponseBroker()
 		sb.NodeID = b.node
 		sb.Host, sb.Port = b.hostport()
-		sb.Rack = &brokerRack
+		sb.Rack = b.rack
 		resp.Brokers = append(resp.Brokers, sb)
 	}
 

@@ -13,6 +13,8 @@ import (
 // * v3: Flexible versions
 // * v4: StatesFilter (KIP-518)
 // * v5: TypesFilter for new consumer protocol (KIP-848)
+//
+// Both filters match ignoring case, as Kafka's group coordinator does.
 
 func init() { regKey(16, 0, 5) }
 

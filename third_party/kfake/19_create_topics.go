@@ -1,6 +1,9 @@
 package kfake
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -18,7 +21,8 @@ import (
 // * v1: ValidateOnly, ErrorMessage in response
 // * v2: ThrottleMillis
 // * v4: Creation defaults (KIP-464) - using broker defaults for -1 values
-// * v5: Configs in response (KIP-525), flexible versions
+// * v5: Configs in response (KIP-525), flexible versions: every topic config
+//   with the value in force and its source, never null
 // * v7: TopicID in response
 
 func init() { regKey(19, 0, 7) }
@@ -96,7 +100,12 @@ func (c *Cluster) handleCreateTopics(creq *clientReq) (kmsg.Response, error) {
 			configs   map[string]*string
 		)
 		if nparts, nreplicas, configs, e = c.createTopic(&rt, normalizedInReq, req.ValidateOnly); e != nil {
-			donet(rt.Topic, e.Code)
+			st := donet(rt.Topic, e.Code)
+			if e == kerr.TopicAlreadyExists {
+				// Kafka's message names the topic; tools print it.
+				msg := "Topic '" + rt.Topic + "' already exists."
+				st.ErrorMessage = &msg
+			}
 			continue
 		}
 
@@ -106,12 +115,7 @@ func (c *Cluster) handleCreateTopics(creq *clientReq) (kmsg.Response, error) {
 		}
 		st.NumPartitions = int32(nparts)
 		st.ReplicationFactor = int16(nreplicas)
-		for k, v := range configs {
-			c := kmsg.NewCreateTopicsResponseTopicConfig()
-			c.Name = k
-			c.Value = v
-			st.Configs = append(st.Configs, c)
-		}
+		st.Configs = c.createdTopicConfigs(configs)
 	}
 
 	if !req.ValidateOnly {
@@ -209,4 +213,45 @@ func (c *Cluster) createTopic(rt *kmsg.CreateTopicsRequestTopic, inReq map[strin
 		c.data.mkt(rt.Topic, nparts, nreplicas, configs)
 	}
 	return nparts, nreplicas, configs, nil
+}
+
+// createdTopicConfigs is the config list CreateTopics v5+ answers for a
+// topic it created (or validated): every topic config with the value in
+// force and where that value comes from, sorted by name, as Kafka's
+// controller answers (KafkaConfigSchema.resolveEffectiveTopicConfigs). The
+// request's configs are DYNAMIC_TOPIC_CONFIG; a broker config standing in
+// for one is DYNAMIC_BROKER_CONFIG, as DescribeConfigs reports it; the rest
+// are DEFAULT_CONFIG. Kafka's admin client reads the list unconditionally:
+// it fails on a null list and on the field's default source, -1.
+func (c *Cluster) createdTopicConfigs(set map[string]*string) []kmsg.CreateTopicsResponseTopicConfig {
+	names := make([]string, 0, len(validTopicConfigs))
+	for name := range validTopicConfigs {
+		if !strings.HasPrefix(name, "kfake.") {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	brokerSynonyms := make(map[string]string, len(validBrokerConfigs))
+	for broker, topic := range validBrokerConfigs {
+		if topic != "" {
+			brokerSynonyms[topic] = broker
+		}
+	}
+	configs := make([]kmsg.CreateTopicsResponseTopicConfig, 0, len(names))
+	for _, name := range names {
+		rc := kmsg.NewCreateTopicsResponseTopicConfig()
+		rc.Name = name
+		if v, ok := set[name]; ok {
+			rc.Value, rc.Source = v, int8(kmsg.ConfigSourceDynamicTopicConfig)
+		} else if v, ok := c.bcfgs[brokerSynonyms[name]]; ok {
+			rc.Value, rc.Source = v, int8(kmsg.ConfigSourceDynamicBrokerConfig)
+		} else {
+			rc.Source = int8(kmsg.ConfigSourceDefaultConfig)
+			if def, ok := configDefaults[name]; ok {
+				rc.Value = &def
+			}
+		}
+		configs = append(configs, rc)
+	}
+	return configs
 }

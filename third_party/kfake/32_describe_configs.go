@@ -18,7 +18,8 @@ import (
 // * GROUP (32)
 //
 // Version notes:
-// * v1: ConfigSynonyms in response
+// * v1: ConfigSynonyms in response, when IncludeSynonyms: the value in force
+//   first, then the values it overrides
 // * v2: ThrottleMillis
 // * v3: ConfigType and ConfigDocumentation in response
 // * v4: Flexible versions
@@ -57,17 +58,20 @@ func (c *Cluster) handleDescribeConfigs(creq *clientReq) (kmsg.Response, error) 
 			rc.IsSensitive = sensitive
 			rc.ConfigType = configTypes[k] // v3+: defaults to 0 (UNKNOWN) if not in map
 
-			// We walk configs from static to default to dynamic,
-			// if this config already exists previously, we move
-			// the previous config to a synonym and update the
-			// previous config.
-			if idx, ok := nameIdxs[k]; ok {
-				prior := r.Configs[idx]
+			// Kafka lists synonyms in order of precedence, the
+			// value in force first, and only when asked to. We
+			// walk configs from static to default to dynamic; if
+			// this config already exists previously, it replaces
+			// the previous config, whose synonyms follow its own.
+			if req.IncludeSynonyms {
 				syn := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
-				syn.Name = prior.Name
-				syn.Value = prior.Value
-				syn.Source = prior.Source
-				rc.ConfigSynonyms = append([]kmsg.DescribeConfigsResponseResourceConfigConfigSynonym{syn}, prior.ConfigSynonyms...)
+				syn.Name = k
+				syn.Value = v
+				syn.Source = src
+				rc.ConfigSynonyms = []kmsg.DescribeConfigsResponseResourceConfigConfigSynonym{syn}
+			}
+			if idx, ok := nameIdxs[k]; ok {
+				rc.ConfigSynonyms = append(rc.ConfigSynonyms, r.Configs[idx].ConfigSynonyms...)
 				r.Configs[idx] = rc
 				return
 			}

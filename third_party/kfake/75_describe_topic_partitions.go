@@ -21,6 +21,7 @@ import (
 // * Unknown topics get UNKNOWN_TOPIC_OR_PARTITION; auto-create is not used
 // * Topics not authorized for DESCRIBE return TOPIC_AUTHORIZATION_FAILED
 //   when explicitly requested, and are silently omitted otherwise
+// * EligibleLeaderReplicas and LastKnownELR are empty lists, never null
 
 func init() { regKey(75, 0, 0) }
 
@@ -161,6 +162,11 @@ func (c *Cluster) handleDescribeTopicPartitions(creq *clientReq) (kmsg.Response,
 				sp.Replicas = append(sp.Replicas, c.bs[idx].node)
 			}
 			sp.ISR = sp.Replicas
+			// Every replica is in the ISR, so no replica is eligible
+			// by ELR alone. Kafka answers empty lists, not null, and
+			// its admin client reads them unconditionally.
+			sp.EligibleLeaderReplicas = []int32{}
+			sp.LastKnownELR = []int32{}
 			st.Partitions = append(st.Partitions, sp)
 			emitted++
 		}

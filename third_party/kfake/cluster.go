@@ -88,6 +88,7 @@ type (
 		ln    net.Listener
 		node  int32
 		bsIdx int
+		rack  *string // broker.rack; nil when unset, as Kafka's default
 	}
 
 	controlFn func(kmsg.Request) (kmsg.Response, error, bool)
@@ -275,6 +276,9 @@ func NewCluster(opts ...Opt) (*Cluster, error) {
 			ln:    ln,
 			node:  int32(i),
 			bsIdx: len(c.bs),
+		}
+		if i < len(cfg.racks) {
+			b.rack = &cfg.racks[i]
 		}
 		c.bs = append(c.bs, b)
 		defer func() { go b.listen() }() //nolint:gocritic,revive // intentional - each broker's listener starts after loop iter

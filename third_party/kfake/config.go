@@ -61,6 +61,8 @@ type cfg struct {
 
 	blackholeProduce bool
 	synthetic        *syntheticFetch
+
+	racks []string
 }
 
 // NumBrokers sets the number of brokers to start in the fake cluster.
@@ -114,6 +116,16 @@ type SyntheticBatch struct {
 // if the cluster should store nothing.
 func SyntheticFetch(b SyntheticBatch) Opt {
 	return opt{func(cfg *cfg) { cfg.synthetic = &syntheticFetch{spec: b} }}
+}
+
+// BrokerRacks sets the brokers' racks (Kafka's broker.rack) in broker order:
+// the first broker is in racks[0], the second in racks[1], and so on; brokers
+// beyond the list, and brokers added with AddNode, have none. By default no
+// broker has a rack, as on a Kafka cluster that does not set broker.rack:
+// clients see a null rack in Metadata and DescribeCluster, and rack-aware
+// clients (KIP-392 fetching, KIP-881 assignment) treat all brokers alike.
+func BrokerRacks(racks ...string) Opt {
+	return opt{func(cfg *cfg) { cfg.racks = racks }}
 }
 
 // Ports sets the ports to listen on, overriding randomly choosing NumBrokers

@@ -673,21 +673,27 @@ func (pd *partData) recalculateLSO() {
 //   - default configs
 //   - dynamic broker configs
 func (c *Cluster) brokerConfigs(node int32, fn func(k string, v *string, src kmsg.ConfigSource, sensitive bool)) {
+	var rack *string
 	if node >= 0 {
 		for _, b := range c.bs {
 			if b.node == node {
 				id := strconv.Itoa(int(node))
 				fn("broker.id", &id, kmsg.ConfigSourceStaticBrokerConfig, false)
+				rack = b.rack
 				break
 			}
 		}
+	}
+	if rack != nil {
+		fn("broker.rack", rack, kmsg.ConfigSourceStaticBrokerConfig, false)
+	} else {
+		fn("broker.rack", nil, kmsg.ConfigSourceDefaultConfig, false)
 	}
 	for _, c := range []struct {
 		k    string
 		v    string
 		sens bool
 	}{
-		{k: "broker.rack", v: "krack"},
 		{k: "sasl.enabled.mechanisms", v: "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"},
 		{k: "super.users", sens: true},
 	} {
@@ -1049,8 +1055,6 @@ var configTypes = map[string]kmsg.ConfigType{
 	"transaction.max.timeout.ms":                kmsg.ConfigTypeInt,
 	"transactional.id.expiration.ms":            kmsg.ConfigTypeInt,
 }
-
-var brokerRack = "krack"
 
 func (c *Cluster) brokerConfigInt(key string, def int) int32 {
 	if v, ok := c.bcfgs[key]; ok && v != nil {

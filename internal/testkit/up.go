@@ -1,0 +1,96 @@
+package testkit
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// BuildKsuite builds the ksuite binary into dir and returns its path, for
+// tests that run `ksuite up` as a user does: a separate process, built
+// without the race detector, so clients in other languages meet the broker
+// at its normal speed. Call it once per test binary (from TestMain).
+func BuildKsuite(dir string) (string, error) {
+	bin := filepath.Join(dir, "ksuite")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/ksuite/ksuite/cmd/ksuite").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build ksuite: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// StartUp runs `bin up --in-memory` on free loopback ports, with flags
+// added, until the test ends (then SIGINT, as Ctrl-C) and returns the
+// bootstrap list of its ready line. It runs in an empty directory, so no
+// topics.yaml applies.
+func StartUp(t testing.TB, bin string, flags ...string) string {
+	t.Helper()
+	args := append([]string{"up", "--in-memory", "--port-base", strconv.Itoa(FreePortBase(t, 3))}, flags...)
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = t.TempDir()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	ready := make(chan string, 1)
+	go func() {
+		defer close(exited)
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		ready <- line
+		_, _ = io.Copy(io.Discard, stdout)
+		_ = cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("ksuite up did not stop within 30s of SIGINT")
+		}
+	})
+	select {
+	case line := <-ready:
+		for _, field := range strings.Fields(line) {
+			if b, ok := strings.CutPrefix(field, "bootstrap="); ok {
+				return b
+			}
+		}
+		t.Fatalf("ksuite %s: no ready line (%q); stderr: %s", strings.Join(args, " "), line, stderr)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("ksuite %s: not ready within 30s; stderr: %s", strings.Join(args, " "), stderr)
+	}
+	return ""
+}
+
+// lockedBuffer collects a child's output while a test may read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
