@@ -94,7 +94,11 @@ func Start(t testing.TB, opts ...Option) *Kafka {
 	if err != nil {
 		t.Fatalf("ksuitetest: start the embedded cluster: %v", err)
 	}
-	t.Cleanup(c.Close)
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("ksuitetest: stop the embedded cluster: %v", err)
+		}
+	})
 	prefix := ""
 	if o.prefix != nil {
 		prefix = *o.prefix

@@ -13,6 +13,7 @@ log() { echo "test.sh: $*" >&2; }
 
 need_apt=()
 command -v kcat >/dev/null || need_apt+=(kcat)
+command -v strace >/dev/null || need_apt+=(strace)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 # A JDK, not only a JRE: the Java compatibility suite and the Spring app are compiled here.
 command -v javac >/dev/null || need_apt+=(openjdk-17-jdk-headless)

@@ -124,6 +124,11 @@ func Parse(name string, data []byte, env string) (*Desired, error) {
 }
 
 func readFile(path string) ([]byte, error) {
+	// Opening a FIFO blocks until something writes to it, and nothing
+	// can interrupt that: only regular files are topics files.
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("topics file %s is not a regular file (%s): pass a file or a directory of *.yaml files", path, st.Mode().Type())
+	}
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("topics file: %w", err)

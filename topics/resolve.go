@@ -74,7 +74,7 @@ func resolve(files []*file, env string, problems []Problem) (*Desired, error) {
 		problems = append(problems, Problem{Severity: SeverityError, Message: fmt.Sprintf("environment %q is not declared in any topics file (declared: %s): fix --env or add environments.%s", env, listOrNone(envNames), env)})
 	}
 	sort.Slice(d.Topics, func(i, j int) bool { return d.Topics[i].Name < d.Topics[j].Name })
-	problems = append(problems, Validate(d)...)
+	problems = append(problems, validateFile(d)...)
 	return d.finish(problems)
 }
 

@@ -62,6 +62,9 @@ type Desired struct {
 	// Warnings are problems that do not stop planning, such as topic names
 	// that collide on '.' versus '_'.
 	Warnings []Problem
+	// Limits bounds the partitions [Validate] and [Plan] accept; the zero
+	// value means [DefaultLimits].
+	Limits Limits
 	// ACLs are the declared access control bindings, one per operation,
 	// sorted. They are planned only on a cluster with an authorizer.
 	ACLs []ACL
@@ -144,6 +147,12 @@ func Sync(ctx context.Context, cl *kgo.Client, paths []string, env string, progr
 	if err != nil {
 		return Summary{}, err
 	}
+	return SyncDesired(ctx, cl, d, progress)
+}
+
+// SyncDesired is [Sync] for a desired state already loaded, e.g. with
+// [Desired.Limits] set.
+func SyncDesired(ctx context.Context, cl *kgo.Client, d *Desired, progress io.Writer) (Summary, error) {
 	if progress != nil {
 		for _, w := range d.Warnings {
 			fmt.Fprintln(progress, w)

@@ -75,12 +75,64 @@ const maxTopicNameLen = 249
 
 var legalTopicName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 
+// Limits bounds the partitions a topics file may ask of a cluster, so that
+// a typo such as partitions: 1000000000 is refused before anything is sent.
+type Limits struct {
+	// PartitionsPerTopic is the most partitions one topic may declare.
+	PartitionsPerTopic int
+	// Partitions is the most partitions all declared topics may have
+	// together.
+	Partitions int
+}
+
+// DefaultLimits are the bounds of `ksuite up`'s embedded cluster: 10,000
+// partitions per topic (Kafka's controller refuses a single operation of
+// more than 10,000 metadata records, about that many partitions) and
+// 100,000 in all.
+var DefaultLimits = Limits{PartitionsPerTopic: 10_000, Partitions: 100_000}
+
+// orDefault fills unset bounds from DefaultLimits.
+func (l Limits) orDefault() Limits {
+	if l.PartitionsPerTopic == 0 {
+		l.PartitionsPerTopic = DefaultLimits.PartitionsPerTopic
+	}
+	if l.Partitions == 0 {
+		l.Partitions = max(DefaultLimits.Partitions, l.PartitionsPerTopic)
+	}
+	return l
+}
+
 // Validate checks the desired state offline, as Kafka would and a little
-// stricter: topic names, counts, config keys and value types, and
-// min.insync.replicas against the replication factor. It returns every
-// problem, errors and warnings, in file and line order. [Load] and [Plan]
-// call it; call it yourself for a [Desired] built in code.
+// stricter: topic names, counts against d.Limits, config keys and value
+// types, and min.insync.replicas against the replication factor. It
+// returns every problem, errors and warnings, in file and line order.
+// [Plan] calls it; [Load] checks everything but the limits, which the
+// caller may set on the result first.
 func Validate(d *Desired) []Problem {
+	ps := append(validateFile(d), validateLimits(d)...)
+	sortProblems(ps)
+	return ps
+}
+
+// validateLimits checks the partition counts against d.Limits.
+func validateLimits(d *Desired) []Problem {
+	l := d.Limits.orDefault()
+	var ps []Problem
+	total := 0
+	for _, t := range d.Topics {
+		total += int(max(t.Partitions, 0))
+		if int(t.Partitions) > l.PartitionsPerTopic {
+			ps = append(ps, errorAt(t.at(fieldPartitions), "topic %q: %d partitions is above the limit of %d per topic: lower it, or raise the limit with --max-partitions-per-topic", t.Name, t.Partitions, l.PartitionsPerTopic))
+		}
+	}
+	if len(ps) == 0 && total > l.Partitions {
+		ps = append(ps, errorAt(Pos{}, "the topics declare %d partitions in all, above the limit of %d: lower partitions, or raise the limit with --max-partitions", total, l.Partitions))
+	}
+	return ps
+}
+
+// validateFile is Validate without the limits.
+func validateFile(d *Desired) []Problem {
 	var ps []Problem
 	for _, m := range d.managePos {
 		switch {

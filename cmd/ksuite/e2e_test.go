@@ -49,7 +49,16 @@ type upBinary struct {
 // startBinary starts `ksuite up args...` in dir and waits for its ready line.
 func startBinary(t testing.TB, dir string, args ...string) *upBinary {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"up"}, args...)...)
+	return startWrapped(t, dir, nil, nil, args...)
+}
+
+// startWrapped is startBinary running `wrapper... ksuite up args...`, e.g.
+// under strace, with attr for the process (nil for the default).
+func startWrapped(t testing.TB, dir string, wrapper []string, attr *syscall.SysProcAttr, args ...string) *upBinary {
+	t.Helper()
+	argv := append(append(append([]string{}, wrapper...), binary, "up"), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.SysProcAttr = attr
 	cmd.Dir = dir
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

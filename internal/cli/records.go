@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"sort"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ksuite/ksuite/internal/kafka"
@@ -23,7 +28,14 @@ func (a *app) produceCmd() *cobra.Command {
 		Use:   "produce TOPIC",
 		Short: "Send records to a topic: one per stdin line, or --value",
 		Long: `Produce sends one record per line of standard input (or exactly one with
---value) and waits until the brokers acknowledged every record.`,
+--value) and waits until the brokers acknowledged every record.
+
+Every wait is bounded by --timeout: when the cluster acknowledges nothing for
+that long, or Ctrl-C (SIGINT/SIGTERM) leaves records unanswered that long,
+produce stops and reports how many records were acknowledged and how many
+were not, and exits 1. A record that fails is reported by its line number;
+lines sent before it may or may not have been acknowledged (the count says
+how many were). A second Ctrl-C exits at once.`,
 		Example: `  echo '{"memberId":"m-1"}' | ksuite produce signup-event --key m-1 --header source=cli
   ksuite produce signup-event --value '{"memberId":"m-2"}' --partition 0
   printf 'm-1:{"a":1}\nm-2:{"a":2}\n' | ksuite produce signup-event --key-delimiter :`,
@@ -53,6 +65,11 @@ func (a *app) produceCmd() *cobra.Command {
 			}
 			extra := append(o.ClientOpts(),
 				kgo.RecordDeliveryTimeout(cfg.Timeout),
+				// A few quick tries, so that a record that keeps failing
+				// fails with the broker's reason (e.g. KAFKA_STORAGE_ERROR)
+				// rather than a bare timeout.
+				kgo.RecordRetries(produceTries),
+				kgo.MetadataMinAge(250*time.Millisecond),
 				// As Kafka's console producer: the broker decides (auto.create.topics.enable).
 				kgo.AllowAutoTopicCreation(),
 			)
@@ -60,12 +77,12 @@ func (a *app) produceCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer cl.Close()
-			n, err := records.Produce(cmd.Context(), cl, o, a.io.In)
+			defer closeWithin(cl, cfg.Timeout)
+			res, err := records.Produce(cmd.Context(), cl, o, a.io.In, cfg.Timeout)
 			if err != nil {
-				return cfg.Explain(err)
+				return fmt.Errorf("%w; %d of %d record(s) acknowledged, %d not", explainProduce(cfg, err), res.Acked, res.Sent, res.NotAcked())
 			}
-			a.log.Info("produced", "records", n, "topic", o.Topic)
+			a.log.Info("produced", "records", res.Acked, "topic", o.Topic)
 			return nil
 		},
 	}
@@ -94,7 +111,10 @@ Without a start flag it prints new records only. With --group it consumes as a
 member of that consumer group, as kafka-console-consumer does: --from-beginning
 and --since apply only while the group has no committed offset, and what was
 printed is committed before exit. It runs until --count records were printed
-or it is interrupted (Ctrl-C), and exits 0 in both cases.`,
+or it is interrupted (Ctrl-C or SIGTERM), and exits 0 in both cases; with a
+group it then commits what was printed and leaves the group within --timeout.
+When no broker can be reached for --timeout it says so and exits 1. A second
+Ctrl-C exits at once.`,
 		Example: `  ksuite consume signup-event --from-beginning --count 10
   ksuite consume signup-event --since 10m --output json | jq .value
   ksuite consume signup-event --group audit --from-beginning
@@ -116,15 +136,19 @@ or it is interrupted (Ctrl-C), and exits 0 in both cases.`,
 			if err != nil {
 				return err
 			}
+			o.Timeout = cfg.Timeout
 			cl, err := cfg.Connect(cmd.Context(), o.ClientOpts()...)
 			if err != nil {
 				return err
 			}
-			defer cl.Close()
+			defer closeWithin(cl, cfg.Timeout)
 			if err := checkTopic(cmd, cfg, cl, o); err != nil {
 				return err
 			}
 			_, err = records.Consume(cmd.Context(), cl, o, a.io.Out)
+			if errors.Is(err, records.ErrConnectionLost) {
+				return err
+			}
 			return cfg.Explain(err)
 		},
 	}
@@ -137,6 +161,31 @@ or it is interrupted (Ctrl-C), and exits 0 in both cases.`,
 	f.IntVarP(&o.Count, "count", "c", 0, "exit after this many records")
 	f.StringVar(&o.Output, "output", records.OutputText, "text (values) or json (one object per line)")
 	return cmd
+}
+
+// produceTries bounds the tries of one record, see produceCmd.
+const produceTries = 5
+
+// explainProduce names what a user can act on in a produce failure.
+func explainProduce(cfg kafka.Config, err error) error {
+	if errors.Is(err, kerr.KafkaStorageError) {
+		return fmt.Errorf("%w: the broker reported a storage error: it could not write the records to its disk (full, or not writable?); its log says why", err)
+	}
+	return cfg.Explain(err)
+}
+
+// closeWithin closes cl, giving up after d: closing waits for requests
+// in flight, and a broker that stopped answering must not hold the exit.
+func closeWithin(cl *kgo.Client, d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		cl.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 // checkTopic fails fast, naming the topic, when it does not exist or lacks
@@ -153,7 +202,31 @@ func checkTopic(cmd *cobra.Command, cfg kafka.Config, cl *kgo.Client, o records.
 	if o.Partition >= 0 && int(o.Partition) >= len(td.Partitions) {
 		return fmt.Errorf("topic %q has %d partitions: --partition %d does not exist", o.Topic, len(td.Partitions), o.Partition)
 	}
+	if o.Offset != nil && *o.Offset > 0 {
+		return checkOffsetInRange(cmd, cfg, cl, o)
+	}
 	return nil
+}
+
+// checkOffsetInRange refuses --offset past a partition's end: Kafka would
+// answer OFFSET_OUT_OF_RANGE and the consumer would wait silently for
+// records that may never come.
+func checkOffsetInRange(cmd *cobra.Command, cfg kafka.Config, cl *kgo.Client, o records.ConsumeOptions) error {
+	ends, err := kadm.NewClient(cl).ListEndOffsets(cmd.Context(), o.Topic)
+	if err != nil {
+		return cfg.Explain(err)
+	}
+	var past []string
+	ends.Each(func(e kadm.ListedOffset) {
+		if (o.Partition < 0 || e.Partition == o.Partition) && e.Err == nil && *o.Offset > e.Offset {
+			past = append(past, fmt.Sprintf("partition %d ends at offset %d", e.Partition, e.Offset))
+		}
+	})
+	if len(past) == 0 {
+		return nil
+	}
+	sort.Strings(past)
+	return fmt.Errorf("--offset %d is past the end of topic %q (%s): the next record gets the end offset; use --offset -N for the last N records", *o.Offset, o.Topic, strings.Join(past, ", "))
 }
 
 // partitionFlag is --partition: -1 (any) when not given, an error when negative.

@@ -53,10 +53,15 @@ type app struct {
 }
 
 // Main runs ksuite with args and returns the process exit code. SIGINT and
-// SIGTERM cancel the command's context.
+// SIGTERM cancel the command's context, so that it ends cleanly; a second
+// one gets the default action and ends the process at once.
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	return Run(ctx, args, IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Getenv: os.Getenv})
 }
 

@@ -25,13 +25,22 @@ const (
 
 // topicsFlags are the flags every topics command that reads files shares.
 type topicsFlags struct {
-	files []string
-	env   string
+	files  []string
+	env    string
+	limits topics.Limits
 }
 
 func (f *topicsFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVarP(&f.files, "file", "f", []string{"topics.yaml"}, "topics file or directory of *.yaml files; repeat for more")
 	cmd.Flags().StringVar(&f.env, "env", "", "environment overlay to apply (environments.<name> in the files)")
+	addLimitFlags(cmd, &f.limits.PartitionsPerTopic, &f.limits.Partitions, topics.DefaultLimits.PartitionsPerTopic, topics.DefaultLimits.Partitions)
+}
+
+// addLimitFlags registers the partition bounds shared by the topics
+// commands and up.
+func addLimitFlags(cmd *cobra.Command, perTopic, total *int, perTopicDefault, totalDefault int) {
+	cmd.Flags().IntVar(perTopic, "max-partitions-per-topic", perTopicDefault, "refuse a topic with more partitions than this")
+	cmd.Flags().IntVar(total, "max-partitions", totalDefault, "refuse more partitions than this in all")
 }
 
 func (a *app) topicsCmd() *cobra.Command {
@@ -291,6 +300,19 @@ func (a *app) loadTopics(f topicsFlags) (*topics.Desired, error) {
 	}
 	for _, w := range d.Warnings {
 		fmt.Fprintln(a.io.Err, w)
+	}
+	d.Limits = f.limits
+	var errs []topics.Problem
+	for _, p := range topics.Validate(d) {
+		if p.Severity == topics.SeverityError {
+			errs = append(errs, p)
+		}
+	}
+	if len(errs) > 0 {
+		for _, p := range errs {
+			fmt.Fprintln(a.io.Err, p)
+		}
+		return nil, &ExitError{Code: 1, Err: fmt.Errorf("%d problem(s) in the topics files", len(errs))}
 	}
 	return d, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/ksuite/ksuite/internal/kafka"
 	"github.com/ksuite/ksuite/internal/stack"
 	"github.com/ksuite/ksuite/suite"
+	"github.com/ksuite/ksuite/topics"
 )
 
 func (a *app) upCmd() *cobra.Command {
@@ -73,8 +74,11 @@ docs/expose.md.`,
 			if len(kcfg.Brokers) > 0 && cmd.Flags().Changed("racks") {
 				return fmt.Errorf("--racks sets the embedded brokers' racks; with --brokers the existing cluster's brokers keep their own broker.rack: drop --racks")
 			}
-			if inMemory {
+			switch {
+			case inMemory:
 				emb.DataDir = ""
+			case emb.DataDir == "":
+				return errors.New("--data-dir is empty: give a directory, or --in-memory for a cluster that keeps nothing")
 			}
 			emb.AutoCreateTopics = !noAutoCreate
 			emb.Logger = a.log
@@ -97,7 +101,11 @@ docs/expose.md.`,
 				Kafka:       kcfg,
 				Embedded:    emb,
 				TopicsFiles: files,
-				Logger:      a.log,
+				TopicsLimits: topics.Limits{
+					PartitionsPerTopic: emb.MaxPartitionsPerTopic,
+					Partitions:         emb.MaxPartitions,
+				},
+				Logger: a.log,
 			}
 			if !noServices {
 				cfg.Services = &services
@@ -106,19 +114,21 @@ docs/expose.md.`,
 			if err != nil {
 				return explainAdminLogin(err, exposed)
 			}
-			defer s.Close()
 			if exposed != nil && exposed.FirstStart {
 				fmt.Fprint(a.io.Err, exposed.Notice(emb.PortBase, emb.Nodes))
 			}
 			if _, err := fmt.Fprintln(a.io.Out, s.ReadyLine()); err != nil {
-				return err
+				return errors.Join(err, s.Close())
 			}
 			select {
 			case <-cmd.Context().Done():
 			case <-s.Done():
-				return s.Err()
+				return errors.Join(s.Err(), s.Close())
 			}
 			a.log.Info("shutting down")
+			if err := s.Close(); err != nil {
+				return fmt.Errorf("shutting down: %w: records, offsets or topics acknowledged since the last sync may be lost", err)
+			}
 			return nil
 		},
 	}
@@ -128,6 +138,9 @@ docs/expose.md.`,
 	f.StringVar(&emb.DataDir, "data-dir", emb.DataDir, "where the embedded cluster persists topics, records and offsets")
 	f.BoolVar(&inMemory, "in-memory", false, "keep nothing on disk (a throwaway cluster)")
 	f.BoolVar(&noAutoCreate, "no-auto-create-topics", false, "do not create topics on first use (Kafka's auto.create.topics.enable=false)")
+	addLimitFlags(cmd, &emb.MaxPartitionsPerTopic, &emb.MaxPartitions, emb.MaxPartitionsPerTopic, emb.MaxPartitions)
+	f.BoolVar(&emb.SyncWrites, "sync-writes", false, "fsync every produced batch before acknowledging it: survive an OS crash or power loss, at a cost in throughput")
+	f.BoolVar(&emb.Repair, "repair", false, "start from a damaged data directory: rebuild what its segment files hold and report what was lost")
 	f.StringSliceVar(&emb.Racks, "racks", nil, "brokers' racks (Kafka's broker.rack), one per broker in node order, e.g. a,b,c (default: none)")
 	f.StringArrayVar(&topicsFiles, "topics", nil, "topics file or directory to apply at start (default ./topics.yaml if present; repeatable)")
 	f.StringVar(&services.Listen, "api-listen", services.Listen, "address of the Suite services' API (port 0 picks a free one)")

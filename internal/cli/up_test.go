@@ -188,3 +188,29 @@ func TestUpExistingCluster(t *testing.T) {
 		}
 	})
 }
+
+// TestUpShutdownFailureExitsNonZero is issue 9's fifth finding at stop:
+// when the data cannot be saved, up says so and exits non-zero instead of
+// reporting a clean stop.
+func TestUpShutdownFailureExitsNonZero(t *testing.T) {
+	dataDir := t.TempDir()
+	base := testkit.FreePortBase(t, 3)
+	p := startUp(t, "--data-dir", dataDir, "--port-base", strconv.Itoa(base), "--topics", writeTopics(t, "topics: []\n"))
+	mustRun(t, "one\n", "produce", "unsaved", "--brokers="+bootstrapFor(base, 3))
+	testkit.ReadOnly(t, dataDir)
+	if code := p.stop(t); code == 0 {
+		t.Fatalf("up exited 0 although its data directory was read-only; stderr: %s", p.err.String())
+	}
+	if got := p.err.String(); !strings.Contains(got, "shutting down") || !strings.Contains(got, dataDir) {
+		t.Fatalf("stderr does not say what could not be saved where: %s", got)
+	}
+}
+
+// TestUpEmptyDataDir: --data-dir "" is a mistake to report, not a silent
+// in-memory cluster (issue 9, item 13).
+func TestUpEmptyDataDir(t *testing.T) {
+	r := runKsuite(t, "up", "--data-dir", "", "--port-base", strconv.Itoa(testkit.FreePortBase(t, 3)))
+	if r.code != 1 || !strings.Contains(r.errOut, "--data-dir is empty") || !strings.Contains(r.errOut, "--in-memory") {
+		t.Fatalf("exit %d, stderr %q", r.code, r.errOut)
+	}
+}

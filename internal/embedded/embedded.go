@@ -14,12 +14,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/ksuite/ksuite/internal/kafka"
@@ -32,6 +31,15 @@ const (
 	DefaultDataDir  = ".ksuite/data"
 	// DefaultClusterID names a new embedded cluster; a persisted one keeps its own.
 	DefaultClusterID = "ksuite-embedded"
+	// DefaultMaxPartitionsPerTopic bounds one topic. Kafka's controller
+	// refuses, with POLICY_VIOLATION, any operation of more than 10,000
+	// metadata records (QuorumController.MAX_RECORDS_PER_USER_OP), and a
+	// topic's creation is one record per partition plus the topic's own.
+	DefaultMaxPartitionsPerTopic = 10_000
+	// DefaultMaxPartitions bounds the whole embedded cluster, about 100 MB
+	// of partition state: past that a development cluster is more likely
+	// a runaway client than a need.
+	DefaultMaxPartitions = 100_000
 )
 
 // Config configures [Start]. The zero value is not usable; start from
@@ -50,6 +58,22 @@ type Config struct {
 	// DefaultPartitions is the partition count of auto-created topics (Kafka's
 	// num.partitions, default 1).
 	DefaultPartitions int
+	// MaxPartitionsPerTopic and MaxPartitions bound one topic and the whole
+	// cluster: a CreateTopics, CreatePartitions or auto-creation past them
+	// is refused with POLICY_VIOLATION, so that no client can exhaust the
+	// process's memory. Zero means the default.
+	MaxPartitionsPerTopic int
+	MaxPartitions         int
+	// SyncWrites fsyncs every produced batch before acknowledging it, so an
+	// acknowledged record survives an OS crash or power loss, not only the
+	// death of the process. Without it, segments are synced when they roll
+	// and at a clean shutdown, as Kafka does by default.
+	SyncWrites bool
+	// Repair starts from a damaged data directory anyway: what the segment
+	// files hold is rebuilt into topics, and what was lost is reported
+	// (see [Cluster.RepairReport]). Without it a damaged directory is a
+	// [*DamagedError].
+	Repair bool
 	// Racks are the brokers' racks (Kafka's broker.rack), one per broker in
 	// node order. Empty, the default, gives no broker a rack, as on a Kafka
 	// cluster that does not set broker.rack.
@@ -69,6 +93,9 @@ func DefaultConfig() Config {
 		DataDir:           DefaultDataDir,
 		AutoCreateTopics:  true,
 		DefaultPartitions: 1,
+
+		MaxPartitionsPerTopic: DefaultMaxPartitionsPerTopic,
+		MaxPartitions:         DefaultMaxPartitions,
 	}
 }
 
@@ -82,6 +109,9 @@ func (c Config) Validate() error {
 	}
 	if c.DefaultPartitions < 1 {
 		return fmt.Errorf("default partitions %d: must be at least 1", c.DefaultPartitions)
+	}
+	if perTopic, total := c.partitionBounds(); perTopic < 1 || total < perTopic {
+		return fmt.Errorf("--max-partitions-per-topic %d and --max-partitions %d: both must be at least 1, and the cluster's bound at least the topic's", perTopic, total)
 	}
 	if len(c.Racks) > 0 && len(c.Racks) != c.Nodes {
 		return fmt.Errorf("--racks %s: %d rack(s) for %d brokers; give one rack per broker, e.g. --racks %s",
@@ -97,6 +127,19 @@ func (c Config) Validate() error {
 		return c.External.validate()
 	}
 	return nil
+}
+
+// partitionBounds is MaxPartitionsPerTopic and MaxPartitions, the
+// defaults for zero.
+func (c Config) partitionBounds() (perTopic, total int) {
+	perTopic, total = c.MaxPartitionsPerTopic, c.MaxPartitions
+	if perTopic == 0 {
+		perTopic = DefaultMaxPartitionsPerTopic
+	}
+	if total == 0 {
+		total = max(DefaultMaxPartitions, perTopic)
+	}
+	return perTopic, total
 }
 
 // exampleRacks is a,b,c,... for n brokers, for error messages.
@@ -120,23 +163,20 @@ func (e *PortInUseError) Error() string {
 
 func (e *PortInUseError) Unwrap() error { return e.Err }
 
-// DataDirLockedError reports a data directory another `ksuite up` is using.
-type DataDirLockedError struct{ Dir string }
-
-func (e *DataDirLockedError) Error() string {
-	return fmt.Sprintf("data directory %s is in use by another ksuite up: stop it, or pass another --data-dir or --in-memory", e.Dir)
-}
-
 // Cluster is a running embedded cluster.
 type Cluster struct {
 	fake    *kfake.Cluster
 	addrs   []string
-	lock    *os.File  // flock on the data dir, nil in memory
+	dir     *dataDir // nil in memory
+	repairs []string
 	exposed *exposure // nil on loopback
 }
 
 // Start starts the cluster and returns once every broker accepts
-// connections and answers a metadata request.
+// connections and answers a metadata request. A persisted cluster first
+// locks its data directory, checks that the directory is whole and its
+// files writable, and refuses to start from a damaged one unless
+// cfg.Repair is set.
 func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -146,6 +186,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		kfake.NumBrokers(cfg.Nodes),
 		kfake.DefaultNumPartitions(cfg.DefaultPartitions),
 		kfake.ClusterID(DefaultClusterID),
+		kfake.MaxPartitions(cfg.partitionBounds()),
 	}
 	if cfg.AutoCreateTopics {
 		opts = append(opts, kfake.AllowAutoTopicCreation())
@@ -168,30 +209,83 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		opts = append(opts, c.exposed.opts()...)
 	}
 	if cfg.DataDir != "" {
-		lock, err := lockDir(cfg.DataDir)
+		d, err := openDataDir(cfg.DataDir)
 		if err != nil {
 			return nil, err
 		}
-		c.lock = lock
+		c.dir = d
+		if err := c.prepare(cfg); err != nil {
+			d.close()
+			return nil, err
+		}
 		opts = append(opts, kfake.DataDir(cfg.DataDir))
+		if cfg.SyncWrites {
+			opts = append(opts, kfake.SyncWrites())
+		}
 	}
 	fake, err := kfake.NewCluster(opts...)
 	if err != nil {
-		c.unlock()
-		return nil, explainListen(err)
+		if c.dir != nil {
+			c.dir.close()
+		}
+		return nil, c.explainStart(err)
 	}
 	c.fake = fake
 	c.addrs = fake.ListenAddrs()
 	if err := c.waitReady(ctx); err != nil {
-		c.Close()
+		_ = c.Close()
 		return nil, err
+	}
+	if len(c.repairs) > 0 {
+		past, err := c.offsetsPastEnd(ctx)
+		if err != nil {
+			_ = c.Close()
+			return nil, fmt.Errorf("after repairing %s: %w", cfg.DataDir, err)
+		}
+		c.repairs = append(c.repairs, past...)
 	}
 	return c, nil
 }
 
-// Bootstrap is the brokers' addresses, host:port, in node order: the
-// advertised ones when exposed.
+// prepare checks (or, with cfg.Repair, repairs) the data directory and its
+// files' permissions before kfake reads it.
+func (c *Cluster) prepare(cfg Config) error {
+	findings, err := c.dir.check()
+	if err != nil {
+		return err
+	}
+	if len(findings) > 0 && !cfg.Repair {
+		return &DamagedError{Dir: cfg.DataDir, Findings: findings}
+	}
+	if err := c.dir.writable(); err != nil {
+		return err
+	}
+	for _, f := range findings {
+		if f.repair != nil {
+			if err := f.repair(cfg.Nodes); err != nil {
+				return fmt.Errorf("repairing %s: %w", cfg.DataDir, err)
+			}
+		}
+		c.repairs = append(c.repairs, f.lost)
+	}
+	return c.dir.startDirty()
+}
+
+// explainStart adds the way out to kfake's start errors.
+func (c *Cluster) explainStart(err error) error {
+	err = explainListen(err)
+	if c.dir != nil && strings.HasPrefix(err.Error(), "loading persisted state") {
+		return fmt.Errorf("data directory %s cannot be loaded: %w: start with --repair to rebuild it from the segment files, or move it away to start empty", c.dir.path, err)
+	}
+	return err
+}
+
+// Bootstrap is the brokers' addresses, host:port, in node order.
 func (c *Cluster) Bootstrap() []string { return c.addrs }
+
+// RepairReport says what [Config.Repair] rebuilt and what was lost, one
+// sentence each; it is empty when the data directory was whole.
+func (c *Cluster) RepairReport() []string { return c.repairs }
 
 // ClientConfig is how a client in this process reaches the brokers: their
 // loopback addresses or, when exposed, their local addresses with the
@@ -203,24 +297,24 @@ func (c *Cluster) ClientConfig() kafka.Config {
 	return kafka.Config{Brokers: c.addrs}
 }
 
-// Fake exposes the kfake cluster for fault injection in tests.
-func (c *Cluster) Fake() *kfake.Cluster { return c.fake }
-
-// Close stops the brokers and, when persisted, flushes everything to the
-// data directory before returning. It is safe to call twice.
-func (c *Cluster) Close() {
+// Close stops the brokers and, when persisted, writes and syncs everything
+// to the data directory before returning. The error says what could not be
+// saved: records or offsets acknowledged to clients may then be lost. Only
+// the first call does the work.
+func (c *Cluster) Close() error {
+	var err error
 	if c.fake != nil {
-		c.fake.Close()
+		err = c.fake.Shutdown()
+		c.fake = nil
+		if c.dir != nil && err == nil {
+			err = c.dir.markClean()
+		}
 	}
-	c.unlock()
-}
-
-func (c *Cluster) unlock() {
-	if c.lock != nil {
-		_ = syscall.Flock(int(c.lock.Fd()), syscall.LOCK_UN)
-		_ = c.lock.Close()
-		c.lock = nil
+	if c.dir != nil {
+		c.dir.close()
+		c.dir = nil
 	}
+	return err
 }
 
 // waitReady proves that a client can connect and read metadata listing
@@ -242,26 +336,6 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 	return cfg.Explain(cl.Ping(ctx))
 }
 
-// lockDir takes an exclusive, non-blocking flock on dir/.lock so two
-// clusters never write one data directory.
-func lockDir(dir string) (*os.File, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("data directory %s: %w (choose another with --data-dir)", dir, err)
-	}
-	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("data directory %s: %w", dir, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		_ = f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, &DataDirLockedError{Dir: dir}
-		}
-		return nil, fmt.Errorf("locking data directory %s: %w", dir, err)
-	}
-	return f, nil
-}
-
 // explainListen turns "bind: address already in use" into a PortInUseError.
 func explainListen(err error) error {
 	var opErr *net.OpError
@@ -276,6 +350,46 @@ func explainListen(err error) error {
 		return &PortInUseError{Port: port, Err: err}
 	}
 	return err
+}
+
+// offsetsPastEnd reports, after a repair, every committed group offset
+// beyond its partition's end: records the group had read are gone, and
+// the group will wait for new ones to reach that offset before it reads
+// again (or reset, if its offset reset policy says so).
+func (c *Cluster) offsetsPastEnd(ctx context.Context) ([]string, error) {
+	cl, err := c.ClientConfig().NewClient()
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	groups, err := adm.ListGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fetched := adm.FetchManyOffsets(ctx, groups.Groups()...)
+	if err := fetched.Error(); err != nil {
+		return nil, err
+	}
+	topics := fetched.CommittedPartitions().Topics()
+	if len(topics) == 0 {
+		return nil, nil
+	}
+	ends, err := adm.ListEndOffsets(ctx, topics...)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, name := range sortedKeys(fetched) {
+		group := fetched[name]
+		for _, o := range group.Fetched.Offsets().Sorted() {
+			end, ok := ends.Lookup(o.Topic, o.Partition)
+			if ok && end.Err == nil && o.At > end.Offset {
+				out = append(out, fmt.Sprintf("group %q committed offset %d of topic %q partition %d, which now ends at offset %d: the records in between are lost", group.Group, o.At, o.Topic, o.Partition, end.Offset))
+			}
+		}
+	}
+	return out, nil
 }
 
 // slogAdapter forwards kfake's warnings and errors to slog.

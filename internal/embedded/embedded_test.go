@@ -23,7 +23,7 @@ func start(t *testing.T, cfg embedded.Config) *embedded.Cluster {
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
-	t.Cleanup(c.Close)
+	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
 
@@ -101,7 +101,9 @@ func TestRestartKeepsRecordsAndOffsets(t *testing.T) {
 		t.Fatal(err)
 	}
 	cons.Close()
-	c.Close()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	c2 := start(t, cfg)
 	adm2 := kadm.NewClient(client(t, c2))

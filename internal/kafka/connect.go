@@ -34,6 +34,9 @@ func (e *ConnectError) Unwrap() error { return e.Err }
 func (c Config) Connect(ctx context.Context, extra ...kgo.Opt) (*kgo.Client, error) {
 	cl, err := c.NewClient(extra...)
 	if err != nil {
+		if strings.Contains(err.Error(), "unable to parse port") {
+			return nil, fmt.Errorf("--brokers %s: %w: write each broker as host:port with a numeric port, e.g. kafka-1:9092", strings.Join(c.Brokers, ","), err)
+		}
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout())
@@ -109,6 +112,12 @@ func classify(err error, c Config) string {
 		default:
 			return "the broker closed the connection: does the listener require SASL (--sasl-mechanism) or TLS (--tls)?"
 		}
+	case strings.Contains(err.Error(), "the four size bytes are 'HTTP'"):
+		return "the server answered in HTTP: this is not a Kafka port (a web or REST port?); check --brokers"
+	case strings.Contains(err.Error(), "invalid large response size"), strings.Contains(err.Error(), "invalid negative response size"):
+		return "the server's answer is not Kafka's protocol: is this a Kafka port? check --brokers"
+	case strings.Contains(err.Error(), "exceeds BrokerMaxReadBytes"):
+		return "a response was larger than the client accepts (BrokerMaxReadBytes): is this a Kafka port, or does a record batch exceed 100 MiB?"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		if c.TLS.enabled() {
 			return fmt.Sprintf("no TLS handshake within %s: is this port a TLS listener, and reachable from here?", c.timeout())

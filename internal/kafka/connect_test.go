@@ -102,3 +102,43 @@ func TestConnectWrongSASLPassword(t *testing.T) {
 		})
 	}
 }
+
+// answering listens on loopback and answers every connection's first read
+// with reply, as a server that is not Kafka would; it returns the address.
+func answering(t *testing.T, reply []byte) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Read(make([]byte, 512))
+			_, _ = c.Write(reply)
+			c.Close()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestConnectNotKafka is issue 9's twelfth finding: franz-go's raw texts
+// about an answer that is not Kafka's protocol get the address and the
+// "is this a Kafka port?" framing docs/configuration.md promises.
+func TestConnectNotKafka(t *testing.T) {
+	web := answering(t, []byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"))
+	connectFails(t, kafka.Config{Brokers: []string{web}, Timeout: 3 * time.Second}, web+": the server answered in HTTP: this is not a Kafka port")
+	other := answering(t, []byte{0x7f, 0xff, 0xff, 0xff})
+	connectFails(t, kafka.Config{Brokers: []string{other}, Timeout: 3 * time.Second}, other+": the server's answer is not Kafka's protocol: is this a Kafka port?")
+}
+
+func TestConnectPortNotANumber(t *testing.T) {
+	_, err := kafka.Config{Brokers: []string{"127.0.0.1:notaport"}, Timeout: 3 * time.Second}.Connect(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "--brokers 127.0.0.1:notaport") || !strings.Contains(err.Error(), "numeric port") {
+		t.Fatalf("error %v, want it to name the address and the fix", err)
+	}
+}

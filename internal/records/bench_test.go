@@ -43,9 +43,9 @@ func BenchmarkProduce(b *testing.B) {
 			cl := c.Client(b, o.ClientOpts()...)
 			b.SetBytes(int64(len(jsonRecord1K)) * benchRecords)
 			for b.Loop() {
-				n, err := records.Produce(context.Background(), cl, o, bytes.NewReader(input))
-				if err != nil || n != benchRecords {
-					b.Fatalf("produced %d: %v", n, err)
+				n, err := records.Produce(context.Background(), cl, o, bytes.NewReader(input), time.Minute)
+				if err != nil || n.Acked != benchRecords {
+					b.Fatalf("produced %d: %v", n.Acked, err)
 				}
 			}
 		})

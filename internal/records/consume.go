@@ -39,6 +39,24 @@ type ConsumeOptions struct {
 	Output string
 	// Now is the clock for Since; nil means time.Now.
 	Now func() time.Time
+	// Timeout bounds every wait that is not for records: committing and
+	// leaving the group at the end, and how long the cluster may stay
+	// unreachable before Consume reports the lost connection. 0 means 10s.
+	Timeout time.Duration
+}
+
+func (o ConsumeOptions) timeout() time.Duration {
+	if o.Timeout <= 0 {
+		return 10 * time.Second
+	}
+	return o.Timeout
+}
+
+func (o ConsumeOptions) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
 }
 
 // Validate rejects combinations Kafka's own tools reject too.
@@ -62,6 +80,8 @@ func (o ConsumeOptions) Validate() error {
 		return fmt.Errorf("--count %d: must be 0 (no limit) or more", o.Count)
 	case o.Since < 0:
 		return fmt.Errorf("--since %s: must be a positive duration like 10m", o.Since)
+	case o.Since > 0 && o.now().Add(-o.Since).Before(time.Unix(0, 0)):
+		return fmt.Errorf("--since %s: that is before 1970-01-01, the earliest time a record can have: use --from-beginning", o.Since)
 	case o.Output != "" && o.Output != OutputText && o.Output != OutputJSON:
 		return fmt.Errorf("--output %q: use text or json", o.Output)
 	}
@@ -78,11 +98,7 @@ func (o ConsumeOptions) start() kgo.Offset {
 	case o.Offset != nil:
 		return kgo.NewOffset().At(*o.Offset)
 	case o.Since > 0:
-		now := time.Now
-		if o.Now != nil {
-			now = o.Now
-		}
-		return kgo.NewOffset().AfterMilli(now().Add(-o.Since).UnixMilli())
+		return kgo.NewOffset().AfterMilli(o.now().Add(-o.Since).UnixMilli())
 	}
 	return kgo.NewOffset().AtEnd()
 }
@@ -143,24 +159,37 @@ func ToJSONRecord(r *kgo.Record) JSONRecord {
 	return j
 }
 
+// ErrConnectionLost is returned when the cluster stayed unreachable for
+// the timeout while Consume waited for records.
+var ErrConnectionLost = errors.New("lost the connection to the cluster")
+
 // Consume prints records from cl (built with o.ClientOpts()) to out until
 // Count records were printed or ctx ends; both are a normal end and return
-// nil. For a group, the printed records are committed before returning.
+// nil. For a group, the printed records are committed and the group left
+// before Consume returns, within o.Timeout. While no record arrives, the
+// cluster is checked every o.Timeout: when it cannot be reached, Consume
+// returns an error wrapping ErrConnectionLost.
 func Consume(ctx context.Context, cl *kgo.Client, o ConsumeOptions, out io.Writer) (int, error) {
 	w := bufio.NewWriter(out)
 	var line []byte
 	printed := 0
 	var err error
 	for err == nil && (o.Count == 0 || printed < o.Count) {
-		fetches := cl.PollFetches(ctx)
+		pctx, cancel := context.WithTimeout(ctx, o.timeout())
+		fetches := cl.PollFetches(pctx)
+		idle := pctx.Err() != nil
+		cancel()
 		if ctx.Err() != nil || fetches.IsClientClosed() {
 			break
 		}
 		fetches.EachError(func(t string, p int32, ferr error) {
-			if err == nil && !errors.Is(ferr, context.Canceled) {
+			if err == nil && !errors.Is(ferr, context.Canceled) && !errors.Is(ferr, context.DeadlineExceeded) {
 				err = fmt.Errorf("fetching %s[%d]: %w", t, p, ferr)
 			}
 		})
+		if err == nil && idle && fetches.NumRecords() == 0 {
+			err = checkAlive(ctx, cl, o.timeout())
+		}
 		iter := fetches.RecordIter()
 		for err == nil && !iter.Done() && (o.Count == 0 || printed < o.Count) {
 			r := iter.Next()
@@ -184,11 +213,39 @@ func Consume(ctx context.Context, cl *kgo.Client, o ConsumeOptions, out io.Write
 		cl.AllowRebalance()
 	}
 	if o.Group != "" {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if cerr := cl.CommitMarkedOffsets(cctx); cerr != nil && err == nil {
-			err = fmt.Errorf("committing group %s: %w", o.Group, cerr)
+		if gerr := finishGroup(ctx, cl, o); err == nil {
+			err = gerr
 		}
 	}
 	return printed, err
+}
+
+// finishGroup commits what was printed and leaves the group, each bounded
+// by o.Timeout, so that an interrupted consume exits promptly even when
+// the cluster is gone. Leaving here, with rebalancing allowed (the poll
+// loop may have broken off before allowing it), is what keeps the
+// client's Close from blocking.
+func finishGroup(ctx context.Context, cl *kgo.Client, o ConsumeOptions) error {
+	cl.AllowRebalance()
+	base := context.WithoutCancel(ctx)
+	cctx, cancel := context.WithTimeout(base, o.timeout())
+	defer cancel()
+	var err error
+	if cerr := cl.CommitMarkedOffsets(cctx); cerr != nil {
+		err = fmt.Errorf("committing group %s: %w", o.Group, cerr)
+	}
+	lctx, lcancel := context.WithTimeout(base, o.timeout())
+	defer lcancel()
+	_ = cl.LeaveGroupContext(lctx) // a group left by its session timeout is fine too
+	return err
+}
+
+// checkAlive reports ErrConnectionLost when no broker answers within d.
+func checkAlive(ctx context.Context, cl *kgo.Client, d time.Duration) error {
+	pctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	if err := cl.Ping(pctx); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("%w: no broker answered within %s (%w)", ErrConnectionLost, d, err)
+	}
+	return nil
 }

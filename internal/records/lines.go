@@ -39,11 +39,16 @@ func (l *lineReader) next() ([]byte, error) {
 			}
 			return nil, l.err
 		}
-		if l.end-l.start >= MaxLine {
+		if l.end-l.start > MaxLine {
 			return nil, errLineTooLong
 		}
 		l.fill()
 	}
+}
+
+// hasLine reports whether next would return without reading more input.
+func (l *lineReader) hasLine() bool {
+	return l.err != nil || bytes.IndexByte(l.buf[l.start:l.end], '\n') >= 0
 }
 
 // fill moves the unfinished line into a fresh buffer (the old one belongs

@@ -11,6 +11,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -55,52 +56,240 @@ func ParseHeader(s string) (kgo.RecordHeader, error) {
 	return kgo.RecordHeader{Key: k, Value: []byte(v)}, nil
 }
 
+// ProduceResult counts the records Produce handed to the client.
+type ProduceResult struct {
+	// Sent is how many records were read and handed to the client.
+	Sent int
+	// Acked is how many of them the cluster acknowledged.
+	Acked int
+}
+
+// NotAcked is how many records were sent but not acknowledged: failed, or
+// still unanswered when Produce gave up on them. Their fate is unknown to
+// the cluster's readers only if they were in flight; none is retried.
+func (r ProduceResult) NotAcked() int { return r.Sent - r.Acked }
+
+// ErrNoAnswer is why Produce gave up when the cluster acknowledged nothing
+// for the whole timeout while records were outstanding.
+var ErrNoAnswer = errors.New("the cluster acknowledged nothing")
+
+// ErrInterrupted is why Produce gave up after ctx ended and the
+// outstanding records were still unanswered a timeout later.
+var ErrInterrupted = errors.New("interrupted")
+
 // Produce sends one record per line of in (or the single Value) and waits
-// until every record is acknowledged. It returns how many were acknowledged;
-// on failure the error names the first record that failed.
-func Produce(ctx context.Context, cl *kgo.Client, o ProduceOptions, in io.Reader) (int, error) {
+// until every record is acknowledged. Every wait is bounded: when the
+// cluster acknowledges nothing for timeout while records are outstanding,
+// or ctx ends (a signal) and the outstanding records are not answered
+// within timeout, Produce stops reading and gives up on them. A signal
+// with every record read so far acknowledged is a normal end.
+//
+// Records are sent concurrently, so when some fail, the acknowledged ones
+// need not be the first lines (within one partition they are, in order).
+// The result counts what was acknowledged; the error names the first
+// record that failed.
+func Produce(ctx context.Context, cl *kgo.Client, o ProduceOptions, in io.Reader, timeout time.Duration) (ProduceResult, error) {
 	if o.Topic == "" {
-		return 0, errors.New("no topic given")
+		return ProduceResult{}, errors.New("no topic given")
 	}
-	var (
-		mu       sync.Mutex
-		acked    int
-		firstErr error
-		wg       sync.WaitGroup
-	)
+	// Records carry their own context: a signal stops the reading, and
+	// only giveUp fails what is still buffered.
+	pctx, giveUp := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer giveUp(nil)
+	t := newProduceTracker()
 	send := func(n int, r *kgo.Record) {
-		wg.Add(1)
-		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
-			defer wg.Done()
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
-					firstErr = fmt.Errorf("record %d to %s: %w", n, o.Topic, err)
-				}
-				return
-			}
-			acked++
-		})
+		t.sent()
+		cl.Produce(pctx, r, func(_ *kgo.Record, err error) { t.done(n, o.Topic, err) })
 	}
+
+	go t.watch(ctx, pctx, giveUp, timeout)
+	var readErr error
 	if o.Value != nil {
 		send(1, o.record([]byte(*o.Value)))
 	} else {
-		lines := &lineReader{r: in}
-		for n := 1; ; n++ {
-			line, err := lines.next()
-			if errors.Is(err, io.EOF) {
-				break
+		// Reading runs apart: a read from a terminal or a pipe with no
+		// writer blocks, and must not keep a signal from ending Produce.
+		lines := readLines(pctx, in)
+	read:
+		for n := 1; ; {
+			select {
+			case <-ctx.Done():
+				break read
+			case <-pctx.Done():
+				break read
+			case b, ok := <-lines:
+				if !ok {
+					break read
+				}
+				for _, line := range b.lines {
+					send(n, o.record(line))
+					n++
+				}
+				if b.err != nil {
+					readErr = fmt.Errorf("reading input line %d: %w", n, b.err)
+					break read
+				}
 			}
-			if err != nil {
-				wg.Wait()
-				return acked, fmt.Errorf("reading input line %d: %w", n, err)
-			}
-			send(n, o.record(line))
 		}
 	}
-	wg.Wait()
-	return acked, firstErr
+	// Wait for every answer, or for the watchdog to give up; after that
+	// buffered records fail at once, and records in flight to a broker
+	// that stopped answering get a moment before they count as unanswered.
+	t.wait(pctx.Done())
+	if pctx.Err() != nil {
+		grace := make(chan struct{})
+		time.AfterFunc(time.Second, func() { close(grace) })
+		t.wait(grace)
+	}
+	res, firstErr := t.result()
+	cause := context.Cause(pctx)
+	switch {
+	case readErr != nil:
+		return res, readErr
+	case firstErr != nil && !errors.Is(firstErr, context.Canceled):
+		return res, firstErr
+	case res.NotAcked() > 0 && errors.Is(cause, ErrNoAnswer):
+		return res, fmt.Errorf("%w within %s", ErrNoAnswer, timeout)
+	case res.NotAcked() > 0:
+		return res, ErrInterrupted
+	}
+	return res, nil
+}
+
+// lineBatch is lines of input read at once, or the error that ended them.
+type lineBatch struct {
+	lines [][]byte
+	err   error
+}
+
+// readLines sends the lines of in, in batches of what one read brought,
+// until its end (then it closes the channel), a read error, or ctx's end.
+func readLines(ctx context.Context, in io.Reader) <-chan lineBatch {
+	ch := make(chan lineBatch, 4)
+	go func() {
+		defer close(ch)
+		lines := &lineReader{r: in}
+		for {
+			var b lineBatch
+			for len(b.lines) < 1024 && (len(b.lines) == 0 || lines.hasLine()) {
+				line, err := lines.next()
+				if err != nil {
+					b.err = err
+					break
+				}
+				b.lines = append(b.lines, line)
+			}
+			end := b.err != nil
+			if errors.Is(b.err, io.EOF) {
+				b.err = nil
+			}
+			if len(b.lines) > 0 || b.err != nil {
+				select {
+				case ch <- b:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if end {
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+// produceTracker counts records and answers for Produce.
+type produceTracker struct {
+	mu        sync.Mutex
+	nSent     int
+	nAcked    int
+	nAnswered int
+	firstErr  error
+	firstLine int
+	changed   chan struct{} // closed, and replaced, whenever a record is answered
+}
+
+func newProduceTracker() *produceTracker {
+	return &produceTracker{changed: make(chan struct{})}
+}
+
+func (t *produceTracker) sent() {
+	t.mu.Lock()
+	t.nSent++
+	t.mu.Unlock()
+}
+
+func (t *produceTracker) done(n int, topic string, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.nAnswered++
+	if err == nil {
+		t.nAcked++
+	} else if t.firstErr == nil || n < t.firstLine {
+		t.firstErr, t.firstLine = fmt.Errorf("record %d to %s: %w", n, topic, err), n
+	}
+	close(t.changed)
+	t.changed = make(chan struct{})
+}
+
+// state is how many records await an answer, and a channel closed at the
+// next answer.
+func (t *produceTracker) state() (int, <-chan struct{}) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.nSent - t.nAnswered, t.changed
+}
+
+// wait returns once every record sent is answered (call it after reading
+// ended) or stop is closed.
+func (t *produceTracker) wait(stop <-chan struct{}) {
+	for {
+		n, changed := t.state()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-changed:
+		case <-stop:
+			return
+		}
+	}
+}
+
+func (t *produceTracker) result() (ProduceResult, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return ProduceResult{Sent: t.nSent, Acked: t.nAcked}, t.firstErr
+}
+
+// watch gives up on the outstanding records when the cluster answers
+// nothing for timeout, or timeout after ctx ends.
+func (t *produceTracker) watch(ctx, pctx context.Context, giveUp context.CancelCauseFunc, timeout time.Duration) {
+	stall := time.NewTimer(timeout)
+	defer stall.Stop()
+	signalled := ctx.Done()
+	var interrupted <-chan time.Time
+	for {
+		n, changed := t.state()
+		select {
+		case <-pctx.Done():
+			return
+		case <-changed:
+			stall.Reset(timeout)
+		case <-stall.C:
+			if n > 0 {
+				giveUp(ErrNoAnswer)
+				return
+			}
+			stall.Reset(timeout)
+		case <-signalled:
+			signalled = nil
+			interrupted = time.After(timeout)
+		case <-interrupted:
+			giveUp(ErrInterrupted)
+			return
+		}
+	}
 }
 
 // record builds the record for one input line.

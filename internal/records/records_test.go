@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -183,6 +184,17 @@ func TestLineReaderTooLong(t *testing.T) {
 	l := &lineReader{r: strings.NewReader(strings.Repeat("x", MaxLine+1))}
 	if _, err := l.next(); err != errLineTooLong {
 		t.Fatalf("err %v, want errLineTooLong", err)
+	}
+	// Issue 9, item 13: a line of exactly MaxLine bytes is not too long,
+	// with or without its newline, whatever the reads' sizes.
+	for _, input := range []string{strings.Repeat("x", MaxLine) + "\nnext\n", strings.Repeat("x", MaxLine)} {
+		for _, r := range []io.Reader{strings.NewReader(input), iotest.HalfReader(strings.NewReader(input))} {
+			l := &lineReader{r: r}
+			line, err := l.next()
+			if err != nil || len(line) != MaxLine {
+				t.Fatalf("a line of exactly %d bytes: %d bytes, %v", MaxLine, len(line), err)
+			}
+		}
 	}
 }
 

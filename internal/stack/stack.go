@@ -16,6 +16,7 @@ import (
 	"github.com/ksuite/ksuite/internal/embedded"
 	"github.com/ksuite/ksuite/internal/kafka"
 	"github.com/ksuite/ksuite/suite"
+	"github.com/ksuite/ksuite/topics"
 )
 
 // DefaultTopicsFile is applied at start when it exists and --topics is not given.
@@ -30,6 +31,8 @@ type Config struct {
 	Embedded embedded.Config
 	// TopicsFiles are applied at start; empty applies nothing.
 	TopicsFiles []string
+	// TopicsLimits bounds the partitions the topics files may declare.
+	TopicsLimits topics.Limits
 	// Services runs the Suite services on the cluster; nil runs none.
 	Services *Services
 	// Logger receives progress; never nil after setDefaults.
@@ -74,15 +77,18 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		if cfg.Embedded.DataDir != "" {
 			where = cfg.Embedded.DataDir
 		}
+		for _, line := range cluster.RepairReport() {
+			cfg.Logger.Warn(line, "component", "repair")
+		}
 		cfg.Logger.Info("embedded cluster started", "brokers", len(s.brokers), "data", where)
 	}
 	if err := s.applyTopics(ctx); err != nil {
-		s.Close()
+		_ = s.Close()
 		return nil, err
 	}
 	if cfg.Services != nil {
 		if err := s.startServices(ctx); err != nil {
-			s.Close()
+			_ = s.Close()
 			return nil, err
 		}
 	}
@@ -123,20 +129,22 @@ func (s *Stack) Err() error {
 }
 
 // Close stops everything the stack started, flushing the embedded
-// cluster's data to disk.
-func (s *Stack) Close() {
+// cluster's data to disk. The error says what could not be saved.
+func (s *Stack) Close() error {
 	if s.services != nil {
 		s.services.Close()
 		s.services = nil
-	}
-	if s.cluster != nil {
-		s.cluster.Close()
-		s.cluster = nil
 	}
 	for _, dir := range s.tempDirs {
 		_ = os.RemoveAll(dir)
 	}
 	s.tempDirs = nil
+	if s.cluster == nil {
+		return nil
+	}
+	err := s.cluster.Close()
+	s.cluster = nil
+	return err
 }
 
 // TopicsFiles resolves --topics: the given paths, or topics.yaml in the

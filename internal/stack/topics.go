@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/ksuite/ksuite/topics"
 )
 
@@ -21,13 +23,23 @@ func (s *Stack) applyTopics(ctx context.Context) error {
 		return err
 	}
 	defer cl.Close()
-	sum, err := topics.Sync(ctx, cl, s.cfg.TopicsFiles, "", logWriter{s.cfg.Logger})
+	sum, err := s.syncTopics(ctx, cl)
 	if err != nil {
 		return fmt.Errorf("applying %s: %w", strings.Join(s.cfg.TopicsFiles, ", "), err)
 	}
 	s.cfg.Logger.Info("topics applied", "files", strings.Join(s.cfg.TopicsFiles, ","),
 		"created", sum.Create, "updated", sum.Update, "acls_created", sum.ACLCreate)
 	return nil
+}
+
+// syncTopics is topics.Sync with the stack's partition limits.
+func (s *Stack) syncTopics(ctx context.Context, cl *kgo.Client) (topics.Summary, error) {
+	d, err := topics.Load("", s.cfg.TopicsFiles...)
+	if err != nil {
+		return topics.Summary{}, err
+	}
+	d.Limits = s.cfg.TopicsLimits
+	return topics.SyncDesired(ctx, cl, d, logWriter{s.cfg.Logger})
 }
 
 // logWriter logs each line written to it, so progress text becomes log records.

@@ -41,7 +41,7 @@ func TestBrokerRacks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(cluster.Close)
+	t.Cleanup(func() { _ = cluster.Close() })
 	c := testkit.Cluster{Name: "ksuite-up", Brokers: cluster.Bootstrap()}
 	racks, configured := brokerRacks(t, c.Client(t))
 	for node, want := range []string{"a", "b", "c"} {

@@ -117,6 +117,12 @@ func (c *Cluster) handleProduce(creq *clientReq) (kmsg.Response, error) {
 			donet(rt, e.Code, e.Message)
 			continue
 		}
+		// As Kafka's ReplicaManager: only the admin client id may append
+		// to an internal topic.
+		if isInternalTopic(rt.Topic) && creq.cid != "__admin_client" {
+			donet(rt, kerr.InvalidTopicException.Code, "Cannot append to internal topic "+rt.Topic)
+			continue
+		}
 		maxMessageBytes := c.data.maxMessageBytes(rt.Topic)
 		for _, rp := range rt.Partitions {
 			e := creq.faults.check(tk.part(rp.Partition))
@@ -210,6 +216,7 @@ func (c *Cluster) handleProduce(creq *clientReq) (kmsg.Response, error) {
 					implicit = pd
 				}
 				pidinf, window := c.pids.get(b.ProducerID, rt.Topic, rp.Partition, implicit)
+				var before pidwindow // window before this batch, restored if the write fails
 
 				// For non-transactional idempotent produce with no
 				// existing producer state, implicitly create it.
@@ -268,6 +275,9 @@ func (c *Cluster) handleProduce(creq *clientReq) (kmsg.Response, error) {
 						fallthrough
 					default:
 						var seqOk bool
+						if window != nil {
+							before = *window
+						}
 						seqOk, dup, baseOffset = window.pushAndValidate(b.ProducerEpoch, b.FirstSequence, b.NumRecords, pd.highWatermark)
 						if !seqOk {
 							errCode = kerr.OutOfOrderSequenceNumber.Code
@@ -291,7 +301,12 @@ func (c *Cluster) handleProduce(creq *clientReq) (kmsg.Response, error) {
 					}
 
 					if c.pushBatch(pd, len(rp.Records), b, txnal) < 0 {
-						errCode = kerr.UnknownServerError.Code
+						// Nothing was written: the retry of this batch
+						// must be appended, not answered as a duplicate.
+						if window != nil {
+							*window = before
+						}
+						errCode = kerr.KafkaStorageError.Code
 					} else if txnal {
 						pidinf.txBatchCount++
 						// Track bytes for readCommitted watcher accounting at commit time
@@ -304,7 +319,7 @@ func (c *Cluster) handleProduce(creq *clientReq) (kmsg.Response, error) {
 				baseOffset = pd.highWatermark
 				lso = pd.logStartOffset
 				if c.pushBatch(pd, len(rp.Records), b, txnal) < 0 {
-					errCode = kerr.UnknownServerError.Code
+					errCode = kerr.KafkaStorageError.Code
 				}
 			}
 

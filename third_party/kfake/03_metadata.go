@@ -59,7 +59,7 @@ func (c *Cluster) handleMetadata(creq *clientReq) (kmsg.Response, error) {
 			st.Topic = kmsg.StringPtr(t)
 		}
 		st.TopicID = id
-		if v, ok := c.data.tcfgs[t]["kfake.is_internal"]; ok && v != nil && *v == "true" {
+		if v, ok := c.data.tcfgs[t]["kfake.is_internal"]; ok && v != nil && *v == "true" || isInternalTopic(t) {
 			st.IsInternal = true
 		}
 		st.ErrorCode = errCode
@@ -103,6 +103,7 @@ func (c *Cluster) handleMetadata(creq *clientReq) (kmsg.Response, error) {
 	// topic name and its TopicID produces one response entry with one
 	// set of partitions (not a merged entry with partitions duplicated).
 	seenTopic := make(map[string]bool, len(req.Topics))
+	var autoCreated bool
 	for _, rt := range req.Topics {
 		var topic string
 		var ok bool
@@ -126,12 +127,23 @@ func (c *Cluster) handleMetadata(creq *clientReq) (kmsg.Response, error) {
 
 		ps, ok := c.data.tps.gett(topic)
 		if !ok {
+			// As Kafka: a name Kafka refuses is never created, and the
+			// answer says the name is invalid, not that it is unknown.
+			if invalidTopicName(topic) != "" {
+				donet(topic, rt.TopicID, kerr.InvalidTopicException.Code)
+				continue
+			}
 			if !allowAuto {
 				donet(topic, rt.TopicID, kerr.UnknownTopicOrPartition.Code)
 				continue
 			}
+			if c.partitionLimit(topic, 0, c.cfg.defaultNumParts) != "" {
+				donet(topic, rt.TopicID, kerr.PolicyViolation.Code)
+				continue
+			}
 			c.data.mkt(topic, -1, -1, nil)
 			ps, _ = c.data.tps.gett(topic)
+			autoCreated = true
 		}
 
 		if seenTopic[topic] {
@@ -143,6 +155,12 @@ func (c *Cluster) handleMetadata(creq *clientReq) (kmsg.Response, error) {
 		for p, pd := range ps {
 			okp(topic, id, p, pd)
 		}
+	}
+	// An auto-created topic is persisted at once, as CreateTopics does:
+	// records acknowledged into it must not outlive the only record of
+	// the topic itself when the process dies before a clean shutdown.
+	if autoCreated {
+		c.persistTopicsState()
 	}
 	if req.Topics == nil && c.data.tps != nil {
 		for topic, ps := range c.data.tps {

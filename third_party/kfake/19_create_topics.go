@@ -94,6 +94,10 @@ func (c *Cluster) handleCreateTopics(creq *clientReq) (kmsg.Response, error) {
 				continue
 			}
 		}
+		if reason := invalidTopicName(rt.Topic); reason != "" {
+			donet(rt.Topic, kerr.InvalidTopicException.Code).ErrorMessage = kmsg.StringPtr("Topic name is invalid: " + reason)
+			continue
+		}
 		var (
 			nparts    int
 			nreplicas int
@@ -105,6 +109,9 @@ func (c *Cluster) handleCreateTopics(creq *clientReq) (kmsg.Response, error) {
 				// Kafka's message names the topic; tools print it.
 				msg := "Topic '" + rt.Topic + "' already exists."
 				st.ErrorMessage = &msg
+			}
+			if e == kerr.PolicyViolation {
+				st.ErrorMessage = kmsg.StringPtr(c.partitionLimit(rt.Topic, 0, nparts))
 			}
 			continue
 		}
@@ -139,6 +146,9 @@ func (c *Cluster) handleCreateTopics(creq *clientReq) (kmsg.Response, error) {
 func (c *Cluster) createTopic(rt *kmsg.CreateTopicsRequestTopic, inReq map[string]string, validateOnly bool) (int, int, map[string]*string, *kerr.Error) {
 	if _, ok := c.data.tps.gett(rt.Topic); ok {
 		return 0, 0, nil, kerr.TopicAlreadyExists
+	}
+	if invalidTopicName(rt.Topic) != "" {
+		return 0, 0, nil, kerr.InvalidTopicException
 	}
 	// Topics that differ only in . vs _ collide, either with an existing
 	// topic or with another topic in the same request.
@@ -201,6 +211,10 @@ func (c *Cluster) createTopic(rt *kmsg.CreateTopicsRequestTopic, inReq map[strin
 				nreplicas = len(c.bs)
 			}
 		}
+	}
+
+	if c.partitionLimit(rt.Topic, 0, nparts) != "" {
+		return nparts, nreplicas, nil, kerr.PolicyViolation
 	}
 
 	configs := make(map[string]*string)

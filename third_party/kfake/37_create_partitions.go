@@ -89,6 +89,10 @@ func (c *Cluster) handleCreatePartitions(creq *clientReq) (kmsg.Response, error)
 			donet(rt.Topic, kerr.InvalidPartitions.Code)
 			continue
 		}
+		if msg := c.partitionLimit(rt.Topic, len(t), int(rt.Count)-len(t)); msg != "" {
+			donet(rt.Topic, kerr.PolicyViolation.Code).ErrorMessage = &msg
+			continue
+		}
 
 		existingPartitions := len(t)
 		numNewPartitions := int(rt.Count) - existingPartitions
@@ -124,6 +128,7 @@ func (c *Cluster) handleCreatePartitions(creq *clientReq) (kmsg.Response, error)
 		if !req.ValidateOnly {
 			for i := range numNewPartitions {
 				partNum := int32(existingPartitions) + int32(i)
+				c.freshPartDir(rt.Topic, partNum)
 				if len(rt.Assignment) > 0 {
 					// Use explicit assignment: first replica is leader
 					a := rt.Assignment[i]

@@ -341,8 +341,16 @@ func (c *Cluster) ListenAddrs() []string {
 
 // Close shuts down the cluster.
 func (c *Cluster) Close() {
+	_ = c.Shutdown()
+}
+
+// Shutdown shuts down the cluster as Close does and, with DataDir, returns
+// what went wrong saving the cluster's state there: nil means everything
+// was written and synced. Only the first call does the work; later calls
+// return nil.
+func (c *Cluster) Shutdown() error {
 	if c.dead.Swap(true) {
-		return
+		return nil
 	}
 
 	// Shutdown sequence:
@@ -362,13 +370,16 @@ func (c *Cluster) Close() {
 		// The send must block - a non-blocking default would
 		// race with run() handling a request.
 		done := make(chan struct{})
+		var saveErr error
 		c.adminCh <- func() {
 			c.drainReqChForShutdown()
 			if err := c.saveToDisk(); err != nil {
 				c.cfg.logger.Logf(LogLevelError, "persist to disk: %v", err)
+				saveErr = fmt.Errorf("persisting to %s: %w", c.cfg.dataDir, err)
 			}
 			if err := c.saveSessionState(); err != nil {
 				c.cfg.logger.Logf(LogLevelError, "save session state: %v", err)
+				saveErr = errors.Join(saveErr, fmt.Errorf("saving session state: %w", err))
 			}
 			c.closeOpenFiles()
 			// Close c.die inside the admin function so run()
@@ -379,10 +390,11 @@ func (c *Cluster) Close() {
 			close(done)
 		}
 		<-done
-		return
+		return saveErr
 	}
 
 	close(c.die)
+	return nil
 }
 
 // drainReqChForShutdown processes any pending OffsetCommit requests in

@@ -33,6 +33,9 @@ type cfg struct {
 	defaultNumParts int
 	seedTopics      []seedTopics
 
+	maxPartsPerTopic int
+	maxParts         int
+
 	minSessionTimeout time.Duration
 	maxSessionTimeout time.Duration
 
@@ -160,6 +163,16 @@ func AllowAutoTopicCreation() Opt {
 // default of 10.
 func DefaultNumPartitions(n int) Opt {
 	return opt{func(cfg *cfg) { cfg.defaultNumParts = n }}
+}
+
+// MaxPartitions bounds the partitions one topic may have (perTopic) and the
+// partitions of the whole cluster (total); 0 leaves a bound off. A
+// CreateTopics, CreatePartitions or auto-creation that would pass a bound
+// is refused with POLICY_VIOLATION, as Kafka's controller refuses an
+// operation too large to commit, so that no client can grow the cluster
+// until it runs out of memory.
+func MaxPartitions(perTopic, total int) Opt {
+	return opt{func(cfg *cfg) { cfg.maxPartsPerTopic, cfg.maxParts = perTopic, total }}
 }
 
 // GroupMinSessionTimeout sets the cluster's minimum session timeout allowed

@@ -3,6 +3,7 @@ package kfake
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"math/rand"
@@ -195,6 +196,32 @@ func (b *partBatch) meta(segPos int64) batchMeta {
 	}
 }
 
+// invalidTopicName says why Kafka refuses a topic name
+// (org.apache.kafka.common.internals.Topic.validate), or "" if it is valid.
+func invalidTopicName(t string) string {
+	switch {
+	case t == "":
+		return "the empty string is not allowed"
+	case t == "." || t == "..":
+		return "'" + t + "' is not allowed"
+	case len(t) > 249:
+		return "the length of '" + t + "' is longer than the max allowed length 249"
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return "'" + t + "' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'"
+		}
+	}
+	return ""
+}
+
+// isInternalTopic reports Kafka's internal topics
+// (org.apache.kafka.common.internals.Topic.isInternal).
+func isInternalTopic(t string) bool {
+	return t == "__consumer_offsets" || t == "__transaction_state" || t == "__share_group_state"
+}
+
 // normalizeTopicName normalizes a topic name for collision detection.
 // Kafka considers topics that differ only in . vs _ as colliding.
 func normalizeTopicName(t string) string {
@@ -230,9 +257,47 @@ func (d *data) mkt(t string, nparts, nreplicas int, configs map[string]*string) 
 	}
 	for i := 0; i < nparts; i++ {
 		p := int32(i)
+		d.c.freshPartDir(t, p)
 		pd := d.tps.mkp(t, p, d.c.newPartData(p))
 		pd.t = t
 	}
+}
+
+// freshPartDir gives a partition being created an empty directory. Files
+// left there by an earlier topic of the same name (one lost from the
+// persisted topics state, or deleted while its files could not be removed)
+// must not become the new partition's log: appending to them would mix the
+// old records into the new partition and hide the new ones from readers.
+// The directory is created at once so that, on disk, every partition the
+// topics state names has one.
+func (c *Cluster) freshPartDir(topic string, p int32) {
+	pdir := partDir(c.storageDir, topic, p)
+	if err := c.fs.RemoveAll(pdir); err != nil {
+		c.cfg.logger.Logf(LogLevelWarn, "create partition %s-%d: removing stale files: %v", topic, p, err)
+	}
+	if c.persist() {
+		if err := c.fs.MkdirAll(pdir, 0o755); err != nil {
+			c.cfg.logger.Logf(LogLevelWarn, "create partition %s-%d: %v", topic, p, err)
+		}
+	}
+}
+
+// partitionLimit says why adding add partitions to topic, which has have,
+// would pass a MaxPartitions bound, or "" when it would not.
+func (c *Cluster) partitionLimit(topic string, have, add int) string {
+	if n := c.cfg.maxPartsPerTopic; n > 0 && have+add > n {
+		return fmt.Sprintf("topic %s would have %d partitions; this cluster allows at most %d per topic", topic, have+add, n)
+	}
+	if n := c.cfg.maxParts; n > 0 {
+		total := 0
+		for _, ps := range c.data.tps {
+			total += len(ps)
+		}
+		if total+add > n {
+			return fmt.Sprintf("adding %d partitions to topic %s would make %d in the cluster; it allows at most %d", add, topic, total+add, n)
+		}
+	}
+	return ""
 }
 
 func (c *Cluster) noLeader() *broker {
@@ -619,33 +684,32 @@ func (pd *partData) legacyOffsetsBefore(ts int64, maxNum int32) []int64 {
 	return offsets
 }
 
-func (pd *partData) closeActiveFiles(doSync bool) {
-	if pd.activeSegFile != nil {
-		if doSync {
-			pd.activeSegFile.Sync()
+func (pd *partData) closeActiveFiles(doSync bool) error {
+	var errs []error
+	for _, f := range []*file{&pd.activeSegFile, &pd.activeIdxFile} {
+		if *f == nil {
+			continue
 		}
-		pd.activeSegFile.Close()
-		pd.activeSegFile = nil
-	}
-	if pd.activeIdxFile != nil {
 		if doSync {
-			pd.activeIdxFile.Sync()
+			errs = append(errs, (*f).Sync())
 		}
-		pd.activeIdxFile.Close()
-		pd.activeIdxFile = nil
+		errs = append(errs, (*f).Close())
+		*f = nil
 	}
+	return errors.Join(errs...)
 }
 
 // closeAllFiles closes active write handles and all cached read handles.
 // Used on shutdown and topic deletion.
-func (pd *partData) closeAllFiles(doSync bool) {
-	pd.closeActiveFiles(doSync)
+func (pd *partData) closeAllFiles(doSync bool) error {
+	err := pd.closeActiveFiles(doSync)
 	for i := range pd.segments {
 		if pd.segments[i].readFile != nil {
 			pd.segments[i].readFile.Close()
 			pd.segments[i].readFile = nil
 		}
 	}
+	return err
 }
 
 // recalculateLSO recalculates the last stable offset from uncommittedPIDs.

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -514,7 +515,30 @@ func writeJSONFile(fsys fs, path string, v any) error {
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("syncing %s: %w", tmpPath, err)
 	}
-	return fsys.Rename(tmpPath, path)
+	if err := fsys.Rename(tmpPath, path); err != nil {
+		return err
+	}
+	return syncDir(fsys, filepath.Dir(path))
+}
+
+// syncDir makes the entries of a directory (files created or renamed in
+// it) durable: without it, a power loss can undo a rename or lose a new
+// segment file whose data was synced. Only the real filesystem has
+// anything to sync, and Windows cannot sync a directory (NTFS journals
+// its entries itself).
+func syncDir(fsys fs, dir string) error {
+	if _, ok := fsys.(osFS); !ok || runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing directory %s: %w", dir, err)
+	}
+	return nil
 }
 
 // readJSONFile reads and unmarshals a JSON file. Returns false if the
@@ -737,9 +761,16 @@ func (c *Cluster) forEachPartition(fn func(topic string, part int32, pd *partDat
 }
 
 func (c *Cluster) savePartitions(fsys fs, dir string) error {
-	return c.forEachPartition(func(topic string, part int32, pd *partData) error {
+	if err := c.forEachPartition(func(topic string, part int32, pd *partData) error {
 		return c.savePartition(fsys, dir, topic, part, pd)
-	})
+	}); err != nil {
+		return err
+	}
+	// Partition directories created since the last sync, if any.
+	if err := syncDir(fsys, filepath.Join(dir, "partitions")); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
 }
 
 func (c *Cluster) savePartition(fsys fs, dir, topic string, part int32, pd *partData) error {
@@ -748,7 +779,11 @@ func (c *Cluster) savePartition(fsys fs, dir, topic string, part int32, pd *part
 		return err
 	}
 
-	pd.closeAllFiles(c.cfg.syncWrites)
+	// Kafka flushes every log at a clean shutdown: sync the segment
+	// and index written since the last roll.
+	if err := pd.closeAllFiles(true); err != nil {
+		return err
+	}
 
 	// Build snapshot segment metadata from pd.segments.
 	// Segment files are already on disk (written by persistBatchToSegment
@@ -900,15 +935,23 @@ func (c *Cluster) saveGroupsLog(fsys fs, dir string) error {
 	}
 	defer f.Close()
 	for _, e := range allEntries {
-		if _, err := appendLogEntry(f, e, c.cfg.syncWrites); err != nil {
+		if _, err := appendLogEntry(f, e, false); err != nil {
 			return err
 		}
+	}
+	// Synced once, before it replaces the old log: renaming an unsynced
+	// file over it could leave an empty groups.log after a power loss.
+	if err := f.Sync(); err != nil {
+		return err
 	}
 	if c.groupsLogFile != nil {
 		c.groupsLogFile.Close()
 		c.groupsLogFile = nil
 	}
-	return fsys.Rename(tmpPath, path)
+	if err := fsys.Rename(tmpPath, path); err != nil {
+		return err
+	}
+	return syncDir(fsys, dir)
 }
 
 // collectGroupEntries gathers all persistable state from a group.
@@ -965,11 +1008,17 @@ func (c *Cluster) savePIDsLog(fsys fs, dir string) error {
 			entry.Timeout = pidinf.txTimeout
 			entry.Commit = &pidinf.lastWasCommit
 		}
-		if _, err := appendLogEntry(f, entry, c.cfg.syncWrites); err != nil {
+		if _, err := appendLogEntry(f, entry, false); err != nil {
 			return err
 		}
 	}
-	return fsys.Rename(tmpPath, path)
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := fsys.Rename(tmpPath, path); err != nil {
+		return err
+	}
+	return syncDir(fsys, dir)
 }
 
 func (c *Cluster) saveSeqWindows(fsys fs, dir string) error {
@@ -1851,23 +1900,41 @@ func (c *Cluster) persistBatchToSegment(pd *partData, b *partBatch) int64 {
 
 	if pd.activeSegFile == nil {
 		if err := fsys.MkdirAll(pdir, 0o755); err != nil {
-			c.cfg.logger.Logf(LogLevelWarn, "persist batch mkdir %s: %v", pdir, err)
+			c.cfg.logger.Logf(LogLevelError, "persist batch mkdir %s: %v", pdir, err)
 			return -1
 		}
 		if err := c.openSegmentFiles(pd, pdir); err != nil {
-			c.cfg.logger.Logf(LogLevelWarn, "persist batch open %s-%d: %v", pd.t, pd.p, err)
+			c.cfg.logger.Logf(LogLevelError, "persist batch open %s-%d: %v", pd.t, pd.p, err)
 			return -1
+		}
+		// With SyncWrites a synced batch must also be findable: the
+		// segment file and the partition directory may be new.
+		if c.cfg.syncWrites {
+			if err := errors.Join(syncDir(fsys, pdir), syncDir(fsys, filepath.Dir(pdir))); err != nil {
+				c.cfg.logger.Logf(LogLevelError, "persist batch %s-%d: %v", pd.t, pd.p, err)
+				pd.closeActiveFiles(false)
+				return -1
+			}
 		}
 	}
 
 	// Roll the segment if needed.
 	active := &pd.segments[len(pd.segments)-1]
 	if active.size >= c.segmentBytes(pd.t) {
+		// Kafka flushes a segment when it rolls: what a rolled segment
+		// holds is on disk, not only in the page cache.
+		if err := pd.closeActiveFiles(true); err != nil {
+			c.cfg.logger.Logf(LogLevelError, "persist batch %s-%d: syncing rolled segment: %v", pd.t, pd.p, err)
+			return -1
+		}
 		active.endOff = b.FirstOffset
-		pd.closeActiveFiles(c.cfg.syncWrites)
 		pd.segments = append(pd.segments, segmentInfo{base: b.FirstOffset})
 		if err := c.openSegmentFiles(pd, pdir); err != nil {
-			c.cfg.logger.Logf(LogLevelWarn, "persist batch open %s-%d: %v", pd.t, pd.p, err)
+			c.cfg.logger.Logf(LogLevelError, "persist batch open %s-%d: %v", pd.t, pd.p, err)
+			return -1
+		}
+		if err := syncDir(c.fs, pdir); err != nil {
+			c.cfg.logger.Logf(LogLevelError, "persist batch %s-%d: %v", pd.t, pd.p, err)
 			return -1
 		}
 		active = &pd.segments[len(pd.segments)-1]
@@ -1884,7 +1951,7 @@ func (c *Cluster) persistBatchToSegment(pd *partData, b *partBatch) int64 {
 		_, segErr = pd.activeIdxFile.Write(idx[:])
 	}
 	if segErr != nil {
-		c.cfg.logger.Logf(LogLevelWarn, "persist batch %s-%d: %v", pd.t, pd.p, segErr)
+		c.cfg.logger.Logf(LogLevelError, "persist batch %s-%d: %v", pd.t, pd.p, segErr)
 		pd.activeSegFile.Truncate(active.size)
 		pd.closeActiveFiles(false)
 		return -1
@@ -1894,8 +1961,12 @@ func (c *Cluster) persistBatchToSegment(pd *partData, b *partBatch) int64 {
 	// Without it, we rely on the OS page cache and sync only on
 	// segment roll and shutdown (like real Kafka's default).
 	if c.cfg.syncWrites {
-		pd.activeSegFile.Sync()
-		pd.activeIdxFile.Sync()
+		if err := errors.Join(pd.activeSegFile.Sync(), pd.activeIdxFile.Sync()); err != nil {
+			c.cfg.logger.Logf(LogLevelError, "persist batch %s-%d: sync: %v", pd.t, pd.p, err)
+			pd.activeSegFile.Truncate(active.size)
+			pd.closeActiveFiles(false)
+			return -1
+		}
 	}
 
 	active.size += batchSize
@@ -2047,16 +2118,17 @@ func (c *Cluster) compactGroupsLog() {
 		c.fs.Remove(tmpPath)
 		return
 	}
-	if c.cfg.syncWrites {
-		if err := f.Sync(); err != nil {
-			c.cfg.logger.Logf(LogLevelWarn, "compact groups.log: sync: %v", err)
-			c.fs.Remove(tmpPath)
-			return
-		}
+	if err := f.Sync(); err != nil {
+		c.cfg.logger.Logf(LogLevelWarn, "compact groups.log: sync: %v", err)
+		c.fs.Remove(tmpPath)
+		return
 	}
 	if err := c.fs.Rename(tmpPath, path); err != nil {
 		c.cfg.logger.Logf(LogLevelWarn, "compact groups.log: rename: %v", err)
 		return
+	}
+	if err := syncDir(c.fs, c.cfg.dataDir); err != nil {
+		c.cfg.logger.Logf(LogLevelWarn, "compact groups.log: %v", err)
 	}
 	if info, err := c.fs.Stat(path); err == nil {
 		c.groupsLogSize = info.Size()
@@ -2776,20 +2848,16 @@ func (c *Cluster) loadSessionState() error {
 // closeOpenFiles closes all open file handles for persistence.
 func (c *Cluster) closeOpenFiles() {
 	if c.groupsLogFile != nil {
-		if c.cfg.syncWrites {
-			c.groupsLogFile.Sync()
-		}
+		c.groupsLogFile.Sync()
 		c.groupsLogFile.Close()
 		c.groupsLogFile = nil
 	}
 	if c.pidsLogFile != nil {
-		if c.cfg.syncWrites {
-			c.pidsLogFile.Sync()
-		}
+		c.pidsLogFile.Sync()
 		c.pidsLogFile.Close()
 		c.pidsLogFile = nil
 	}
 	c.data.tps.each(func(_ string, _ int32, pd *partData) {
-		pd.closeAllFiles(c.cfg.syncWrites)
+		pd.closeAllFiles(true)
 	})
 }
