@@ -50,7 +50,9 @@ func runID() string {
 // maxInFlight bounds the API calls waiting for an answer.
 const maxInFlight = 64
 
-// run sends calls until ctx ends.
+// run sends calls until ctx ends, then waits for the calls in flight: they
+// finish (bounded by the client's timeout) rather than being cut off, so
+// the counts say what the services did.
 func (t *traffic) run(ctx context.Context) {
 	go t.refresh(ctx)
 	interval := time.Duration(float64(time.Second) / t.cfg.Rate)
@@ -72,7 +74,7 @@ func (t *traffic) run(ctx context.Context) {
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			t.step(ctx)
+			t.step(context.WithoutCancel(ctx))
 		})
 	}
 }
