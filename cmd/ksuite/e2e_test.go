@@ -56,7 +56,7 @@ func startBinary(t testing.TB, dir string, args ...string) *upBinary {
 // under strace, with attr for the process (nil for the default).
 func startWrapped(t testing.TB, dir string, wrapper []string, attr *syscall.SysProcAttr, args ...string) *upBinary {
 	t.Helper()
-	argv := append(append(append([]string{}, wrapper...), binary, "up"), args...)
+	argv := append(append(append([]string{}, wrapper...), binary, "up"), testkit.FreeAPIPort(args)...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = attr
 	cmd.Dir = dir

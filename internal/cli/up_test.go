@@ -32,6 +32,7 @@ func startUp(t *testing.T, args ...string) *upProcess {
 // startUpEnv is startUp with environment variables.
 func startUpEnv(t *testing.T, env map[string]string, args ...string) *upProcess {
 	t.Helper()
+	args = testkit.FreeAPIPort(args)
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &upProcess{out: &syncBuffer{}, err: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
 	go func() {

@@ -95,3 +95,15 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// FreeAPIPort returns the arguments of a `ksuite up` so that, when it runs
+// the Suite services, their API listens on a free port: tests running in
+// parallel must never fight over the default 9010.
+func FreeAPIPort(args []string) []string {
+	for _, a := range args {
+		if a == "--no-services" || strings.HasPrefix(a, "--api-listen") {
+			return args
+		}
+	}
+	return append(args, "--api-listen", "127.0.0.1:0")
+}
