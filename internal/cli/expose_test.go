@@ -32,7 +32,7 @@ func startExposed(t *testing.T, host string, topicsYAML string, extra ...string)
 	t.Helper()
 	u := &exposedUp{dataDir: t.TempDir(), host: host, base: testkit.FreePortBase(t, 3)}
 	u.args = append([]string{"--external-host", host, "--listen-address", host, "--data-dir", u.dataDir,
-		"--port-base", strconv.Itoa(u.base), "--topics", writeTopics(t, topicsYAML)}, extra...)
+		"--port-base", strconv.Itoa(u.base), "--topics", writeTopics(t, topicsYAML), "--no-services"}, extra...)
 	u.upProcess = startUp(t, u.args...)
 	return u
 }
@@ -309,7 +309,7 @@ func TestUpExternalHostAdminPasswordFromEnv(t *testing.T) {
 	base := testkit.FreePortBase(t, 3)
 	env := map[string]string{"KSUITE_ADMIN_PASSWORD": "chosen-admin-secret"}
 	args := []string{"--external-host", "127.0.0.2", "--listen-address", "127.0.0.2", "--data-dir", dataDir,
-		"--port-base", strconv.Itoa(base), "--topics", writeTopics(t, "topics: []\n")}
+		"--port-base", strconv.Itoa(base), "--topics", writeTopics(t, "topics: []\n"), "--no-services"}
 	p := startUpEnv(t, env, args...)
 	if _, err := os.Stat(filepath.Join(dataDir, "admin.password")); !os.IsNotExist(err) {
 		t.Fatalf("admin.password written although KSUITE_ADMIN_PASSWORD was set: %v", err)
@@ -335,11 +335,11 @@ func TestUpExposesAnExistingDataDir(t *testing.T) {
 	dataDir := t.TempDir()
 	base := testkit.FreePortBase(t, 3)
 	topics := writeTopics(t, exposedTopics)
-	p := startUp(t, "--data-dir", dataDir, "--port-base", strconv.Itoa(base), "--topics", topics)
+	p := startUp(t, "--data-dir", dataDir, "--port-base", strconv.Itoa(base), "--topics", topics, "--no-services")
 	if code := p.stop(t); code != 0 {
 		t.Fatalf("up exited %d", code)
 	}
-	p = startUp(t, "--external-host", "127.0.0.2", "--listen-address", "127.0.0.2", "--data-dir", dataDir, "--port-base", strconv.Itoa(base), "--topics", topics)
+	p = startUp(t, "--external-host", "127.0.0.2", "--listen-address", "127.0.0.2", "--data-dir", dataDir, "--port-base", strconv.Itoa(base), "--topics", topics, "--no-services")
 	if !strings.HasSuffix(strings.TrimSpace(p.out.String()), "security=SASL_SSL") {
 		t.Fatalf("ready line %q", p.out.String())
 	}
@@ -352,7 +352,7 @@ func TestUpUnreachableExternalHost(t *testing.T) {
 	dataDir := t.TempDir()
 	base := testkit.FreePortBase(t, 3)
 	startUp(t, "--external-host", "127.0.0.9", "--listen-address", "127.0.0.1", "--data-dir", dataDir,
-		"--port-base", strconv.Itoa(base), "--topics", writeTopics(t, exposedTopics))
+		"--port-base", strconv.Itoa(base), "--topics", writeTopics(t, exposedTopics), "--no-services")
 	password := strings.TrimSpace(mustRead(t, filepath.Join(dataDir, "admin.password")))
 	env := map[string]string{
 		"KSUITE_BROKERS": "127.0.0.1:" + strconv.Itoa(base), "KSUITE_SASL_MECHANISM": "SCRAM-SHA-512",
