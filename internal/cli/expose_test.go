@@ -278,7 +278,7 @@ func TestUpFirstStartNoticeAfterFailedStart(t *testing.T) {
 	dataDir := t.TempDir()
 	base := testkit.FreePortBase(t, 3)
 	args := []string{"--external-host", "127.0.0.2", "--listen-address", "127.0.0.2", "--data-dir", dataDir,
-		"--port-base", strconv.Itoa(base), "--topics", writeTopics(t, "topics: []\n")}
+		"--port-base", strconv.Itoa(base), "--topics", writeTopics(t, "topics: []\n"), "--no-services"}
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.2", strconv.Itoa(base+1)))
 	if err != nil {
 		t.Fatal(err)
