@@ -63,6 +63,11 @@ docs/expose.md.`,
   ksuite up --external-host 203.0.113.7 --listen-address 10.0.0.5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("external-host") && exposeOpts.Host == "" {
+				// --external-host "$HOST" with HOST unset must not quietly
+				// start a cluster nobody else can reach.
+				return errors.New("--external-host is empty: give the name or IP clients use to reach this machine (or drop the flag for a cluster on 127.0.0.1)")
+			}
 			kcfg, err := a.kafkaConfig(cmd)
 			if err != nil {
 				return err
@@ -116,6 +121,9 @@ docs/expose.md.`,
 			}
 			if exposed != nil && exposed.FirstStart {
 				fmt.Fprint(a.io.Err, exposed.Notice(emb.PortBase, emb.Nodes))
+				if err := exposed.NoticeShown(); err != nil {
+					a.log.Warn("the next start will show the notice again", "err", err)
+				}
 			}
 			if _, err := fmt.Fprintln(a.io.Out, s.ReadyLine()); err != nil {
 				return errors.Join(err, s.Close())
