@@ -20,6 +20,12 @@ type InboxConfig struct {
 	// TxOptions are used for every handler transaction. Default: the
 	// database's default isolation.
 	TxOptions *sql.TxOptions
+	// Consumer names the consumer in the inbox key in place of the
+	// message's consumer group. Set it to keep the key when the group
+	// changes: a replay from offset 0 into a fresh group then skips every
+	// event the consumer already applied. Give each consumer (each inbox
+	// handler) its own name. Default: the group.
+	Consumer string
 }
 
 func (c *InboxConfig) setDefaults() {
@@ -135,10 +141,18 @@ func dedupKey(msg *Message) (source, id string) {
 	return msg.Event.Source, msg.Event.ID
 }
 
+// consumer is the consumer part of msg's inbox key.
+func (i *Inbox) consumer(msg *Message) string {
+	if i.cfg.Consumer != "" {
+		return i.cfg.Consumer
+	}
+	return msg.Group
+}
+
 // claim inserts msg's key; false means it was handled before.
 func (i *Inbox) claim(ctx context.Context, tx *sql.Tx, msg *Message) (bool, error) {
 	source, id := dedupKey(msg)
-	res, err := tx.ExecContext(ctx, i.insert, msg.Group, source, id)
+	res, err := tx.ExecContext(ctx, i.insert, i.consumer(msg), source, id)
 	if err != nil {
 		return false, fmt.Errorf("event: inbox insert: %w", err)
 	}

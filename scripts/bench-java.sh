@@ -29,7 +29,7 @@ trap cleanup EXIT INT TERM
 log "building ksuite"
 go build -o "$work/ksuite" ./cmd/ksuite
 port_base=$((20000 + RANDOM % 10000)) # below the ephemeral range
-"$work/ksuite" up --data-dir "$work/data" --port-base "$port_base" >"$work/up.out" 2>"$work/up.log" &
+"$work/ksuite" up --data-dir "$work/data" --port-base "$port_base" --no-services >"$work/up.out" 2>"$work/up.log" &
 up_pid=$!
 for _ in $(seq 1 100); do grep -q '^ready ' "$work/up.out" && break; sleep 0.1; done
 up=$(sed -n 's/^ready bootstrap=\([^ ]*\).*/\1/p' "$work/up.out")

@@ -43,6 +43,11 @@ COUNT=5 bench -bench 'Benchmark(Publish|Consume)$' -benchtime 200000x ./event/
 COUNT=1 bench -bench 'BenchmarkConsumeInbox' -benchtime 5000x ./event/
 COUNT=1 bench -bench 'BenchmarkOutboxLatency' -benchtime 5000x ./event/
 COUNT=5 bench -bench 'BenchmarkEnvelope' -benchmem ./event/
+# The Suite services: joins applied per second beside raw franz-go, sign-up latency; the test kit.
+bench -bench 'BenchmarkJoins/.*/.*/batch=(500|2000)$' -benchtime 100000x ./suite/
+COUNT=1 bench -bench 'BenchmarkJoins/.*/.*/batch=1$' -benchtime 10000x ./suite/
+bench -bench 'BenchmarkSignupLatency' -benchtime 10000x ./suite/
+bench -bench 'BenchmarkStart' -benchtime 20x ./ksuitetest/
 # Topics as code: 1,000 topics beside Kafka's TopicCommand.
 KSUITE_TEST_KAFKA_CLASSPATH=$(test/kafka/cluster.sh classpath) scripts/bench-topics.sh
 # Java clients: Kafka's ProducerPerformance on ksuite up and on real Kafka.

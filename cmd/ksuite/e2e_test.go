@@ -56,7 +56,7 @@ func startBinary(t testing.TB, dir string, args ...string) *upBinary {
 // under strace, with attr for the process (nil for the default).
 func startWrapped(t testing.TB, dir string, wrapper []string, attr *syscall.SysProcAttr, args ...string) *upBinary {
 	t.Helper()
-	argv := append(append(append([]string{}, wrapper...), binary, "up"), args...)
+	argv := append(append(append([]string{}, wrapper...), binary, "up"), testkit.FreeAPIPort(args)...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = attr
 	cmd.Dir = dir
@@ -128,14 +128,15 @@ func ksuite(t *testing.T, stdin string, args ...string) string {
 func TestUpSignalsAndRestart(t *testing.T) {
 	dir := t.TempDir()
 	base := testkit.FreePortBase(t, 3)
-	args := []string{"--port-base", strconv.Itoa(base)}
+	args := []string{"--port-base", strconv.Itoa(base), "--api-listen", "127.0.0.1:0"}
 
 	u := startBinary(t, dir, args...)
-	want := regexp.MustCompile(`^ready bootstrap=127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+$`)
-	if !want.MatchString(u.ready) {
+	want := regexp.MustCompile(`^ready bootstrap=(127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+) api=http://127\.0\.0\.1:\d+$`)
+	m := want.FindStringSubmatch(u.ready)
+	if m == nil {
 		t.Fatalf("ready line %q", u.ready)
 	}
-	bootstrap := strings.TrimPrefix(u.ready, "ready bootstrap=")
+	bootstrap := m[1]
 	ksuite(t, "kept-1\nkept-2\n", "produce", "restart-check", "--brokers", bootstrap)
 	if code := u.interrupt(t, syscall.SIGINT); code != 0 {
 		t.Fatalf("SIGINT: exit %d, want 0; stderr: %s", code, u.stderr)
@@ -164,7 +165,7 @@ func TestKcatInterop(t *testing.T) {
 		t.Skip("kcat is not installed")
 	}
 	base := testkit.FreePortBase(t, 3)
-	u := startBinary(t, t.TempDir(), "--in-memory", "--port-base", strconv.Itoa(base))
+	u := startBinary(t, t.TempDir(), "--in-memory", "--port-base", strconv.Itoa(base), "--no-services")
 	bootstrap := strings.TrimPrefix(u.ready, "ready bootstrap=")
 	kcat := func(stdin string, args ...string) string {
 		t.Helper()

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,7 +32,7 @@ func startExposed(t *testing.T, host string, topicsYAML string, extra ...string)
 	t.Helper()
 	u := &exposedUp{dataDir: t.TempDir(), host: host, base: testkit.FreePortBase(t, 3)}
 	u.args = append([]string{"--external-host", host, "--listen-address", host, "--data-dir", u.dataDir,
-		"--port-base", strconv.Itoa(u.base), "--topics", writeTopics(t, topicsYAML)}, extra...)
+		"--port-base", strconv.Itoa(u.base), "--topics", writeTopics(t, topicsYAML), "--no-services"}, extra...)
 	u.upProcess = startUp(t, u.args...)
 	return u
 }
@@ -137,6 +138,26 @@ func TestUpExternalHost(t *testing.T) {
 	if strings.Contains(notice, password) {
 		t.Fatal("up printed the admin password")
 	}
+	// The notice's commands work as printed: the exported profile names
+	// this cluster's ports, and the new user's password is piped in.
+	var exported bool
+	for _, line := range strings.Split(notice, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "ksuite profile export") && strings.HasSuffix(line, "> admin.yaml"):
+			args := strings.Fields(strings.TrimSuffix(line, "> admin.yaml"))[1:]
+			r := runKsuite(t, args...)
+			if r.code != 0 || !strings.Contains(r.out, strings.ReplaceAll(u.bootstrap(), ",", "', '")) {
+				t.Fatalf("%s: exit %d, a profile without this cluster's brokers %s:\n%s%s", line, r.code, u.bootstrap(), r.out, r.errOut)
+			}
+			exported = true
+		case strings.Contains(line, "--password-stdin") && !strings.Contains(line, "| "):
+			t.Fatalf("the notice's %q gives --password-stdin nothing to read", line)
+		}
+	}
+	if !exported {
+		t.Fatalf("the notice has no profile export line:\n%s", notice)
+	}
 
 	admin := u.env("admin", password)
 	if r := runStdin(t, "from-ksuite\n", admin, "produce", "orders"); r.code != 0 {
@@ -210,6 +231,12 @@ func TestUpExternalHostUsersAndACLs(t *testing.T) {
 			t.Fatalf("users add %s: %s", user, r.errOut)
 		}
 	}
+	// The persisted credentials hold what a client proof is computed from.
+	if runtime.GOOS != "windows" {
+		if st, err := os.Stat(filepath.Join(u.dataDir, "sasl.json")); err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("sasl.json: %v, mode %v; want 0600", err, st.Mode().Perm())
+		}
+	}
 	alice, bob := u.env("alice", "alice-pw"), u.env("bob", "bob-pw")
 	check := func(when string) {
 		t.Helper()
@@ -244,6 +271,37 @@ func TestUpExternalHostUsersAndACLs(t *testing.T) {
 	check("after restart")
 }
 
+// TestUpFirstStartNoticeAfterFailedStart: a first start that creates the
+// CA and the password but fails before ready (a port in use) does not
+// use up the notice: the next start that is ready shows it, once.
+func TestUpFirstStartNoticeAfterFailedStart(t *testing.T) {
+	dataDir := t.TempDir()
+	base := testkit.FreePortBase(t, 3)
+	args := []string{"--external-host", "127.0.0.2", "--listen-address", "127.0.0.2", "--data-dir", dataDir,
+		"--port-base", strconv.Itoa(base), "--topics", writeTopics(t, "topics: []\n"), "--no-services"}
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.2", strconv.Itoa(base+1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runKsuite(t, append([]string{"up"}, args...)...)
+	ln.Close()
+	if r.code != 1 || !strings.Contains(r.errOut, "already in use") {
+		t.Fatalf("up with a port in use: exit %d: %s", r.code, r.errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "admin.password")); err != nil {
+		t.Fatalf("the failed start made no password, so this test proves nothing: %v", err)
+	}
+	p := startUp(t, args...)
+	if !strings.Contains(p.err.String(), "exposed at 127.0.0.2:") || !strings.Contains(p.err.String(), filepath.Join(dataDir, "admin.password")) {
+		t.Fatalf("the first start that is ready does not tell where the secrets are:\n%s", p.err.String())
+	}
+	p.stop(t)
+	p = startUp(t, args...)
+	if strings.Contains(p.err.String(), "exposed at") {
+		t.Fatalf("a later start repeats the notice:\n%s", p.err.String())
+	}
+}
+
 // TestUpExternalHostAdminPasswordFromEnv: KSUITE_ADMIN_PASSWORD sets the
 // admin password on first start, and no password file is written.
 func TestUpExternalHostAdminPasswordFromEnv(t *testing.T) {
@@ -251,7 +309,7 @@ func TestUpExternalHostAdminPasswordFromEnv(t *testing.T) {
 	base := testkit.FreePortBase(t, 3)
 	env := map[string]string{"KSUITE_ADMIN_PASSWORD": "chosen-admin-secret"}
 	args := []string{"--external-host", "127.0.0.2", "--listen-address", "127.0.0.2", "--data-dir", dataDir,
-		"--port-base", strconv.Itoa(base), "--topics", writeTopics(t, "topics: []\n")}
+		"--port-base", strconv.Itoa(base), "--topics", writeTopics(t, "topics: []\n"), "--no-services"}
 	p := startUpEnv(t, env, args...)
 	if _, err := os.Stat(filepath.Join(dataDir, "admin.password")); !os.IsNotExist(err) {
 		t.Fatalf("admin.password written although KSUITE_ADMIN_PASSWORD was set: %v", err)
@@ -277,11 +335,11 @@ func TestUpExposesAnExistingDataDir(t *testing.T) {
 	dataDir := t.TempDir()
 	base := testkit.FreePortBase(t, 3)
 	topics := writeTopics(t, exposedTopics)
-	p := startUp(t, "--data-dir", dataDir, "--port-base", strconv.Itoa(base), "--topics", topics)
+	p := startUp(t, "--data-dir", dataDir, "--port-base", strconv.Itoa(base), "--topics", topics, "--no-services")
 	if code := p.stop(t); code != 0 {
 		t.Fatalf("up exited %d", code)
 	}
-	p = startUp(t, "--external-host", "127.0.0.2", "--listen-address", "127.0.0.2", "--data-dir", dataDir, "--port-base", strconv.Itoa(base), "--topics", topics)
+	p = startUp(t, "--external-host", "127.0.0.2", "--listen-address", "127.0.0.2", "--data-dir", dataDir, "--port-base", strconv.Itoa(base), "--topics", topics, "--no-services")
 	if !strings.HasSuffix(strings.TrimSpace(p.out.String()), "security=SASL_SSL") {
 		t.Fatalf("ready line %q", p.out.String())
 	}
@@ -294,7 +352,7 @@ func TestUpUnreachableExternalHost(t *testing.T) {
 	dataDir := t.TempDir()
 	base := testkit.FreePortBase(t, 3)
 	startUp(t, "--external-host", "127.0.0.9", "--listen-address", "127.0.0.1", "--data-dir", dataDir,
-		"--port-base", strconv.Itoa(base), "--topics", writeTopics(t, exposedTopics))
+		"--port-base", strconv.Itoa(base), "--topics", writeTopics(t, exposedTopics), "--no-services")
 	password := strings.TrimSpace(mustRead(t, filepath.Join(dataDir, "admin.password")))
 	env := map[string]string{
 		"KSUITE_BROKERS": "127.0.0.1:" + strconv.Itoa(base), "KSUITE_SASL_MECHANISM": "SCRAM-SHA-512",
@@ -344,7 +402,15 @@ func TestUpExposeFlagErrors(t *testing.T) {
 		{[]string{"--listen-address", "0.0.0.0"}, "--listen-address 0.0.0.0 goes with --external-host"},
 		{[]string{"--external-host", "127.0.0.2", "--in-memory"}, "drop --in-memory"},
 		{[]string{"--external-host", "127.0.0.2:9091", "--data-dir", t.TempDir()}, "without a port"},
+		// A missing topics file makes a regression fail fast instead of
+		// starting a cluster.
+		{[]string{"--external-host", "", "--data-dir", t.TempDir(), "--topics", filepath.Join(t.TempDir(), "missing.yaml")}, "--external-host is empty"},
+		{[]string{"--external-host", "bad host", "--in-memory"}, "neither an IP address nor a host name"},
 		{[]string{"--external-host", "127.0.0.2", "--listen-address", "eth0", "--data-dir", t.TempDir()}, "is not an IP address"},
+		// An address this machine does not have (a documentation address:
+		// binding fails locally, nothing is sent).
+		{[]string{"--external-host", "127.0.0.2", "--listen-address", "192.0.2.1", "--data-dir", t.TempDir(), "--port-base", strconv.Itoa(testkit.FreePortBase(t, 3))},
+			"cannot listen on 192.0.2.1: it is not an address of this machine: give --listen-address 0.0.0.0"},
 		{[]string{"--external-host", "127.0.0.2", "--brokers", "127.0.0.1:1", "--data-dir", t.TempDir()}, "does not go with --brokers"},
 	}
 	for _, tt := range tests {

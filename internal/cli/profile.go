@@ -58,6 +58,9 @@ EnvVarConfigProvider.`,
 			if host == "" {
 				return fmt.Errorf("--external-host is required: the name or IP the cluster was started with (ksuite up --external-host HOST)")
 			}
+			if err := embedded.ValidateHost(host); err != nil {
+				return err
+			}
 			if format != "yaml" && format != "properties" {
 				return fmt.Errorf("--format %q: use yaml or properties", format)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/ksuite/ksuite/internal/pki"
 	"github.com/ksuite/ksuite/internal/testkit"
 )
 
@@ -71,10 +72,17 @@ func exposedClusters(t *testing.T) []exposed {
 }
 
 func TestProfileExportErrors(t *testing.T) {
+	ca, err := pki.Ensure(pki.Options{Dir: t.TempDir(), Hosts: []string{"127.0.0.2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args []string
 		want string
 	}{
+		{[]string{"profile", "export", "--external-host", "bad host", "--user", "a", "--ca", ca.CAPath}, "neither an IP address nor a host name"},
+		{[]string{"profile", "export", "--external-host", "h:9091", "--user", "a", "--ca", ca.CAPath}, "without a port"},
+		{[]string{"profile", "export", "--external-host", "[::1]", "--user", "a", "--ca", ca.CAPath}, "without brackets"},
 		{[]string{"profile", "export", "--user", "a"}, "--external-host is required"},
 		{[]string{"profile", "export", "--external-host", "h", "--user", "a", "--data-dir", t.TempDir()}, "pass --data-dir of the ksuite up, or --ca FILE"},
 		{[]string{"profile", "export", "--external-host", "h", "--user", "a", "--format", "xml"}, `--format "xml"`},

@@ -119,6 +119,8 @@ KSUITE_* environment variables, or a profile from ksuite.yaml.`,
 		a.usersCmd(),
 		a.profileCmd(),
 		a.doctorCmd(),
+		a.serveCmd(),
+		a.demoCmd(),
 	)
 	return root
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,6 +32,7 @@ func startUp(t *testing.T, args ...string) *upProcess {
 // startUpEnv is startUp with environment variables.
 func startUpEnv(t *testing.T, env map[string]string, args ...string) *upProcess {
 	t.Helper()
+	args = testkit.FreeAPIPort(args)
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &upProcess{out: &syncBuffer{}, err: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
 	go func() {
@@ -84,11 +86,12 @@ func TestUpReadyLineTopicsAndShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := testkit.FreePortBase(t, 3)
-	p := startUp(t, "--in-memory", "--port-base", strconv.Itoa(base), "--topics", topicsFile)
+	p := startUp(t, "--in-memory", "--port-base", strconv.Itoa(base), "--topics", topicsFile, "--api-listen", "127.0.0.1:0")
 
 	bootstrap := bootstrapFor(base, 3)
-	if got, want := p.out.String(), "ready bootstrap="+bootstrap+"\n"; got != want {
-		t.Fatalf("stdout %q, want exactly %q", got, want)
+	want := regexp.MustCompile(`^ready bootstrap=` + regexp.QuoteMeta(bootstrap) + ` api=http://127\.0\.0\.1:\d+\n$`)
+	if got := p.out.String(); !want.MatchString(got) {
+		t.Fatalf("stdout %q, want exactly %s", got, want)
 	}
 	adm := testkit.Cluster{Name: "up", Brokers: strings.Split(bootstrap, ",")}.Admin(t)
 	ctx := testkit.Context(t, 10*time.Second)
@@ -120,7 +123,7 @@ func TestUpReadyLineTopicsAndShutdown(t *testing.T) {
 func TestUpRestartKeepsRecordsAndOffsets(t *testing.T) {
 	dataDir := t.TempDir()
 	base := testkit.FreePortBase(t, 3)
-	args := []string{"--data-dir", dataDir, "--port-base", strconv.Itoa(base), "--topics", writeTopics(t, "topics: []\n")}
+	args := []string{"--data-dir", dataDir, "--port-base", strconv.Itoa(base), "--topics", writeTopics(t, "topics: []\n"), "--no-services"}
 	b := "--brokers=" + bootstrapFor(base, 3)
 
 	p := startUp(t, args...)
@@ -146,7 +149,7 @@ func TestUpRestartKeepsRecordsAndOffsets(t *testing.T) {
 
 func TestUpNoAutoCreateTopics(t *testing.T) {
 	base := testkit.FreePortBase(t, 3)
-	startUp(t, "--in-memory", "--no-auto-create-topics", "--port-base", strconv.Itoa(base), "--topics", writeTopics(t, "topics: []\n"))
+	startUp(t, "--in-memory", "--no-auto-create-topics", "--port-base", strconv.Itoa(base), "--topics", writeTopics(t, "topics: []\n"), "--no-services")
 	r := runStdin(t, "", nil, "produce", "not-declared", "--brokers", bootstrapFor(base, 3), "--value", "x", "--timeout", "3s")
 	if r.code != 1 || !strings.Contains(r.errOut, "UNKNOWN_TOPIC_OR_PARTITION") {
 		t.Fatalf("produce to an undeclared topic: exit %d, stderr %q", r.code, r.errOut)
@@ -171,7 +174,7 @@ func TestUpExistingCluster(t *testing.T) {
 	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
 		name := testkit.TopicName(t)
 		file := writeTopics(t, "topics:\n  - name: "+name+"\n    partitions: 2\n    replication-factor: 1\n")
-		p := startUp(t, "--brokers", c.Bootstrap(), "--topics", file)
+		p := startUp(t, "--brokers", c.Bootstrap(), "--topics", file, "--no-services")
 		if got, want := p.out.String(), "ready bootstrap="+c.Bootstrap()+"\n"; got != want {
 			t.Fatalf("stdout %q, want %q", got, want)
 		}

@@ -124,7 +124,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.External != nil {
-		return c.External.validate()
+		return c.External.Validate()
 	}
 	return nil
 }
@@ -336,9 +336,15 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 	return cfg.Explain(cl.Ping(ctx))
 }
 
-// explainListen turns "bind: address already in use" into a PortInUseError.
+// explainListen turns "bind: address already in use" into a PortInUseError,
+// and "cannot assign requested address" (a --listen-address this machine
+// does not have, such as a cloud host's public IP) into the fix.
 func explainListen(err error) error {
 	var opErr *net.OpError
+	if errors.Is(err, syscall.EADDRNOTAVAIL) && errors.As(err, &opErr) && opErr.Addr != nil {
+		host, _, _ := net.SplitHostPort(opErr.Addr.String())
+		return fmt.Errorf("cannot listen on %s: it is not an address of this machine: give --listen-address 0.0.0.0 (every interface) or one of this machine's own IPs (a cloud host's public IP is usually not one: listen on the private IP and advertise the public one with --external-host): %w", host, err)
+	}
 	if errors.Is(err, syscall.EADDRINUSE) && errors.As(err, &opErr) {
 		port := 0
 		if a, ok := opErr.Addr.(*net.TCPAddr); ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -50,18 +51,55 @@ func (x *External) listenAddress() string {
 	return x.ListenAddress
 }
 
-func (x *External) validate() error {
-	if x.Host == "" {
-		return errors.New("--external-host is empty: give the name or IP clients use to reach this machine")
-	}
-	if _, _, err := net.SplitHostPort(x.Host); err == nil {
-		return fmt.Errorf("--external-host %s: give the host without a port (the ports come from --port-base)", x.Host)
+// Validate checks the settings without side effects, so that a bad flag
+// is refused before anything is written to the data directory.
+func (x *External) Validate() error {
+	if err := ValidateHost(x.Host); err != nil {
+		return err
 	}
 	if net.ParseIP(x.listenAddress()) == nil {
 		return fmt.Errorf("--listen-address %q is not an IP address (e.g. 0.0.0.0, or this machine's private IP)", x.ListenAddress)
 	}
 	if x.Secure() && x.AdminPassword == "" {
 		return errors.New("an exposed cluster needs an admin password")
+	}
+	return nil
+}
+
+// ValidateHost checks an --external-host: what can stand in a bootstrap
+// list, in the ready line (space-separated fields) and in a certificate's
+// names, which is an IP address or an RFC 1123 host name. Java's TLS
+// refuses a name with "_", and a name that looks like an IP but does not
+// parse is a typo.
+func ValidateHost(h string) error {
+	switch {
+	case h == "":
+		return errors.New("--external-host is empty: give the name or IP clients use to reach this machine")
+	case strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]"):
+		return fmt.Errorf("--external-host %s: give the IPv6 address without brackets (%s)", h, strings.Trim(h, "[]"))
+	case strings.Contains(h, "://"):
+		return fmt.Errorf("--external-host %s: give the host alone, without a scheme or port (the ports come from --port-base)", h)
+	}
+	if _, _, err := net.SplitHostPort(h); err == nil {
+		return fmt.Errorf("--external-host %s: give the host without a port (the ports come from --port-base)", h)
+	}
+	if net.ParseIP(h) != nil {
+		return nil
+	}
+	bad := fmt.Errorf("--external-host %q is neither an IP address nor a host name: use letters, digits, '-' and '.', e.g. kafka.dev.example.com or 203.0.113.7", h)
+	labels := strings.Split(h, ".")
+	if len(h) > 253 || strings.Trim(labels[len(labels)-1], "0123456789") == "" {
+		return bad
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return bad
+		}
+		for _, r := range l {
+			if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-') {
+				return bad
+			}
+		}
 	}
 	return nil
 }

@@ -51,6 +51,12 @@ func TestExternal(t *testing.T) {
 }
 
 func TestExternalValidate(t *testing.T) {
+	for _, host := range []string{"kafka.dev.example.com", "localhost", "203.0.113.7", "::1", "fe80::1", "k8s-node-1.internal", "a1"} {
+		x := embedded.External{Host: host}
+		if err := x.Validate(); err != nil {
+			t.Errorf("--external-host %s refused: %v", host, err)
+		}
+	}
 	tests := []struct {
 		x    embedded.External
 		want string
@@ -59,6 +65,15 @@ func TestExternalValidate(t *testing.T) {
 		{embedded.External{Host: "h:9091"}, "without a port"},
 		{embedded.External{Host: "h", ListenAddress: "eth0"}, "is not an IP address"},
 		{embedded.External{Host: "h", TLS: &tls.Config{}}, "needs an admin password"},
+		{embedded.External{Host: "bad host"}, "neither an IP address nor a host name"},
+		{embedded.External{Host: "-x"}, "neither an IP address nor a host name"},
+		{embedded.External{Host: "x..y"}, "neither an IP address nor a host name"},
+		{embedded.External{Host: "kafka.example.com."}, "neither an IP address nor a host name"},
+		{embedded.External{Host: "kafka_1"}, "neither an IP address nor a host name"},
+		{embedded.External{Host: "127.0.0.256"}, "neither an IP address nor a host name"},
+		{embedded.External{Host: strings.Repeat("a", 64) + ".com"}, "neither an IP address nor a host name"},
+		{embedded.External{Host: "[::1]"}, "without brackets (::1)"},
+		{embedded.External{Host: "http://kafka.example.com"}, "without a scheme"},
 	}
 	for _, tt := range tests {
 		cfg := embedded.DefaultConfig()

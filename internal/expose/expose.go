@@ -29,6 +29,11 @@ const (
 	TLSDir       = "tls"
 	PasswordFile = "admin.password"
 	PasswordEnv  = "KSUITE_ADMIN_PASSWORD"
+	// noticeFile, under TLSDir, records that a start reached ready and
+	// showed the first-start notice.
+	noticeFile = "notice-shown"
+	// saslFile is where kfake persists the SASL credentials.
+	saslFile = "sasl.json"
 )
 
 // Options is what `ksuite up` was asked for.
@@ -52,14 +57,18 @@ type Options struct {
 type Setup struct {
 	// External configures the embedded cluster.
 	External *embedded.External
-	// FirstStart is true when the CA or the generated password is new:
-	// the operator must be told where they are ([Setup.Notice]).
+	// FirstStart is true until a start has shown the operator where the
+	// CA and the password are ([Setup.Notice], then [Setup.NoticeShown]),
+	// and again when the CA is new. A first start that fails before it is
+	// ready (a port in use) leaves the next one the first.
 	FirstStart bool
 	// CAPath and PasswordPath are absolute; PasswordPath is "" when the
 	// password comes from KSUITE_ADMIN_PASSWORD.
 	CAPath, PasswordPath string
 	// PasswordFromEnv says the admin password is KSUITE_ADMIN_PASSWORD's.
 	PasswordFromEnv bool
+
+	noticePath string
 }
 
 // Prepare checks the flags, and for a secure exposure makes sure the CA,
@@ -82,6 +91,9 @@ func Prepare(o Options) (*Setup, error) {
 		return nil, nil
 	}
 	x := &embedded.External{Host: o.Host, ListenAddress: o.ListenAddress}
+	if err := x.Validate(); err != nil {
+		return nil, err // before anything is written to the data directory
+	}
 	if o.Insecure {
 		return &Setup{External: x}, nil
 	}
@@ -93,6 +105,11 @@ func Prepare(o Options) (*Setup, error) {
 		return nil, err
 	}
 	s := &Setup{External: x}
+	// kfake keeps the users' credentials in sasl.json, written 0600 since
+	// patch 0020; a data directory from before still has it readable by all.
+	if err := restrict(filepath.Join(dir, saslFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	fresh := !exists(filepath.Join(dir, TLSDir))
 	if x.AdminPassword, s.PasswordPath, s.PasswordFromEnv, s.FirstStart, err = adminPassword(dir, fresh, o.Getenv); err != nil {
 		return nil, err
@@ -114,7 +131,8 @@ func Prepare(o Options) (*Setup, error) {
 		o.Logger.Info("TLS certificate issued", "reason", res.Reason, "expires", res.NotAfter)
 	}
 	x.TLS, x.CAFile, s.CAPath = srv.TLSConfig(), res.CAPath, res.CAPath
-	s.FirstStart = s.FirstStart || res.CACreated
+	s.noticePath = filepath.Join(dir, TLSDir, noticeFile)
+	s.FirstStart = s.FirstStart || res.CACreated || !exists(s.noticePath)
 	return s, nil
 }
 
@@ -206,12 +224,31 @@ func (s *Setup) Notice(portBase, nodes int) string {
 	if s.PasswordFromEnv {
 		pw = "$" + PasswordEnv
 	}
+	// The commands are meant to be copied: they name the ports and the
+	// data directory this cluster uses, and pipe the new user's password.
+	export := fmt.Sprintf("ksuite profile export --external-host %s", x.Host)
+	if portBase != embedded.DefaultPortBase {
+		export += fmt.Sprintf(" --port-base %d", portBase)
+	}
+	if nodes != embedded.DefaultNodes {
+		export += fmt.Sprintf(" --nodes %d", nodes)
+	}
+	export += " --data-dir " + filepath.Dir(filepath.Dir(s.CAPath))
 	fmt.Fprintf(&b, "Next (docs/expose.md): open TCP %s in the firewall, copy ca.pem to the clients, and as admin:\n", ports)
-	fmt.Fprintf(&b, "  ksuite profile export --external-host %s --user admin --name admin --data-dir %s > admin.yaml\n", x.Host, filepath.Dir(filepath.Dir(s.CAPath)))
-	fmt.Fprintf(&b, "  KSUITE_SASL_PASSWORD=\"%s\" ksuite --profile admin users add alice --password-stdin\n", pw)
+	fmt.Fprintf(&b, "  %s --user admin --name admin > admin.yaml\n", export)
+	fmt.Fprintf(&b, "  printf %%s \"$ALICE_PASSWORD\" | KSUITE_SASL_PASSWORD=\"%s\" ksuite --profile admin users add alice --password-stdin\n", pw)
 	fmt.Fprintf(&b, "then grant alice ACLs (acls: in topics.yaml, ksuite topics apply) and give her\n")
-	fmt.Fprintf(&b, "  ksuite profile export --external-host %s --user alice > team.yaml\n", x.Host)
+	fmt.Fprintf(&b, "  %s --user alice > team.yaml\n", export)
 	return b.String()
+}
+
+// NoticeShown records that the operator saw [Setup.Notice], so later
+// starts stay quiet.
+func (s *Setup) NoticeShown() error {
+	if s.noticePath == "" {
+		return nil
+	}
+	return os.WriteFile(s.noticePath, nil, 0o600)
 }
 
 func exists(path string) bool {

@@ -40,6 +40,43 @@ func TestPrepare(t *testing.T) {
 	}
 }
 
+// TestPrepareBadFlags: a bad --external-host or --listen-address is refused
+// before anything is written, so the next start is still the first one.
+func TestPrepareBadFlags(t *testing.T) {
+	for _, o := range []Options{
+		{Host: "bad host"},
+		{Host: "kafka.example.com:9091"},
+		{Host: "kafka.example.com", ListenAddress: "eth0"},
+	} {
+		o.DataDir, o.Getenv = t.TempDir(), env(nil)
+		if _, err := Prepare(o); err == nil {
+			t.Fatalf("%+v accepted", o)
+		}
+		if entries, _ := os.ReadDir(o.DataDir); len(entries) > 0 {
+			t.Errorf("%+v refused, but wrote %s in the data directory", o, entries[0].Name())
+		}
+	}
+}
+
+// TestPrepareRestrictsCredentials: a sasl.json left readable by all (by
+// kfake before patch 0020) is made private on the next exposed start.
+func TestPrepareRestrictsCredentials(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sasl.json")
+	if err := os.WriteFile(path, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Prepare(Options{DataDir: dir, Host: "kafka.example.com", Getenv: env(nil)}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Fatalf("sasl.json left at %v", st.Mode().Perm())
+	}
+}
+
 func TestAdminPassword(t *testing.T) {
 	dir := t.TempDir()
 	o := Options{DataDir: dir, Host: "kafka.example.com", ListenAddress: "10.0.0.5", Getenv: env(nil)}
@@ -55,6 +92,18 @@ func TestAdminPassword(t *testing.T) {
 		if err := os.Chmod(first.PasswordPath, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// A start that never reached ready (nothing called NoticeShown) leaves
+	// the operator uninformed: the next one is still the first.
+	retry, err := Prepare(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !retry.FirstStart || retry.External.AdminPassword != pw {
+		t.Fatalf("start after a failed first start: first=%v, same password=%v", retry.FirstStart, retry.External.AdminPassword == pw)
+	}
+	if err := retry.NoticeShown(); err != nil {
+		t.Fatal(err)
 	}
 	again, err := Prepare(o)
 	if err != nil {

@@ -111,6 +111,11 @@ func (c Config) Validate() error {
 	}
 	switch strings.ToUpper(c.SASL.Mechanism) {
 	case "":
+		if c.SASL.Username != "" {
+			// Without a mechanism the user would be dropped and the client
+			// would connect anonymously, to fail with a puzzling message.
+			return fmt.Errorf("--sasl-username %s needs --sasl-mechanism (SCRAM-SHA-512 for ksuite up --external-host; PLAIN or SCRAM-SHA-256 as the cluster allows)", c.SASL.Username)
+		}
 	case MechanismPlain, MechanismScramSHA256, MechanismScramSHA512:
 		if c.SASL.Username == "" {
 			return fmt.Errorf("--sasl-mechanism %s needs --sasl-username", c.SASL.Mechanism)

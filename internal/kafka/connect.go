@@ -105,13 +105,24 @@ func classify(err error, c Config) string {
 		return "TLS handshake rejected by the broker (" + tlsAlert.Error() + "): check --tls-cert/--tls-key"
 	case errors.As(err, &eofErr), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
 		switch {
+		case c.SASL.Mechanism != "" && !c.TLS.enabled():
+			// A SASL_SSL listener closes a connection that does not start
+			// with a TLS handshake; a wrong password is answered, not closed.
+			return "the broker closed the connection before SASL authentication, as a listener that requires TLS does: pass --tls-ca with the cluster's CA (or --tls for system CAs)"
 		case c.SASL.Mechanism != "":
 			return "SASL authentication failed (the broker closed the connection): check --sasl-username/--sasl-password and --sasl-mechanism"
+		case eofErr != nil && strings.Contains(eofErr.Error(), "SASL is required"):
+			// franz-go tells a close after a request (past any TLS
+			// handshake) from one right after the dial.
+			return "the broker closed the connection after the first request: the listener requires SASL: pass --sasl-mechanism (SCRAM-SHA-512 for ksuite up --external-host) and --sasl-username, with the password in KSUITE_SASL_PASSWORD"
 		case c.TLS.enabled():
 			return "the broker closed the connection during the TLS handshake: is this port a TLS listener?"
 		default:
 			return "the broker closed the connection: does the listener require SASL (--sasl-mechanism) or TLS (--tls)?"
 		}
+	case strings.Contains(err.Error(), "appear to be a tls alert record"):
+		// Kafka's TLS listener answers a plaintext request with an alert.
+		return "the broker answered with a TLS alert: this listener requires TLS (SSL or SASL_SSL): pass --tls-ca with the cluster's CA (or --tls for system CAs)"
 	case strings.Contains(err.Error(), "the four size bytes are 'HTTP'"):
 		return "the server answered in HTTP: this is not a Kafka port (a web or REST port?); check --brokers"
 	case strings.Contains(err.Error(), "invalid large response size"), strings.Contains(err.Error(), "invalid negative response size"):

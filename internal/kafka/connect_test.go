@@ -103,6 +103,33 @@ func TestConnectWrongSASLPassword(t *testing.T) {
 	}
 }
 
+// TestConnectSASLWithoutTLS: SASL settings without TLS against a SASL_SSL
+// listener (a profile written by hand, a forgotten --tls-ca) are told to
+// add TLS, not to check a password that was never sent nor that this may
+// not be a Kafka port; so is an anonymous PLAINTEXT client.
+func TestConnectSASLWithoutTLS(t *testing.T) {
+	testkit.ForEachSecureCluster(t, func(t *testing.T, c testkit.SecureCluster) {
+		cfg := c.AdminConfig()
+		cfg.TLS = kafka.TLS{}
+		cfg.Timeout = 5 * time.Second
+		connectFails(t, cfg, "requires TLS")
+		cfg.SASL = kafka.SASL{} // anonymous PLAINTEXT
+		connectFails(t, cfg, "TLS")
+	})
+}
+
+// TestConnectTLSWithoutSASL: TLS with the right CA but no SASL settings
+// against a SASL_SSL listener is told to add SASL, not that the TLS
+// handshake (which worked) failed.
+func TestConnectTLSWithoutSASL(t *testing.T) {
+	testkit.ForEachSecureCluster(t, func(t *testing.T, c testkit.SecureCluster) {
+		cfg := c.AdminConfig()
+		cfg.SASL = kafka.SASL{}
+		cfg.Timeout = 5 * time.Second
+		connectFails(t, cfg, "the listener requires SASL: pass --sasl-mechanism")
+	})
+}
+
 // answering listens on loopback and answers every connection's first read
 // with reply, as a server that is not Kafka would; it returns the address.
 func answering(t *testing.T, reply []byte) string {

@@ -194,6 +194,8 @@ func TestValidate(t *testing.T) {
 		{"no port", Config{Brokers: []string{"localhost"}}, `"localhost" is not host:port`},
 		{"bad mechanism", Config{Brokers: []string{"h:1"}, SASL: SASL{Mechanism: "GSSAPI", Username: "u"}}, "not supported"},
 		{"no user", Config{Brokers: []string{"h:1"}, SASL: SASL{Mechanism: "PLAIN"}}, "needs --sasl-username"},
+		{"user without mechanism", Config{Brokers: []string{"h:1"}, SASL: SASL{Username: "alice"}}, "--sasl-username alice needs --sasl-mechanism"},
+		{"password alone", Config{Brokers: []string{"h:1"}, SASL: SASL{Password: "pw"}}, ""}, // KSUITE_SASL_PASSWORD exported for another cluster
 		{"cert without key", Config{Brokers: []string{"h:1"}, TLS: TLS{CertFile: "c.pem"}}, "go together"},
 		{"two CAs", Config{Brokers: []string{"h:1"}, TLS: TLS{CAFile: "ca.pem", CAPEM: "-----BEGIN"}}, "give one"},
 	}

@@ -118,7 +118,14 @@ func Ensure(opts Options) (Result, error) {
 	now := opts.Now()
 	res := Result{CAPath: filepath.Join(opts.Dir, CAFile)}
 
-	ca, caErr := loadPair(filepath.Join(opts.Dir, CAFile), filepath.Join(opts.Dir, caKey))
+	caPath, caKeyPath := filepath.Join(opts.Dir, CAFile), filepath.Join(opts.Dir, caKey)
+	ca, caErr := loadPair(caPath, caKeyPath)
+	if caErr != nil && (exists(caPath) || exists(caKeyPath)) {
+		// Clients trust this CA: replacing it would lock every one of them
+		// out, and overwrite what a backup could still restore.
+		return Result{}, fmt.Errorf("the cluster's CA in %s is damaged (%w): restore %s and %s from a backup, or remove %s to make a new CA (every client must then fetch the new %s)",
+			opts.Dir, caErr, CAFile, caKey, opts.Dir, CAFile)
+	}
 	if caErr != nil || now.Add(opts.RenewBefore).After(ca.cert.NotAfter) {
 		var err error
 		if ca, err = newCA(opts, now); err != nil {
@@ -304,6 +311,11 @@ func writeAtomic(path string, data []byte, mode os.FileMode) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return !errors.Is(err, fs.ErrNotExist)
 }
 
 // restrict makes a key file readable by its owner only.

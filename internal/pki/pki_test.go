@@ -142,11 +142,6 @@ func TestEnsureRenews(t *testing.T) {
 			change: func(_ *testing.T, _ *Options, c *clock) { c.Add(DefaultCAValidity - 10*24*time.Hour) },
 			wantCA: true, wantIssued: true, wantReason: "new CA",
 		},
-		{
-			name:   "CA key lost",
-			change: func(t *testing.T, o *Options, _ *clock) { rm(t, filepath.Join(o.Dir, "ca.key")) },
-			wantCA: true, wantIssued: true, wantReason: "new CA",
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,6 +173,40 @@ func TestEnsureRenews(t *testing.T) {
 			}
 			if left := res.NotAfter.Sub(c.Now()); left < DefaultRenewBefore {
 				t.Fatalf("certificate left with %s of validity", left)
+			}
+		})
+	}
+}
+
+// TestEnsureRefusesDamagedCA: clients trust ca.pem, so a CA that is half
+// gone or unreadable is reported, not silently replaced (which would lock
+// out every client and overwrite what a backup could restore).
+func TestEnsureRefusesDamagedCA(t *testing.T) {
+	for name, damage := range map[string]func(t *testing.T, dir string){
+		"CA key lost":         func(t *testing.T, dir string) { rm(t, filepath.Join(dir, "ca.key")) },
+		"CA certificate lost": func(t *testing.T, dir string) { rm(t, filepath.Join(dir, "ca.pem")) },
+		"CA certificate corrupt": func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "ca.pem"), "garbage")
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			o := opts(t, newClock(), "127.0.0.2")
+			if _, err := Ensure(o); err != nil {
+				t.Fatal(err)
+			}
+			damage(t, o.Dir)
+			before := map[string][]byte{}
+			for _, f := range []string{"ca.pem", "ca.key"} {
+				before[f], _ = os.ReadFile(filepath.Join(o.Dir, f))
+			}
+			_, err := Ensure(o)
+			if err == nil || !strings.Contains(err.Error(), "CA in "+o.Dir+" is damaged") || !strings.Contains(err.Error(), "restore ca.pem and ca.key from a backup") {
+				t.Fatalf("Ensure: %v", err)
+			}
+			for f, b := range before {
+				if after, _ := os.ReadFile(filepath.Join(o.Dir, f)); !bytes.Equal(after, b) {
+					t.Errorf("%s was rewritten", f)
+				}
 			}
 		})
 	}

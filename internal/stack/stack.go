@@ -1,7 +1,8 @@
 // Package stack is what `ksuite up` runs: a Kafka cluster (the embedded one,
-// or an existing one named by --brokers) and, on it, the topics declared in
-// topics.yaml. Later parts of the platform (services, console) join the
-// stack here, each adding its address to the ready line.
+// or an existing one named by --brokers), on it the topics declared in
+// topics.yaml, and the Suite services with their API. Later parts of the
+// platform (the console) join the stack here, each adding its address to
+// the ready line.
 package stack
 
 import (
@@ -14,6 +15,7 @@ import (
 
 	"github.com/ksuite/ksuite/internal/embedded"
 	"github.com/ksuite/ksuite/internal/kafka"
+	"github.com/ksuite/ksuite/suite"
 	"github.com/ksuite/ksuite/topics"
 )
 
@@ -31,15 +33,19 @@ type Config struct {
 	TopicsFiles []string
 	// TopicsLimits bounds the partitions the topics files may declare.
 	TopicsLimits topics.Limits
+	// Services runs the Suite services on the cluster; nil runs none.
+	Services *Services
 	// Logger receives progress; never nil after setDefaults.
 	Logger *slog.Logger
 }
 
 // Stack is a running `ksuite up`.
 type Stack struct {
-	cfg     Config
-	cluster *embedded.Cluster // nil when an existing cluster is used
-	brokers []string
+	cfg      Config
+	cluster  *embedded.Cluster // nil when an existing cluster is used
+	brokers  []string
+	services *suite.Server // nil without services
+	tempDirs []string      // removed by Close
 }
 
 // Start brings the stack up and returns once clients can use it.
@@ -80,6 +86,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		_ = s.Close()
 		return nil, err
 	}
+	if cfg.Services != nil {
+		if err := s.startServices(ctx); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -94,12 +106,39 @@ func (s *Stack) ReadyLine() string {
 			line += " security=PLAINTEXT"
 		}
 	}
+	if s.services != nil {
+		line += " api=" + s.services.URL()
+	}
 	return line
+}
+
+// Done is closed when a part of the stack fails for good; Err says why.
+func (s *Stack) Done() <-chan struct{} {
+	if s.services == nil {
+		return nil
+	}
+	return s.services.Done()
+}
+
+// Err is the failure that closed Done.
+func (s *Stack) Err() error {
+	if s.services == nil {
+		return nil
+	}
+	return s.services.Err()
 }
 
 // Close stops everything the stack started, flushing the embedded
 // cluster's data to disk. The error says what could not be saved.
 func (s *Stack) Close() error {
+	if s.services != nil {
+		s.services.Close()
+		s.services = nil
+	}
+	for _, dir := range s.tempDirs {
+		_ = os.RemoveAll(dir)
+	}
+	s.tempDirs = nil
 	if s.cluster == nil {
 		return nil
 	}

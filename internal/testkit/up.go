@@ -27,13 +27,14 @@ func BuildKsuite(dir string) (string, error) {
 	return bin, nil
 }
 
-// StartUp runs `bin up --in-memory` on free loopback ports, with flags
-// added, until the test ends (then SIGINT, as Ctrl-C) and returns the
-// bootstrap list of its ready line. It runs in an empty directory, so no
-// topics.yaml applies.
+// StartUp runs `bin up --in-memory --no-services` on free loopback ports,
+// with flags added, until the test ends (then SIGINT, as Ctrl-C) and
+// returns the bootstrap list of its ready line. It runs in an empty
+// directory, so no topics.yaml applies; without the Suite services, tests
+// in parallel do not compete for their API port.
 func StartUp(t testing.TB, bin string, flags ...string) string {
 	t.Helper()
-	args := append([]string{"up", "--in-memory", "--port-base", strconv.Itoa(FreePortBase(t, 3))}, flags...)
+	args := append([]string{"up", "--in-memory", "--no-services", "--port-base", strconv.Itoa(FreePortBase(t, 3))}, flags...)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.TempDir()
 	stdout, err := cmd.StdoutPipe()
@@ -93,4 +94,16 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// FreeAPIPort returns the arguments of a `ksuite up` so that, when it runs
+// the Suite services, their API listens on a free port: tests running in
+// parallel must never fight over the default 9010.
+func FreeAPIPort(args []string) []string {
+	for _, a := range args {
+		if a == "--no-services" || strings.HasPrefix(a, "--api-listen") {
+			return args
+		}
+	}
+	return append(args, "--api-listen", "127.0.0.1:0")
 }

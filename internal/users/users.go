@@ -164,5 +164,10 @@ func validName(name string) error {
 	if strings.TrimSpace(name) != name {
 		return fmt.Errorf("user name %q has leading or trailing spaces", name)
 	}
+	if rest, ok := strings.CutPrefix(name, "User:"); ok {
+		// Kafka would take it, as a user whose ACLs need the principal
+		// User:User:...; the acls: section's form was meant.
+		return fmt.Errorf("user name %q: give the name alone (%s); User:%s is how ACLs name its principal", name, rest, rest)
+	}
 	return nil
 }

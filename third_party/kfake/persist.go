@@ -499,12 +499,22 @@ func replayGroupsLog(entries []entryData) glReplay {
 // temporary file, fsyncing, and renaming. This ensures readers never
 // see a partially-written file even if the process crashes mid-write.
 func writeJSONFile(fsys fs, path string, v any) error {
+	return writeJSONFilePerm(fsys, path, v, 0o644)
+}
+
+// writeJSONFilePerm is writeJSONFile with the mode of the new file. A
+// temporary file left by a crash is removed first: opening it would keep
+// its old, possibly wider, mode.
+func writeJSONFilePerm(fsys fs, path string, v any, perm os.FileMode) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("marshaling %s: %w", path, err)
 	}
 	tmpPath := path + ".tmp"
-	f, err := fsys.OpenFile(tmpPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err := fsys.Remove(tmpPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("removing %s: %w", tmpPath, err)
+	}
+	f, err := fsys.OpenFile(tmpPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, perm)
 	if err != nil {
 		return fmt.Errorf("creating %s: %w", tmpPath, err)
 	}
@@ -686,7 +696,10 @@ func (c *Cluster) saveSASL(fsys fs, dir string) error {
 	}
 	ps.Scram256 = scramToPersist(c.sasls.scram256)
 	ps.Scram512 = scramToPersist(c.sasls.scram512)
-	return writeJSONFile(fsys, filepath.Join(dir, "sasl.json"), ps)
+	// Credentials: PLAIN passwords as they are, and SCRAM salted
+	// passwords, from which a client proof can be computed. Only the
+	// owner may read them, as Kafka keeps its credentials from others.
+	return writeJSONFilePerm(fsys, filepath.Join(dir, "sasl.json"), ps, 0o600)
 }
 
 func (c *Cluster) saveBrokerConfigs(fsys fs, dir string) error {
