@@ -6,6 +6,8 @@ package javacompat
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"slices"
 	"strings"
 	"testing"
@@ -172,6 +174,176 @@ func TestDescribeConfigsSynonyms(t *testing.T) {
 					t.Errorf("%s=%s (%v): first synonym is %s=%s (%v), want the value in force", rc.Name, deref(rc.Value), rc.Source, first.Name, deref(first.Value), first.Source)
 				}
 			}
+		}
+	})
+}
+
+// TestConsumerGroupDescribeAsKafka: ConsumerGroupDescribe of a KIP-848 group
+// names every assigned topic (Kafka's admin client describes the group's
+// partitions by name: kafka-consumer-groups --describe failed on a nameless
+// one), names the assignor in use when no member chose one (uniform, the
+// first of Kafka's group.consumer.assignors) and gives the member's host as
+// Kafka does ("/" and the address, no port).
+func TestConsumerGroupDescribeAsKafka(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := c.CreateTopic(t, 3, 1)
+		group := "ksuite-test-group-" + testkit.RandomSuffix()
+		cl := c.Client(t)
+		id := make([]byte, 16)
+		_, _ = rand.Read(id)
+		hb := kmsg.NewPtrConsumerGroupHeartbeatRequest()
+		hb.Group, hb.MemberID, hb.RebalanceTimeoutMillis = group, base64.RawURLEncoding.EncodeToString(id), 30000
+		hb.SubscribedTopicNames, hb.Topics = []string{topic}, []kmsg.ConsumerGroupHeartbeatRequestTopic{}
+		t.Cleanup(func() {
+			leave := *hb
+			leave.MemberEpoch = -1
+			_, _ = leave.RequestWith(context.Background(), cl)
+			_, _ = c.Admin(t).DeleteGroup(context.Background(), group)
+		})
+
+		var described kmsg.ConsumerGroupDescribeResponseGroup
+		testkit.Eventually(t, 30*time.Second, "member of "+group+" assigned "+topic+"'s 3 partitions", func() bool {
+			// Heartbeat as a member does, acknowledging what it was given,
+			// until the group's description shows all 3 partitions.
+			resp, err := hb.RequestWith(testkit.Context(t, 15*time.Second), cl)
+			if err != nil || resp.ErrorCode != 0 {
+				return false
+			}
+			hb.MemberEpoch = resp.MemberEpoch
+			if resp.Assignment != nil {
+				hb.Topics = hb.Topics[:0]
+				for _, a := range resp.Assignment.Topics {
+					hb.Topics = append(hb.Topics, kmsg.ConsumerGroupHeartbeatRequestTopic{TopicID: a.TopicID, Partitions: a.Partitions})
+				}
+			}
+			req := kmsg.NewPtrConsumerGroupDescribeRequest()
+			req.Groups = []string{group}
+			dresp, err := req.RequestWith(testkit.Context(t, 15*time.Second), cl)
+			if err != nil || len(dresp.Groups) != 1 || dresp.Groups[0].ErrorCode != 0 || len(dresp.Groups[0].Members) != 1 {
+				return false
+			}
+			described = dresp.Groups[0]
+			m := described.Members[0]
+			return len(m.Assignment.TopicPartitions) == 1 && len(m.Assignment.TopicPartitions[0].Partitions) == 3
+		})
+
+		if described.AssignorName != "uniform" {
+			t.Errorf("assignor %q, want uniform (no member chose one)", described.AssignorName)
+		}
+		m := described.Members[0]
+		if m.ClientHost != "/127.0.0.1" {
+			t.Errorf("member host %q, want /127.0.0.1", m.ClientHost)
+		}
+		for what, a := range map[string]kmsg.Assignment{"assignment": m.Assignment, "target assignment": m.TargetAssignment} {
+			for _, tp := range a.TopicPartitions {
+				if tp.Topic != topic {
+					t.Errorf("%s: topic %q (id %x), want %s", what, tp.Topic, tp.TopicID, topic)
+				}
+			}
+		}
+	})
+}
+
+// TestListTransactionsOnePerCoordinator: each broker lists the transactions
+// it coordinates, so kafka-transactions list, which asks every broker,
+// shows a transactional ID once.
+func TestListTransactionsOnePerCoordinator(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := c.CreateTopic(t, 1, 1)
+		txid := "ksuite-test-txn-" + testkit.RandomSuffix()
+		producer := c.Client(t, kgo.TransactionalID(txid), kgo.DefaultProduceTopic(topic))
+		ctx := testkit.Context(t, 30*time.Second)
+		if err := producer.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		if err := producer.ProduceSync(ctx, kgo.StringRecord("v")).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		if err := producer.EndTransaction(ctx, kgo.TryCommit); err != nil {
+			t.Fatal(err)
+		}
+
+		cl := c.Client(t)
+		var listed int
+		testkit.Eventually(t, 15*time.Second, "ListTransactions lists "+txid, func() bool {
+			listed = 0
+			for _, s := range cl.RequestSharded(testkit.Context(t, 15*time.Second), kmsg.NewPtrListTransactionsRequest()) {
+				if s.Err != nil {
+					return false
+				}
+				for _, ts := range s.Resp.(*kmsg.ListTransactionsResponse).TransactionStates {
+					if ts.TransactionalID == txid {
+						listed++
+					}
+				}
+			}
+			return listed > 0
+		})
+		if listed != 1 {
+			t.Errorf("%s listed by %d brokers; only its coordinator lists it", txid, listed)
+		}
+	})
+}
+
+// TestTopicConfigsValidatedAsKafka: CreateTopics and IncrementalAlterConfigs
+// refuse a topic config Kafka refuses, with INVALID_CONFIG and Kafka's
+// message, and accept Kafka 4.4's own configs. Kafka's tools check names and
+// types before they ask, but a program (Spring's KafkaAdmin, a NewTopic
+// bean with a typo) only learns from the broker: on upstream kfake the typo
+// was stored and the topic created, so it failed first in production.
+func TestTopicConfigsValidatedAsKafka(t *testing.T) {
+	refused := []struct{ name, value, message string }{
+		{"retention.msec", "1000", "Unknown topic config name: retention.msec"},
+		{"retention.ms", "1h", "Invalid value 1h for configuration retention.ms: Not a number of type LONG"},
+		{"retention.ms", "-2", "Invalid value -2 for configuration retention.ms: Value must be at least -1"},
+		{"segment.bytes", "1024", "Invalid value 1024 for configuration segment.bytes: Value must be at least 1048576"},
+		{"max.message.bytes", "3000000000", "Invalid value 3000000000 for configuration max.message.bytes: Not a number of type INT"},
+		{"min.cleanable.dirty.ratio", "1.5", "Invalid value 1.5 for configuration min.cleanable.dirty.ratio: Value must be no more than 1"},
+		{"cleanup.policy", "compact,purge", "Invalid value purge for configuration cleanup.policy: String must be one of: compact, delete"},
+		{"compression.type", "brotli", "Invalid value brotli for configuration compression.type: String must be one of: uncompressed, zstd, lz4, snappy, gzip, producer"},
+		{"compression.gzip.level", "0", "Invalid value 0 for configuration compression.gzip.level: Value must be between 1 and 9 or equal to -1"},
+		{"unclean.leader.election.enable", "yes", "Invalid value yes for configuration unclean.leader.election.enable: Expected value to be either true or false"},
+	}
+	accepted := map[string]string{
+		"cleanup.policy":                        "compact,delete",
+		"min.cleanable.dirty.ratio":             "0.01",
+		"max.decompressed.message.bytes":        "2000000", // new in Kafka 4.4
+		"preallocate":                           "TRUE",
+		"retention.ms":                          " 3600000 ",
+		"leader.replication.throttled.replicas": "*",
+	}
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		cl := c.Client(t)
+		ctx := testkit.Context(t, 30*time.Second)
+		topic := c.CreateTopic(t, 1, 1)
+		for _, r := range refused {
+			name := testkit.TopicName(t)
+			resp := createTopics(ctx, t, cl, map[string]map[string]string{name: {r.name: r.value}})
+			if rt := resp.Topics[0]; rt.ErrorCode != 40 || deref(rt.ErrorMessage) != r.message {
+				t.Errorf("create with %s=%q: error %d %q, want INVALID_CONFIG (40) %q", r.name, r.value, rt.ErrorCode, deref(rt.ErrorMessage), r.message)
+				_, _ = c.Admin(t).DeleteTopics(context.Background(), name)
+			}
+
+			req := kmsg.NewPtrIncrementalAlterConfigsRequest()
+			rr := kmsg.NewIncrementalAlterConfigsRequestResource()
+			rr.ResourceType, rr.ResourceName = kmsg.ConfigResourceTypeTopic, topic
+			rc := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+			rc.Name, rc.Value, rc.Op = r.name, kmsg.StringPtr(r.value), kmsg.IncrementalAlterConfigOpSet
+			rr.Configs = append(rr.Configs, rc)
+			req.Resources = append(req.Resources, rr)
+			aresp, err := req.RequestWith(ctx, cl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ar := aresp.Resources[0]; ar.ErrorCode != 40 || deref(ar.ErrorMessage) != r.message {
+				t.Errorf("alter %s=%q: error %d %q, want INVALID_CONFIG (40) %q", r.name, r.value, ar.ErrorCode, deref(ar.ErrorMessage), r.message)
+			}
+		}
+
+		name := testkit.TopicName(t)
+		t.Cleanup(func() { _, _ = c.Admin(t).DeleteTopics(context.Background(), name) })
+		if rt := createTopics(ctx, t, cl, map[string]map[string]string{name: accepted}).Topics[0]; rt.ErrorCode != 0 {
+			t.Errorf("create with Kafka's configs %v: error %d %s", accepted, rt.ErrorCode, deref(rt.ErrorMessage))
 		}
 	})
 }

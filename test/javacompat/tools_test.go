@@ -1,12 +1,17 @@
 package javacompat
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ksuite/ksuite/internal/testkit"
 )
@@ -21,14 +26,17 @@ const (
 	producerPerf       = "org.apache.kafka.tools.ProducerPerformance"
 	consumerPerf       = "org.apache.kafka.tools.ConsumerPerformance"
 	apiVersionsTool    = "org.apache.kafka.tools.BrokerApiVersionsCommand"
+	logDirsTool        = "org.apache.kafka.tools.LogDirsCommand"
+	transactionsTool   = "org.apache.kafka.tools.TransactionsCommand"
 )
 
 // step is one command of a tools session, as a user types it.
 type step struct {
 	name string
 	main string
-	// args may use {bootstrap}, {topic}, {configured}, {perf}, {group} and
-	// {prefix}; the session fills them in.
+	// args may use {bootstrap}, {broker0}..{broker2} (the brokers' ids),
+	// {topic}, {configured}, {perf}, {stamped}, {group} and {prefix}; the
+	// session fills them in.
 	args  []string
 	stdin string
 	// waitTopic, when set, waits until every broker knows topic {name} with
@@ -75,7 +83,7 @@ var toolsSession = []step{
 	},
 	{
 		name: "kafka-topics --create --config",
-		main: topicsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--create", "--topic", "{configured}", "--partitions", "1",
+		main: topicsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--create", "--topic", "{configured}", "--partitions", "1", "--replication-factor", "3",
 			"--config", "retention.ms=3600000", "--config", "cleanup.policy=compact"},
 		out: []string{`^Created topic {configured}\.\n$`},
 	},
@@ -125,6 +133,27 @@ var toolsSession = []step{
 			"--from-beginning", "--max-messages", "3", "--timeout-ms", "30000", "--formatter-property", "print.key=true"},
 		out:    []string{`(?m)^k1\tv1$`, `(?m)^k2\tv2$`, `(?m)^k3\tv3$`},
 		errOut: []string{`(?m)^Processed a total of 3 messages$`},
+	},
+	{
+		name: "kafka-topics --create --config message.timestamp.type=LogAppendTime",
+		main: topicsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--create", "--topic", "{stamped}", "--partitions", "1", "--replication-factor", "1",
+			"--config", "message.timestamp.type=LogAppendTime"},
+		out: []string{`^Created topic {stamped}\.\n$`},
+	},
+	{
+		name:      "kafka-console-producer to a LogAppendTime topic",
+		waitTopic: "{stamped}", partitions: 1,
+		main: consoleProducer, args: []string{"--bootstrap-server", "{bootstrap}", "--topic", "{stamped}", "--command-property", "compression.type=lz4"},
+		stdin: "v\n",
+		out:   []string{`^$`},
+	},
+	{
+		// The broker stamps the batch and reseals its CRC, which the
+		// consumer checks.
+		name: "kafka-console-consumer of a LogAppendTime topic",
+		main: consoleConsumer, args: []string{"--bootstrap-server", "{bootstrap}", "--topic", "{stamped}", "--from-beginning", "--max-messages", "1",
+			"--timeout-ms", "30000", "--formatter-property", "print.timestamp=true"},
+		out: []string{`(?m)^LogAppendTime:\d{13}\tv$`},
 	},
 	{
 		name: "kafka-consumer-groups --list",
@@ -188,6 +217,81 @@ var toolsSession = []step{
 		out: []string{`(?m)^  retention\.ms=7200000 sensitive=false `},
 	},
 	{
+		name: "kafka-log-dirs --describe",
+		main: logDirsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--describe", "--topic-list", "{topic}"},
+		check: func(r result, v vars) string {
+			// The last line is the JSON: every broker's replicas, so each
+			// of the 4 partitions of a topic of replication factor 1 once.
+			lines := strings.Split(strings.TrimSpace(r.Out), "\n")
+			var dirs struct {
+				Brokers []struct {
+					LogDirs []struct {
+						Partitions []struct{ Partition string }
+					}
+				}
+			}
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &dirs); err != nil {
+				return "the last line is not JSON: " + err.Error()
+			}
+			seen := map[string]int{}
+			for _, b := range dirs.Brokers {
+				for _, d := range b.LogDirs {
+					for _, p := range d.Partitions {
+						seen[p.Partition]++
+					}
+				}
+			}
+			for p := range 4 {
+				if n := seen[fmt.Sprintf("%s-%d", v["topic"], p)]; n != 1 {
+					return fmt.Sprintf("partition %d listed by %d brokers; it has one replica", p, n)
+				}
+			}
+			return ""
+		},
+	},
+	// Every broker: each hosts replicas it does not lead ({configured} has
+	// three), which find-hanging asks it about.
+	findHanging("{broker0}"), findHanging("{broker1}"), findHanging("{broker2}"),
+	{
+		name: "kafka-configs --alter a client quota",
+		main: configsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--alter", "--entity-type", "users", "--entity-name", "{prefix}user",
+			"--entity-type", "clients", "--entity-name", "{prefix}client", "--add-config", "producer_byte_rate=1048576"},
+		out: []string{`^Completed updating config for user {prefix}user\.\n$`},
+	},
+	{
+		name: "kafka-configs --alter the default client's quota",
+		main: configsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--alter", "--entity-type", "users", "--entity-name", "{prefix}user",
+			"--entity-type", "clients", "--entity-default", "--add-config", "producer_byte_rate=2097152"},
+		out: []string{`^Completed updating config for user {prefix}user\.\n$`},
+	},
+	{
+		name:  "kafka-configs --describe client quotas",
+		retry: true,
+		main:  configsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--describe", "--entity-type", "users", "--entity-name", "{prefix}user", "--entity-type", "clients"},
+		out: []string{
+			`(?m)^Quota configs for user-principal '{prefix}user', client-id '{prefix}client' are producer_byte_rate=1048576\.0$`,
+			`(?m)^Quota configs for user-principal '{prefix}user', the default client-id are producer_byte_rate=2097152\.0$`,
+		},
+	},
+	{
+		name: "kafka-configs --alter --delete-config a client quota",
+		main: configsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--alter", "--entity-type", "users", "--entity-name", "{prefix}user",
+			"--entity-type", "clients", "--entity-name", "{prefix}client", "--delete-config", "producer_byte_rate"},
+		out: []string{`^Completed updating config for user {prefix}user\.\n$`},
+	},
+	{
+		name: "kafka-configs --alter --delete-config the default client's quota",
+		main: configsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--alter", "--entity-type", "users", "--entity-name", "{prefix}user",
+			"--entity-type", "clients", "--entity-default", "--delete-config", "producer_byte_rate"},
+		out: []string{`^Completed updating config for user {prefix}user\.\n$`},
+	},
+	{
+		name:  "kafka-configs --describe client quotas after --delete-config",
+		retry: true,
+		main:  configsTool, args: []string{"--bootstrap-server", "{bootstrap}", "--describe", "--entity-type", "users", "--entity-name", "{prefix}user", "--entity-type", "clients"},
+		out: []string{`^$`},
+	},
+	{
 		name: "kafka-broker-api-versions",
 		main: apiVersionsTool, args: []string{"--bootstrap-server", "{bootstrap}"},
 		check: func(r result, v vars) string {
@@ -239,6 +343,17 @@ var toolsSession = []step{
 	},
 }
 
+// findHanging is kafka-transactions find-hanging on one broker: it lists the
+// broker's replicas (DescribeLogDirs) and asks it for their producers
+// (DescribeProducers), which any replica answers.
+func findHanging(broker string) step {
+	return step{
+		name: "kafka-transactions find-hanging --broker-id " + broker,
+		main: transactionsTool, args: []string{"--bootstrap-server", "{bootstrap}", "find-hanging", "--broker-id", broker},
+		out: []string{`^Topic\tPartition\tProducerId\tProducerEpoch\tCoordinatorEpoch\tStartOffset\tLastTimestamp\tDuration\(min\)\t\n$`},
+	}
+}
+
 // TestKafkaTools runs the tools session on `ksuite up` and on Apache Kafka.
 func TestKafkaTools(t *testing.T) {
 	build(t)
@@ -246,12 +361,20 @@ func TestKafkaTools(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			j := sharedJVM(t)
 			prefix := "javacompat-" + testkit.RandomSuffix() + "-"
+			brokers, err := c.testkit().Admin(t).ListBrokers(testkit.Context(t, 15*time.Second))
+			if err != nil || len(brokers) != 3 {
+				t.Fatalf("list brokers of %s: %d brokers, %v; the session needs 3", c.name, len(brokers), err)
+			}
 			v := vars{
+				"broker0":    strconv.Itoa(int(brokers[0].NodeID)),
+				"broker1":    strconv.Itoa(int(brokers[1].NodeID)),
+				"broker2":    strconv.Itoa(int(brokers[2].NodeID)),
 				"bootstrap":  c.bootstrap,
 				"prefix":     prefix,
 				"topic":      prefix + "orders",
 				"configured": prefix + "configured",
 				"perf":       prefix + "perf",
+				"stamped":    prefix + "stamped",
 				"group":      prefix + "group",
 			}
 			for _, s := range toolsSession {
@@ -352,5 +475,83 @@ func groupOffsets(committed, lag int) func(r result, v vars) string {
 			return fmt.Sprintf("committed offsets add up to %d with lag %d; want %d and %d", offsets, lags, committed, lag)
 		}
 		return ""
+	}
+}
+
+// TestKafkaToolsActiveGroups: kafka-consumer-groups on a group with a live
+// member, on both rebalance protocols, as an operator looks after a running
+// service: the offsets table and --members name the member's topic and host,
+// and --delete-offsets removes the offsets of a topic the group no longer
+// reads but refuses those of the topic it reads, as on Kafka. On upstream
+// kfake a KIP-848 group's --describe failed (InvalidTopicException for an
+// empty topic name, exit 0), --members showed ":0,1,2" and the client's port
+// in HOST, and --delete-offsets of a KIP-848 group answered "The group is
+// not empty" for every topic.
+func TestKafkaToolsActiveGroups(t *testing.T) {
+	build(t)
+	for _, c := range clusters(t) {
+		t.Run(c.name, func(t *testing.T) {
+			j := sharedJVM(t)
+			tk := c.testkit()
+			topic, old := tk.CreateTopic(t, 3, 1), tk.CreateTopic(t, 1, 1)
+			for _, p := range []struct {
+				protocol string
+				opts     []kgo.Opt
+			}{
+				{"classic", nil},
+				{"consumer", []kgo.Opt{kgo.ServerSideBalancer(), kgo.Balancers(kgo.StickyBalancer())}},
+			} {
+				t.Run(p.protocol, func(t *testing.T) {
+					group := topic + "-" + p.protocol
+					adm := tk.Admin(t)
+					// The group once read old: it has an offset there.
+					var offsets kadm.Offsets
+					offsets.Add(kadm.Offset{Topic: old, Partition: 0, At: 1, LeaderEpoch: -1})
+					if err := adm.CommitAllOffsets(testkit.Context(t, 15*time.Second), group, offsets); err != nil {
+						t.Fatal(err)
+					}
+					// A member joins on creation and heartbeats until closed.
+					member := tk.Client(t, append([]kgo.Opt{kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic)}, p.opts...)...)
+					t.Cleanup(func() {
+						member.Close()
+						_, _ = adm.DeleteGroup(context.Background(), group)
+					})
+					v := vars{"bootstrap": c.bootstrap, "topic": regexp.QuoteMeta(topic), "old": regexp.QuoteMeta(old), "group": regexp.QuoteMeta(group)}
+					args := func(extra ...string) []string {
+						return append([]string{"--bootstrap-server", "{bootstrap}", "--group", group}, extra...)
+					}
+					for _, s := range []step{
+						{
+							name: "--describe --members --verbose", retry: true, // until the member has its partitions
+							main: consumerGroupsTool, args: args("--describe", "--members", "--verbose"),
+							out: []string{`(?m)^{group} +\S+ +/127\.0\.0\.1 +\S+ +3 +\S+ +{topic}:0,1,2 `},
+						},
+						{
+							name: "--describe",
+							main: consumerGroupsTool, args: args("--describe"),
+							check: func(r result, _ vars) string {
+								rows := regexp.MustCompile(`(?m)^`+v["group"]+` +`+v["topic"]+` +[012] +\S+ +\d+ +\S+ +\S+ +/127\.0\.0\.1 +\S+$`).FindAllString(r.Out, -1)
+								if len(rows) != 3 {
+									return fmt.Sprintf("want 3 partitions with the member's host, got %d", len(rows))
+								}
+								return ""
+							},
+						},
+						{
+							name: "--delete-offsets of a topic the group no longer reads",
+							main: consumerGroupsTool, args: args("--delete-offsets", "--topic", old),
+							out: []string{`(?m)^Request succeeded for deleting offsets from group `, `(?m)^{old} +0 +Successful +$`},
+						},
+						{
+							name: "--delete-offsets of the topic the group reads",
+							main: consumerGroupsTool, args: args("--delete-offsets", "--topic", topic),
+							out: []string{`(?m)^{topic} +0 +Error: org\.apache\.kafka\.common\.errors\.GroupSubscribedToTopicException: `},
+						},
+					} {
+						t.Run(s.name, func(t *testing.T) { runStep(t, j, c, s, v) })
+					}
+				})
+			}
+		})
 	}
 }

@@ -30,8 +30,13 @@ func TestMain(m *testing.M) {
 }
 
 // TestSpringKafkaRoundTrip: the Spring Boot app starts (KafkaAdmin creates
-// its topic from the NewTopic bean), sends a record with KafkaTemplate, its
-// @KafkaListener receives it in a group, and nothing is logged at ERROR.
+// its topics from NewTopic beans and @RetryableTopic), sees the brokers with
+// AdminClient.describeCluster, sends a record with KafkaTemplate that its
+// @KafkaListener receives in a group, and runs what the team's services do:
+// a batch listener, DefaultErrorHandler with DeadLetterPublishingRecoverer,
+// @RetryableTopic with a @DltHandler, and transactions through a
+// KafkaTransactionManager read back read_committed. Every part must report
+// ok and nothing be logged at ERROR.
 func TestSpringKafkaRoundTrip(t *testing.T) {
 	for _, tool := range []string{"java", "mvn"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -53,15 +58,23 @@ func TestSpringKafkaRoundTrip(t *testing.T) {
 			defer cancel()
 			out, err := exec.CommandContext(ctx, "java", "-XX:TieredStopAtLevel=1", "-jar", jar,
 				"--spring.kafka.bootstrap-servers="+c.bootstrap, "--app.topic="+name, "--app.group="+name).CombinedOutput()
-			t.Cleanup(func() {
-				_, _ = testkit.Cluster{Name: c.name, Brokers: strings.Split(c.bootstrap, ",")}.Admin(t).DeleteTopics(context.Background(), name)
-			})
+			t.Cleanup(func() { deleteTopics(t, c.name, c.bootstrap, name) })
 			log := string(out)
 			if err != nil {
 				t.Fatalf("the Spring app failed (%v):\n%s", err, log)
 			}
-			if !regexp.MustCompile(`round trip ok: received hello from spring \d+ from ` + regexp.QuoteMeta(name) + `-\d@\d+`).MatchString(log) {
-				t.Fatalf("no round trip in the Spring app's log:\n%s", log)
+			topic := regexp.QuoteMeta(name)
+			for _, want := range []string{
+				`ok describeCluster: cluster \S+ with 3 brokers`,
+				`round trip ok: received hello from spring \d+ from ` + topic + `-\d@\d+`,
+				`ok batch listener: 5 records`,
+				`ok DefaultErrorHandler with DeadLetterPublishingRecoverer: the failed record reached ` + topic + `-failing-dlt`,
+				`ok @RetryableTopic: attempts on \[` + topic + `-retryable, ` + topic + `-retryable-retry\], then the @DltHandler`,
+				`ok KafkaTransactionManager: read_committed received \[committed-1, committed-2, committed-3\] and not the aborted record`,
+			} {
+				if !regexp.MustCompile(want).MatchString(log) {
+					t.Fatalf("the Spring app's log has no line matching %s:\n%s", want, log)
+				}
 			}
 			if m := regexp.MustCompile(`(?m)^.* ERROR .*$`).FindAllString(log, -1); len(m) > 0 {
 				t.Fatalf("the Spring app logged errors:\n%s\n\nwhole log:\n%s", strings.Join(m, "\n"), log)
@@ -84,4 +97,26 @@ func buildApp(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return jar
+}
+
+// deleteTopics deletes the topics the app made: name and those starting
+// with "name-".
+func deleteTopics(t *testing.T, cluster, bootstrap, name string) {
+	adm := testkit.Cluster{Name: cluster, Brokers: strings.Split(bootstrap, ",")}.Admin(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	topics, err := adm.ListTopics(ctx)
+	if err != nil {
+		t.Errorf("listing the topics of %s to delete the app's: %v", cluster, err)
+		return
+	}
+	var mine []string
+	for _, topic := range topics.Names() {
+		if topic == name || strings.HasPrefix(topic, name+"-") {
+			mine = append(mine, topic)
+		}
+	}
+	if _, err := adm.DeleteTopics(ctx, mine...); err != nil {
+		t.Errorf("deleting %v on %s: %v", mine, cluster, err)
+	}
 }

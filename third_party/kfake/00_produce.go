@@ -124,6 +124,7 @@ func (c *Cluster) handleProduce(creq *clientReq) (kmsg.Response, error) {
 			continue
 		}
 		maxMessageBytes := c.data.maxMessageBytes(rt.Topic)
+		logAppendTimeTopic := c.data.logAppendTime(rt.Topic)
 		for _, rp := range rt.Partitions {
 			e := creq.faults.check(tk.part(rp.Partition))
 			if e != nil {
@@ -185,10 +186,16 @@ func (c *Cluster) handleProduce(creq *clientReq) (kmsg.Response, error) {
 				donep(rt, rp, kerr.CorruptMessage.Code, "Invalid compression type.")
 				continue
 			}
+			// A topic with message.timestamp.type=LogAppendTime (or a
+			// batch asking for it) is stamped with the broker's time, as
+			// Kafka's LogValidator does: the timestamp type attribute and
+			// the timestamps change, so the batch's CRC is resealed.
 			logAppendTime := int64(-1)
-			if attrs&0x0008 > 0 {
+			if attrs&0x0008 > 0 || logAppendTimeTopic {
+				b.Attributes |= 0x0008
 				b.FirstTimestamp = now
 				b.MaxTimestamp = now
+				b.CRC = int32(crc32.Checksum(b.AppendTo(nil)[21:], crc32c))
 				logAppendTime = now
 			}
 			if b.LastOffsetDelta != b.NumRecords-1 {

@@ -113,6 +113,9 @@ func (c *Cluster) handleCreateTopics(creq *clientReq) (kmsg.Response, error) {
 			if e == kerr.PolicyViolation {
 				st.ErrorMessage = kmsg.StringPtr(c.partitionLimit(rt.Topic, 0, nparts))
 			}
+			if e == kerr.InvalidConfig {
+				st.ErrorMessage = kmsg.StringPtr(topicConfigsProblem(configs))
+			}
 			continue
 		}
 
@@ -220,6 +223,9 @@ func (c *Cluster) createTopic(rt *kmsg.CreateTopicsRequestTopic, inReq map[strin
 	configs := make(map[string]*string)
 	for _, rc := range rt.Configs {
 		configs[rc.Name] = rc.Value
+	}
+	if topicConfigsProblem(configs) != "" {
+		return nparts, nreplicas, configs, kerr.InvalidConfig
 	}
 
 	// ValidateOnly (v1+): skip actual creation

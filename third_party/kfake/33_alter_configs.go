@@ -115,6 +115,17 @@ outer:
 				doner(rr.ResourceName, rr.ResourceType, kerr.InvalidRequest.Code)
 				continue
 			}
+			configs := make(map[string]*string, len(rr.Configs))
+			for i := range rr.Configs {
+				configs[rr.Configs[i].Name] = rr.Configs[i].Value
+			}
+			if msg := topicConfigsProblem(configs); msg != "" {
+				if !answered[resource{rr.ResourceName, rr.ResourceType}] {
+					doner(rr.ResourceName, rr.ResourceType, kerr.InvalidConfig.Code)
+					resp.Resources[len(resp.Resources)-1].ErrorMessage = &msg
+				}
+				continue
+			}
 			doner(rr.ResourceName, rr.ResourceType, 0)
 			if req.ValidateOnly {
 				continue

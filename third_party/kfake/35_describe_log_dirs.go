@@ -9,6 +9,7 @@ import (
 // Behavior:
 // * Returns log directory info for requested partitions
 // * If Topics is null, returns all partitions
+// * Each broker returns only the partitions it hosts a replica of
 // * Returns in-memory size tracking, not actual disk usage
 //
 // Version notes:
@@ -52,15 +53,19 @@ func (c *Cluster) handleDescribeLogDirs(creq *clientReq) (kmsg.Response, error) 
 		ps[p] += s
 	}
 
+	// A broker describes the replicas it hosts, as Kafka's do: the
+	// admin client asks every broker and sums what they answer.
 	if req.Topics == nil {
 		c.data.tps.each(func(t string, p int32, d *partData) {
-			add(d.dir, t, p, d.nbytes)
+			if c.hostsReplica(t, d, creq.cc.b) {
+				add(d.dir, t, p, d.nbytes)
+			}
 		})
 	} else {
 		for _, t := range req.Topics {
 			for _, p := range t.Partitions {
 				d, ok := c.data.tps.getp(t.Topic, p)
-				if ok {
+				if ok && c.hostsReplica(t.Topic, d, creq.cc.b) {
 					add(d.dir, t.Topic, p, d.nbytes)
 				}
 			}
@@ -92,4 +97,17 @@ func (c *Cluster) handleDescribeLogDirs(creq *clientReq) (kmsg.Response, error) 
 	}
 
 	return resp, nil
+}
+
+// hostsReplica reports whether b holds a replica of topic's partition pd:
+// its leader and the brokers after it, as many as the topic's replication
+// factor, as Metadata lists the replicas.
+func (c *Cluster) hostsReplica(topic string, pd *partData, b *broker) bool {
+	n := min(c.data.treplicas[topic], len(c.bs))
+	for i := range n {
+		if c.bs[(pd.leader.bsIdx+i)%len(c.bs)] == b {
+			return true
+		}
+	}
+	return false
 }

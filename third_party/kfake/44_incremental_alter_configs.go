@@ -149,6 +149,32 @@ outer:
 				doner(rr.ResourceName, rr.ResourceType, kerr.InvalidRequest.Code)
 				continue
 			}
+			// Kafka validates the topic's configs as they would be
+			// after the ops.
+			after := maps.Clone(c.data.tcfgs[rr.ResourceName])
+			if after == nil {
+				after = make(map[string]*string)
+			}
+			for i := range rr.Configs {
+				rc := &rr.Configs[i]
+				switch rc.Op {
+				case kmsg.IncrementalAlterConfigOpSet:
+					after[rc.Name] = rc.Value
+				case kmsg.IncrementalAlterConfigOpDelete:
+					delete(after, rc.Name)
+				case kmsg.IncrementalAlterConfigOpAppend:
+					after[rc.Name] = configListAppend(after[rc.Name], rc.Value)
+				case kmsg.IncrementalAlterConfigOpSubtract:
+					after[rc.Name] = configListSubtract(after[rc.Name], rc.Value)
+				}
+			}
+			if msg := topicConfigsProblem(after); msg != "" {
+				if !answered[resource{rr.ResourceName, rr.ResourceType}] {
+					doner(rr.ResourceName, rr.ResourceType, kerr.InvalidConfig.Code)
+					resp.Resources[len(resp.Resources)-1].ErrorMessage = &msg
+				}
+				continue
+			}
 			doner(rr.ResourceName, rr.ResourceType, 0)
 			if req.ValidateOnly {
 				continue

@@ -12,6 +12,7 @@ import (
 // * ACL: DESCRIBE_CONFIGS on CLUSTER
 // * Returns stored quota configurations matching the filter
 // * Quotas are stored but not enforced by kfake
+// * Entries is an empty list, not null, when no quota matches
 //
 // Version notes:
 // * v0: Initial version
@@ -32,6 +33,10 @@ func (c *Cluster) handleDescribeClientQuotas(creq *clientReq) (kmsg.Response, er
 		return resp, nil
 	}
 
+	// Entries is [] when nothing matches, never null: Kafka's admin
+	// client reads it whenever there is no error (kafka-configs
+	// --entity-type clients/users describes before it alters).
+	resp.Entries = []kmsg.DescribeClientQuotasResponseEntry{}
 	for _, quota := range c.quotas {
 		if matchesQuotaFilter(quota, req.Components, req.Strict) {
 			var faulted bool
@@ -101,8 +106,8 @@ func matchesQuotaFilter(quota quotaEntry, components []kmsg.DescribeClientQuotas
 			if !exists || name != nil {
 				return false
 			}
-		case 2: // Any specified (name is non-null)
-			if !exists || name == nil {
+		case 2: // Any entity of the type, the default (null name) too, as Kafka matches
+			if !exists {
 				return false
 			}
 		default:

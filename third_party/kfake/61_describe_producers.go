@@ -11,6 +11,7 @@ import (
 // Behavior:
 // * ACL: READ on TOPIC
 // * Returns active transactional producers for each partition
+// * Answered by any replica of the partition, not only its leader
 //
 // Version notes:
 // * v0 only

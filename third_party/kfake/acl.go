@@ -224,6 +224,14 @@ func (creq *clientReq) clientHost() string {
 	return host
 }
 
+// memberHost is a group member's client host as Kafka reports it in
+// DescribeGroups, ConsumerGroupDescribe and ShareGroupDescribe: Java's
+// InetAddress.toString of the connection's address, "/" and the IP,
+// without the port.
+func (creq *clientReq) memberHost() string {
+	return "/" + creq.clientHost()
+}
+
 func (c *Cluster) allowedACL(creq *clientReq, resource string, resourceType kmsg.ACLResourceType, op kmsg.ACLOperation) bool {
 	if !c.cfg.enableACLs {
 		return true

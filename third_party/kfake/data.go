@@ -1281,6 +1281,21 @@ func (d *data) maxMessageBytes(t string) int {
 	return defMaxMessageBytes
 }
 
+// logAppendTime reports whether a topic's records carry the broker's
+// append time (message.timestamp.type=LogAppendTime), falling back to the
+// broker config, then to CreateTime.
+func (d *data) logAppendTime(t string) bool {
+	if tcfg, ok := d.tcfgs[t]; ok {
+		if v, ok := tcfg["message.timestamp.type"]; ok && v != nil {
+			return *v == "LogAppendTime"
+		}
+	}
+	if v, ok := d.c.bcfgs["log.message.timestamp.type"]; ok && v != nil {
+		return *v == "LogAppendTime"
+	}
+	return false
+}
+
 // retentionMs returns the retention.ms for a topic, falling back to
 // broker config then defaults.
 func (d *data) retentionMs(t string) int64 {

@@ -717,13 +717,21 @@ func (g *group) handleOffsetDelete(creq *clientReq) *kmsg.OffsetDeleteResponse {
 	// preparingRebalance, completingRebalance, stable:
 	//   * if consumer, delete everything not subscribed to
 	//   * if not consumer, delete nothing, error with non_empty_group
+	// A KIP-848 group, in any state, deletes everything its members
+	// do not subscribe to, as Kafka's ConsumerGroup does.
 	var subTopics map[string]struct{}
 	switch g.state {
 	default:
 		resp.ErrorCode = kerr.GroupIDNotFound.Code
 		return resp
 	case groupEmpty:
-	case groupPreparingRebalance, groupCompletingRebalance, groupStable:
+	case groupStable, groupReconciling:
+		if g.typ == "consumer" {
+			subTopics = g.consumerSubscribedTopics()
+			break
+		}
+		fallthrough
+	case groupPreparingRebalance, groupCompletingRebalance:
 		if g.protocolType != "consumer" {
 			resp.ErrorCode = kerr.NonEmptyGroup.Code
 			return resp
@@ -854,7 +862,7 @@ func (g *group) handleJoin(creq *clientReq) (kmsg.Response, bool) {
 			memberID:   memberID,
 			instanceID: req.InstanceID,
 			clientID:   creq.cid,
-			clientHost: creq.cc.conn.RemoteAddr().String(),
+			clientHost: creq.memberHost(),
 			join:       req,
 		}
 		if req.InstanceID != nil {
@@ -931,7 +939,7 @@ func (g *group) replaceStaticMember(oldMemberID string, creq *clientReq, req *km
 			memberID:   memberID,
 			instanceID: req.InstanceID,
 			clientID:   creq.cid,
-			clientHost: creq.cc.conn.RemoteAddr().String(),
+			clientHost: creq.memberHost(),
 			join:       req,
 		}
 		g.staticMembers[*req.InstanceID] = memberID
@@ -956,7 +964,7 @@ func (g *group) replaceStaticMember(oldMemberID string, creq *clientReq, req *km
 		memberID:   memberID,
 		instanceID: req.InstanceID,
 		clientID:   creq.cid,
-		clientHost: creq.cc.conn.RemoteAddr().String(),
+		clientHost: creq.memberHost(),
 		join:       req,
 		assignment: old.assignment,
 	}
@@ -1776,6 +1784,11 @@ func (gs *groups) handleConsumerGroupDescribe(creq *clientReq) *kmsg.ConsumerGro
 		sg.Epoch = g.groupEpoch
 		sg.AssignmentEpoch = g.targetAssignmentEpoch
 		sg.AssignorName = g.assignorName
+		if sg.AssignorName == "" {
+			// No member named one: the group uses the default,
+			// uniform, and Kafka names it.
+			sg.AssignorName = "uniform"
+		}
 		for _, m := range g.consumerMembers {
 			sm := kmsg.NewConsumerGroupDescribeResponseGroupMember()
 			sm.MemberID = m.memberID
@@ -1786,8 +1799,8 @@ func (gs *groups) handleConsumerGroupDescribe(creq *clientReq) *kmsg.ConsumerGro
 			sm.ClientHost = m.clientHost
 			sm.SubscribedTopics = m.subscribedTopics
 			sm.MemberType = 1 // consumer
-			sm.Assignment = uuidAssignmentToKmsg(m.lastReconciledSent)
-			sm.TargetAssignment = uuidAssignmentToKmsg(m.targetAssignment)
+			sm.Assignment = uuidAssignmentToKmsg(m.lastReconciledSent, gs.c.data.id2t)
+			sm.TargetAssignment = uuidAssignmentToKmsg(m.targetAssignment, gs.c.data.id2t)
 			sg.Members = append(sg.Members, sm)
 		}
 		if req.IncludeAuthorizedOperations {
@@ -1797,11 +1810,20 @@ func (gs *groups) handleConsumerGroupDescribe(creq *clientReq) *kmsg.ConsumerGro
 	return resp
 }
 
-func uuidAssignmentToKmsg(a map[uuid][]int32) kmsg.Assignment {
+// uuidAssignmentToKmsg names each assigned topic, as Kafka does: Kafka's
+// admin client describes the group's partitions by topic name and fails on
+// an empty one. A topic deleted since the assignment is left out, as Kafka
+// leaves out a topic its metadata no longer has.
+func uuidAssignmentToKmsg(a map[uuid][]int32, id2t map[uuid]string) kmsg.Assignment {
 	var ka kmsg.Assignment
 	for id, parts := range a {
+		name, ok := id2t[id]
+		if !ok {
+			continue
+		}
 		tp := kmsg.NewAssignmentTopicPartition()
 		tp.TopicID = id
+		tp.Topic = name
 		tp.Partitions = parts
 		ka.TopicPartitions = append(ka.TopicPartitions, tp)
 	}
@@ -1939,7 +1961,7 @@ func (g *group) consumerJoin(creq *clientReq, req *kmsg.ConsumerGroupHeartbeatRe
 	m := &consumerMember{
 		memberID:                    memberID,
 		clientID:                    creq.cid,
-		clientHost:                  creq.cc.conn.RemoteAddr().String(),
+		clientHost:                  creq.memberHost(),
 		instanceID:                  req.InstanceID,
 		rackID:                      req.RackID,
 		rebalanceTimeoutMs:          req.RebalanceTimeoutMillis,
@@ -2056,7 +2078,7 @@ func (g *group) updateMemberSubscriptions(m *consumerMember, req *kmsg.ConsumerG
 // Updates the member in place and runs reconciliation.
 func (g *group) consumerRejoin(creq *clientReq, req *kmsg.ConsumerGroupHeartbeatRequest, resp *kmsg.ConsumerGroupHeartbeatResponse, m *consumerMember) *kmsg.ConsumerGroupHeartbeatResponse {
 	m.clientID = creq.cid
-	m.clientHost = creq.cc.conn.RemoteAddr().String()
+	m.clientHost = creq.memberHost()
 	m.rackID = req.RackID
 	if req.RebalanceTimeoutMillis > 0 {
 		m.rebalanceTimeoutMs = req.RebalanceTimeoutMillis
@@ -2938,6 +2960,25 @@ func (g *group) deleteCommitAndPersist(topic string, part int32) {
 		Topic: topic,
 		Part:  part,
 	})
+}
+
+// consumerSubscribedTopics is the set of topics a KIP-848 group's members
+// subscribe to, by name or by a regex matching an existing topic.
+func (g *group) consumerSubscribedTopics() map[string]struct{} {
+	sub := make(map[string]struct{})
+	for _, m := range g.consumerMembers {
+		for _, topic := range m.subscribedTopics {
+			sub[topic] = struct{}{}
+		}
+		if m.subscribedTopicRegex != nil {
+			for topic := range g.c.data.tps {
+				if m.subscribedTopicRegex.MatchString(topic) {
+					sub[topic] = struct{}{}
+				}
+			}
+		}
+	}
+	return sub
 }
 
 // classicSubscribedTopics returns the set of topics subscribed by any

@@ -500,7 +500,7 @@ func (g *shareGroup) handleJoin(creq *clientReq, req *kmsg.ShareGroupHeartbeatRe
 		subsChanged := !slices.Equal(m.subscribedTopics, newSubs)
 		m.subscribedTopics = newSubs
 		m.clientID = creq.cid
-		m.clientHost = creq.cc.conn.RemoteAddr().String()
+		m.clientHost = creq.memberHost()
 		if req.RackID != nil {
 			m.rackID = req.RackID
 		}
@@ -518,7 +518,7 @@ func (g *shareGroup) handleJoin(creq *clientReq, req *kmsg.ShareGroupHeartbeatRe
 		m = &shareMember{
 			memberID:   memberID,
 			clientID:   creq.cid,
-			clientHost: creq.cc.conn.RemoteAddr().String(),
+			clientHost: creq.memberHost(),
 			rackID:     req.RackID,
 			assignment: make(map[uuid][]int32),
 			last:       time.Now(),
@@ -583,7 +583,7 @@ func (g *shareGroup) handleRegularHeartbeat(creq *clientReq, req *kmsg.ShareGrou
 
 	m.last = time.Now()
 	m.clientID = creq.cid
-	m.clientHost = creq.cc.conn.RemoteAddr().String()
+	m.clientHost = creq.memberHost()
 	if req.RackID != nil {
 		m.rackID = req.RackID
 	}

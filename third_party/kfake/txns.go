@@ -1017,6 +1017,12 @@ func (pids *pids) doListTransactions(creq *clientReq) kmsg.Response {
 		if pidinf.txid == "" {
 			continue
 		}
+		// Each broker lists the transactions it coordinates, as
+		// Kafka's do: the admin client asks every broker and
+		// concatenates their answers.
+		if pids.c.coordinator(pidinf.txid) != creq.cc.b {
+			continue
+		}
 		if e := pids.c.deny(creq, pidinf.txid, kmsg.ACLResourceTypeTransactionalId, kmsg.ACLOperationDescribe, faultKey{txnID: pidinf.txid}); e != nil {
 			continue
 		}
@@ -1092,7 +1098,9 @@ func (pids *pids) doDescribeProducers(creq *clientReq) kmsg.Response {
 			checks[i].errCode = kerr.UnknownTopicOrPartition.Code
 			continue
 		}
-		if pd.leader != creq.cc.b {
+		// Any replica answers, as Kafka's do: kafka-transactions
+		// find-hanging asks one broker about every replica it hosts.
+		if !pids.c.hostsReplica(checks[i].topic, pd, creq.cc.b) {
 			checks[i].errCode = kerr.NotLeaderForPartition.Code
 		}
 	}
