@@ -47,8 +47,8 @@ const (
 	maxInt  = math.MaxInt32
 )
 
-// knownConfigs is every topic config of Apache Kafka 4.1 with its type and
-// default, taken from DescribeConfigs against a 4.1 broker and the ranges
+// knownConfigs is every topic config of Apache Kafka 4.4 with its type and
+// default, taken from DescribeConfigs against a 4.4 broker and the ranges
 // from LogConfig. The broker checks these too, but kfake (and a plan, which
 // never reaches the broker) would not: a misspelt key must fail validate,
 // not vanish silently.
@@ -59,6 +59,7 @@ var knownConfigs = map[string]topicConfig{
 	"compression.type":                        {typ: typeString, def: "producer", enum: []string{"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"}},
 	"compression.zstd.level":                  rng(typeInt, "3", -131072, 22),
 	"delete.retention.ms":                     rng(typeLong, "86400000", 0, maxLong),
+	"errors.deadletterqueue.group.enable":     {typ: typeBoolean, def: "false"},
 	"file.delete.delay.ms":                    rng(typeLong, "60000", 0, maxLong),
 	"flush.messages":                          rng(typeLong, "9223372036854775807", 1, maxLong),
 	"flush.ms":                                rng(typeLong, "9223372036854775807", 0, maxLong),
@@ -68,6 +69,7 @@ var knownConfigs = map[string]topicConfig{
 	"local.retention.bytes":                   rng(typeLong, "-2", -2, maxLong),
 	"local.retention.ms":                      rng(typeLong, "-2", -2, maxLong),
 	"max.compaction.lag.ms":                   rng(typeLong, "9223372036854775807", 1, maxLong),
+	"max.decompressed.message.bytes":          rng(typeInt, "2147483639", 1, 2147483639),
 	"max.message.bytes":                       rng(typeInt, "1048588", 0, maxInt),
 	"message.timestamp.after.max.ms":          rng(typeLong, "3600000", 0, maxLong),
 	"message.timestamp.before.max.ms":         rng(typeLong, "9223372036854775807", 0, maxLong),
@@ -76,6 +78,8 @@ var knownConfigs = map[string]topicConfig{
 	"min.compaction.lag.ms":                   rng(typeLong, "0", 0, maxLong),
 	"min.insync.replicas":                     rng(typeInt, "1", 1, maxInt),
 	"preallocate":                             {typ: typeBoolean, def: "false"},
+	"remote.copy.lag.bytes":                   rng(typeLong, "-1", -1, maxLong),
+	"remote.copy.lag.ms":                      rng(typeLong, "0", -1, maxLong),
 	"remote.log.copy.disable":                 {typ: typeBoolean, def: "false"},
 	"remote.log.delete.on.disable":            {typ: typeBoolean, def: "false"},
 	"remote.storage.enable":                   {typ: typeBoolean, def: "false"},
