@@ -136,7 +136,7 @@ Ctrl-C exits at once.`,
 			if err != nil {
 				return err
 			}
-			o.Timeout = cfg.Timeout
+			o.Timeout, o.Logger = cfg.Timeout, a.log
 			cl, err := cfg.Connect(cmd.Context(), o.ClientOpts()...)
 			if err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -43,6 +44,11 @@ type ConsumeOptions struct {
 	// leaving the group at the end, and how long the cluster may stay
 	// unreachable before Consume reports the lost connection. 0 means 10s.
 	Timeout time.Duration
+	// Logger receives what is worth a warning but does not end consuming:
+	// records the cluster lost (the client resumes where the log now ends,
+	// as Kafka's consumers do) and a group session lost and rejoined. Nil
+	// discards them.
+	Logger *slog.Logger
 }
 
 func (o ConsumeOptions) timeout() time.Duration {
@@ -174,6 +180,7 @@ func Consume(ctx context.Context, cl *kgo.Client, o ConsumeOptions, out io.Write
 	var line []byte
 	printed := 0
 	var err error
+	var resets map[string]map[int32]kgo.EpochOffset
 	for err == nil && (o.Count == 0 || printed < o.Count) {
 		pctx, cancel := context.WithTimeout(ctx, o.timeout())
 		fetches := cl.PollFetches(pctx)
@@ -183,10 +190,38 @@ func Consume(ctx context.Context, cl *kgo.Client, o ConsumeOptions, out io.Write
 			break
 		}
 		fetches.EachError(func(t string, p int32, ferr error) {
-			if err == nil && !errors.Is(ferr, context.Canceled) && !errors.Is(ferr, context.DeadlineExceeded) {
+			var (
+				lost    *kgo.ErrDataLoss
+				session *kgo.ErrGroupSession
+			)
+			switch {
+			case errors.Is(ferr, context.Canceled), errors.Is(ferr, context.DeadlineExceeded):
+			case errors.As(ferr, &lost), errors.As(ferr, &session):
+				// Informational: the client has already recovered.
+				if o.Logger != nil {
+					o.Logger.Warn(ferr.Error())
+				}
+				if lost != nil && o.Group != "" {
+					// The group's position moves back to where reading
+					// resumed, as a Kafka consumer's does after log
+					// truncation; else the client would refuse to
+					// commit an offset below the one the group had.
+					if resets == nil {
+						resets = map[string]map[int32]kgo.EpochOffset{}
+					}
+					if resets[t] == nil {
+						resets[t] = map[int32]kgo.EpochOffset{}
+					}
+					resets[t][p] = kgo.EpochOffset{Epoch: lost.ResetToEpoch, Offset: lost.ResetTo}
+				}
+			case err == nil:
 				err = fmt.Errorf("fetching %s[%d]: %w", t, p, ferr)
 			}
 		})
+		if len(resets) > 0 {
+			cl.SetOffsets(resets)
+			resets = nil
+		}
 		if err == nil && idle && fetches.NumRecords() == 0 {
 			err = checkAlive(ctx, cl, o.timeout())
 		}
