@@ -141,12 +141,20 @@ Ctrl-C exits at once.`,
 			if err != nil {
 				return err
 			}
-			defer closeWithin(cl, cfg.Timeout)
+			// Consume has committed and left the group (or given up on
+			// it within --timeout): closing only releases connections,
+			// and a cluster that stopped answering must not add another
+			// --timeout to the exit.
+			defer closeWithin(cl, consumeCloseGrace)
 			if err := checkTopic(cmd, cfg, cl, o); err != nil {
 				return err
 			}
 			_, err = records.Consume(cmd.Context(), cl, o, a.io.Out)
-			if errors.Is(err, records.ErrConnectionLost) {
+			var commitErr *records.CommitError
+			switch {
+			case errors.As(err, &commitErr):
+				return &records.CommitError{Group: commitErr.Group, Err: cfg.Explain(commitErr.Err)}
+			case errors.Is(err, records.ErrConnectionLost):
 				return err
 			}
 			return cfg.Explain(err)
@@ -165,6 +173,9 @@ Ctrl-C exits at once.`,
 
 // produceTries bounds the tries of one record, see produceCmd.
 const produceTries = 5
+
+// consumeCloseGrace bounds closing the client at the end of consume.
+const consumeCloseGrace = time.Second
 
 // explainProduce names what a user can act on in a produce failure.
 func explainProduce(cfg kafka.Config, err error) error {

@@ -255,25 +255,55 @@ func Consume(ctx context.Context, cl *kgo.Client, o ConsumeOptions, out io.Write
 	return printed, err
 }
 
-// finishGroup commits what was printed and leaves the group, each bounded
-// by o.Timeout, so that an interrupted consume exits promptly even when
-// the cluster is gone. Leaving here, with rebalancing allowed (the poll
-// loop may have broken off before allowing it), is what keeps the
+// finishGroup commits what was printed and leaves the group, both within
+// one o.Timeout: an interrupted consume exits promptly even when the
+// cluster stopped answering. Leaving here, with rebalancing allowed (the
+// poll loop may have broken off before allowing it), is what keeps the
 // client's Close from blocking.
 func finishGroup(ctx context.Context, cl *kgo.Client, o ConsumeOptions) error {
 	cl.AllowRebalance()
-	base := context.WithoutCancel(ctx)
-	cctx, cancel := context.WithTimeout(base, o.timeout())
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.timeout())
 	defer cancel()
+	// A commit first waits for any commit in flight (an autocommit), which
+	// the client never cancels: the bound is kept here, not by the client.
+	committed, left := make(chan error, 1), make(chan struct{})
+	go func() {
+		committed <- cl.CommitMarkedOffsets(fctx)
+		_ = cl.LeaveGroupContext(fctx) // a group left by its session timeout is fine too
+		close(left)
+	}()
 	var err error
-	if cerr := cl.CommitMarkedOffsets(cctx); cerr != nil {
-		err = fmt.Errorf("committing group %s: %w", o.Group, cerr)
+	select {
+	case err = <-committed:
+	case <-fctx.Done():
+		select {
+		case err = <-committed:
+		default:
+			err = fmt.Errorf("no answer within %s: %w", o.timeout(), fctx.Err())
+		}
 	}
-	lctx, lcancel := context.WithTimeout(base, o.timeout())
-	defer lcancel()
-	_ = cl.LeaveGroupContext(lctx) // a group left by its session timeout is fine too
-	return err
+	select {
+	case <-left:
+	case <-fctx.Done():
+	}
+	if err != nil {
+		return &CommitError{Group: o.Group, Err: err}
+	}
+	return nil
 }
+
+// CommitError is a group's failure to commit what Consume printed: the
+// group's next consumer reads those records again.
+type CommitError struct {
+	Group string
+	Err   error
+}
+
+func (e *CommitError) Error() string {
+	return fmt.Sprintf("group %q: the records printed were not committed, the group will read them again: %v", e.Group, e.Err)
+}
+
+func (e *CommitError) Unwrap() error { return e.Err }
 
 // checkAlive reports ErrConnectionLost when no broker answers within d.
 func checkAlive(ctx context.Context, cl *kgo.Client, d time.Duration) error {

@@ -1,0 +1,47 @@
+//go:build unix
+
+package main_test
+
+import (
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ksuite/ksuite/internal/testkit"
+)
+
+// freeze stops up without closing its sockets, as a paused VM or a network
+// partition would: connections stay open and nothing answers.
+func (u *upBinary) freeze(t *testing.T) {
+	t.Helper()
+	if err := u.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = u.cmd.Process.Signal(syscall.SIGCONT) })
+}
+
+// TestConsumeGroupSignalWithFrozenCluster: Ctrl-C to consume --group whose
+// cluster stopped answering ends it within --timeout (committing and
+// leaving share that bound), saying that what was printed could not be
+// committed, rather than after the commit's, the leave's and the close's
+// timeouts one after the other.
+func TestConsumeGroupSignalWithFrozenCluster(t *testing.T) {
+	base := testkit.FreePortBase(t, 3)
+	u := startBinary(t, t.TempDir(), "--in-memory", "--port-base", strconv.Itoa(base))
+	bootstrap := strings.Join(u.bootstrapOf(), ",")
+	ksuite(t, "a\nb\n", "produce", "frozen", "--brokers", bootstrap)
+	p := run(t, "consume", "frozen", "--brokers", bootstrap, "--group", "g", "--from-beginning", "--timeout", "3s")
+	testkit.Eventually(t, 20*time.Second, "consume printed the records", func() bool { return p.out.String() == "a\nb\n" })
+	u.freeze(t)
+	start := time.Now()
+	p.signal(t, syscall.SIGINT)
+	code := p.exitWithin(t, 20*time.Second, "consume --group after SIGINT, cluster frozen")
+	if took := time.Since(start); took > 4500*time.Millisecond {
+		t.Errorf("exit %s after SIGINT, want within --timeout 3s (and a moment)", took.Round(100*time.Millisecond))
+	}
+	if got := p.errOut.String(); code != 1 || !strings.Contains(got, `group "g"`) || !strings.Contains(got, "not committed") {
+		t.Fatalf("exit %d, want 1 and a message that the group's printed records were not committed; stderr: %s", code, got)
+	}
+}
