@@ -3,6 +3,7 @@
 package main_test
 
 import (
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,5 +44,29 @@ func TestConsumeGroupSignalWithFrozenCluster(t *testing.T) {
 	}
 	if got := p.errOut.String(); code != 1 || !strings.Contains(got, `group "g"`) || !strings.Contains(got, "not committed") {
 		t.Fatalf("exit %d, want 1 and a message that the group's printed records were not committed; stderr: %s", code, got)
+	}
+}
+
+// TestSecondSignalWhenStartedIgnoringIt: a shell script starts its
+// background jobs with SIGINT ignored (`ksuite consume ... &` then
+// `kill -INT` twice). The first SIGINT still asks for a clean end; the
+// second must end the process at once too, though restoring the signal's
+// inherited disposition would ignore it.
+func TestSecondSignalWhenStartedIgnoringIt(t *testing.T) {
+	base := testkit.FreePortBase(t, 3)
+	u := startBinary(t, t.TempDir(), "--in-memory", "--port-base", strconv.Itoa(base))
+	bootstrap := strings.Join(u.bootstrapOf(), ",")
+	ksuite(t, "x\n", "produce", "ignored", "--brokers", bootstrap)
+	p := runCmd(t, exec.Command("sh", "-c", `trap "" INT; exec "$0" "$@"`, binary,
+		"consume", "ignored", "--brokers", bootstrap, "--group", "g", "--from-beginning", "--timeout", "60s"))
+	testkit.Eventually(t, 20*time.Second, "consume printed the record", func() bool { return p.out.String() == "x\n" })
+	// The clean end of a group consume whose cluster stopped answering
+	// may take the whole --timeout.
+	u.freeze(t)
+	p.signal(t, syscall.SIGINT)
+	time.Sleep(200 * time.Millisecond) // two signals, not one merged pending signal
+	p.signal(t, syscall.SIGINT)
+	if code := p.exitWithin(t, 5*time.Second, "consume after a second SIGINT"); code != 130 {
+		t.Fatalf("exit %d, want 130 (128+SIGINT); stderr: %s", code, p.errOut)
 	}
 }
