@@ -224,8 +224,14 @@ func (d *dataDir) check() ([]Finding, error) {
 		findings = append(findings, d.checkSegments(topics)...)
 		findings = append(findings, d.checkIndexes(topics)...)
 	}
-	for _, name := range []string{"groups.log", "pids.log"} {
-		if f, ok := d.checkLog(name); ok {
+	for _, log := range []struct{ name, holds string }{
+		{"groups.log", "every consumer group's committed offsets"},
+		{"pids.log", "the producers' ids and transactions' state"},
+	} {
+		if f, ok := d.checkLog(log.name); ok {
+			findings = append(findings, f)
+		}
+		if f, ok := d.checkLogExists(log.name, log.holds); ok {
 			findings = append(findings, f)
 		}
 	}
@@ -501,6 +507,19 @@ func truncateOrRemove(path string, size int64) error {
 		return removeIfExists(path)
 	}
 	return os.Truncate(path, size)
+}
+
+// checkLogExists finds an append log missing after a clean shutdown,
+// which always writes both; before the first one, a log is only created
+// by its first entry.
+func (d *dataDir) checkLogExists(name, holds string) (Finding, bool) {
+	if !d.clean || exists(d.file(name)) {
+		return Finding{}, false
+	}
+	return Finding{File: name,
+		Problem: fmt.Sprintf("%s is missing: %s would be lost", name, holds),
+		lost:    fmt.Sprintf("%s recreated empty: %s are lost", name, holds),
+		repair:  func(int) error { return writeFileSynced(d.file(name), nil) }}, true
 }
 
 // checkLog checks the framing of an append log (groups.log, pids.log):

@@ -151,6 +151,13 @@ func TestDamagedDataDir(t *testing.T) {
 			records: n - 1,
 		},
 		{
+			name:    "groups.log deleted",
+			damage:  func(t *testing.T, dir string) { remove(t, dir, "groups.log") },
+			refusal: "groups.log is missing",
+			report:  []string{"groups.log recreated empty"},
+			records: n,
+		},
+		{
 			name: "groups.log damaged",
 			damage: func(t *testing.T, dir string) {
 				path := filepath.Join(dir, "groups.log")
