@@ -80,7 +80,7 @@ how many were). A second Ctrl-C exits at once.`,
 			defer closeWithin(cl, cfg.Timeout)
 			res, err := records.Produce(cmd.Context(), cl, o, a.io.In, cfg.Timeout)
 			if err != nil {
-				return fmt.Errorf("%w; %d of %d record(s) acknowledged, %d not", explainProduce(cfg, err), res.Acked, res.Sent, res.NotAcked())
+				return fmt.Errorf("%w; %d of %d record(s) acknowledged, %d not", explainProduce(cfg, o.Topic, err), res.Acked, res.Sent, res.NotAcked())
 			}
 			a.log.Info("produced", "records", res.Acked, "topic", o.Topic)
 			return nil
@@ -178,9 +178,15 @@ const produceTries = 5
 const consumeCloseGrace = time.Second
 
 // explainProduce names what a user can act on in a produce failure.
-func explainProduce(cfg kafka.Config, err error) error {
-	if errors.Is(err, kerr.KafkaStorageError) {
+func explainProduce(cfg kafka.Config, topic string, err error) error {
+	switch {
+	case errors.Is(err, kerr.KafkaStorageError):
 		return fmt.Errorf("%w: the broker reported a storage error: it could not write the records to its disk (full, or not writable?); its log says why", err)
+	case errors.Is(err, kerr.PolicyViolation):
+		// A produce request is never refused by policy: the metadata
+		// request that auto-creates the topic was, and its answer has no
+		// room for the reason.
+		return fmt.Errorf("%w: the cluster refused to create topic %q: ksuite up refuses a topic past --max-partitions-per-topic or a cluster past --max-partitions (Kafka: its create.topic.policy); create the topic with ksuite topics apply or raise the bound", err, topic)
 	}
 	return cfg.Explain(err)
 }
