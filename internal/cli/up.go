@@ -32,7 +32,8 @@ topics.yaml, and prints one line on stdout when clients can connect:
   ready bootstrap=127.0.0.1:9091,127.0.0.1:9092,127.0.0.1:9093
 
 Logs go to stderr. Ctrl-C (SIGINT) or SIGTERM shuts down gracefully, flushing
-the data to disk, and exits 0. With --brokers (or KSUITE_BROKERS, or a
+the data to disk, and exits 0 (1 when the data could not be saved; a second
+Ctrl-C exits at once). With --brokers (or KSUITE_BROKERS, or a
 profile) it uses that existing cluster instead of starting one.
 
 --external-host HOST exposes the brokers to other machines: they listen on
