@@ -46,8 +46,7 @@ type ConsumeOptions struct {
 	Timeout time.Duration
 	// Logger receives what is worth a warning but does not end consuming:
 	// records the cluster lost (the client resumes where the log now ends,
-	// as Kafka's consumers do) and a group session lost and rejoined. Nil
-	// discards them.
+	// as Kafka's consumers do). Nil discards them.
 	Logger *slog.Logger
 }
 
@@ -190,18 +189,15 @@ func Consume(ctx context.Context, cl *kgo.Client, o ConsumeOptions, out io.Write
 			break
 		}
 		fetches.EachError(func(t string, p int32, ferr error) {
-			var (
-				lost    *kgo.ErrDataLoss
-				session *kgo.ErrGroupSession
-			)
+			var lost *kgo.ErrDataLoss
 			switch {
 			case errors.Is(ferr, context.Canceled), errors.Is(ferr, context.DeadlineExceeded):
-			case errors.As(ferr, &lost), errors.As(ferr, &session):
-				// Informational: the client has already recovered.
+			case errors.As(ferr, &lost):
+				// Informational: the client has already reset.
 				if o.Logger != nil {
 					o.Logger.Warn(ferr.Error())
 				}
-				if lost != nil && o.Group != "" {
+				if o.Group != "" {
 					// The group's position moves back to where reading
 					// resumed, as a Kafka consumer's does after log
 					// truncation; else the client would refuse to
