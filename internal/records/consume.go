@@ -179,7 +179,6 @@ func Consume(ctx context.Context, cl *kgo.Client, o ConsumeOptions, out io.Write
 	var line []byte
 	printed := 0
 	var err error
-	var resets map[string]map[int32]kgo.EpochOffset
 	for err == nil && (o.Count == 0 || printed < o.Count) {
 		pctx, cancel := context.WithTimeout(ctx, o.timeout())
 		fetches := cl.PollFetches(pctx)
@@ -202,22 +201,14 @@ func Consume(ctx context.Context, cl *kgo.Client, o ConsumeOptions, out io.Write
 					// resumed, as a Kafka consumer's does after log
 					// truncation; else the client would refuse to
 					// commit an offset below the one the group had.
-					if resets == nil {
-						resets = map[string]map[int32]kgo.EpochOffset{}
-					}
-					if resets[t] == nil {
-						resets[t] = map[int32]kgo.EpochOffset{}
-					}
-					resets[t][p] = kgo.EpochOffset{Epoch: lost.ResetToEpoch, Offset: lost.ResetTo}
+					// (This runs in the polling goroutine, before
+					// AllowRebalance, as SetOffsets asks.)
+					cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{t: {p: {Epoch: lost.ResetToEpoch, Offset: lost.ResetTo}}})
 				}
 			case err == nil:
 				err = fmt.Errorf("fetching %s[%d]: %w", t, p, ferr)
 			}
 		})
-		if len(resets) > 0 {
-			cl.SetOffsets(resets)
-			resets = nil
-		}
 		if err == nil && idle && fetches.NumRecords() == 0 {
 			err = checkAlive(ctx, cl, o.timeout())
 		}
