@@ -482,7 +482,11 @@ func countBatches(path, base string) (whole int64, next int64, err error) {
 		if length < int64(len(head))-12 || pos+12+length > info.Size() {
 			return whole, next, nil
 		}
-		body = append(body[:0], make([]byte, 12+length-int64(len(head)))...)
+		if n := 12 + length - int64(len(head)); int64(cap(body)) < n {
+			body = make([]byte, n)
+		} else {
+			body = body[:n]
+		}
 		if _, err := io.ReadFull(r, body); err != nil {
 			return whole, next, nil
 		}
