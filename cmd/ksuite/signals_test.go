@@ -44,7 +44,13 @@ type proc struct {
 // run starts `ksuite args...` with a stdin pipe.
 func run(t *testing.T, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(binary, args...), out: &lockedBuffer{}, errOut: &lockedBuffer{}, done: make(chan struct{})}
+	return runCmd(t, exec.Command(binary, args...))
+}
+
+// runCmd starts cmd, a ksuite command, with a stdin pipe.
+func runCmd(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
+	p := &proc{cmd: cmd, out: &lockedBuffer{}, errOut: &lockedBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.errOut
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {

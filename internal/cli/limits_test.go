@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+
 	"github.com/ksuite/ksuite/internal/testkit"
 )
 
@@ -47,5 +49,18 @@ func TestPartitionLimitsBeforeSending(t *testing.T) {
 	r = runKsuite(t, "up", "--in-memory", "--port-base", strconv.Itoa(testkit.FreePortBase(t, 3)), "--topics", huge)
 	if r.code != 1 || !strings.Contains(r.errOut, perTopic) {
 		t.Errorf("up: exit %d, stderr %q", r.code, r.errOut)
+	}
+}
+
+// TestProduceAutoCreatePastTheBound: a produce whose topic ksuite up
+// refuses to auto-create (the cluster's partitions are used up) says that
+// the topic's creation was refused and names the bounds, not only Kafka's
+// bare POLICY_VIOLATION text (a metadata answer carries no message).
+func TestProduceAutoCreatePastTheBound(t *testing.T) {
+	c := testkit.NewFake(t, kfake.AllowAutoTopicCreation(), kfake.MaxPartitions(2, 2))
+	c.CreateTopic(t, 2, 1)
+	r := runStdin(t, "x\n", nil, "produce", "one-too-many", "--brokers="+c.Bootstrap(), "--timeout", "3s")
+	if r.code != 1 || !strings.Contains(r.errOut, `the cluster refused to create topic "one-too-many"`) || !strings.Contains(r.errOut, "--max-partitions") {
+		t.Fatalf("exit %d, stderr %q; want the refused creation and the bounds named", r.code, r.errOut)
 	}
 }

@@ -80,7 +80,7 @@ how many were). A second Ctrl-C exits at once.`,
 			defer closeWithin(cl, cfg.Timeout)
 			res, err := records.Produce(cmd.Context(), cl, o, a.io.In, cfg.Timeout)
 			if err != nil {
-				return fmt.Errorf("%w; %d of %d record(s) acknowledged, %d not", explainProduce(cfg, err), res.Acked, res.Sent, res.NotAcked())
+				return fmt.Errorf("%w; %d of %d record(s) acknowledged, %d not", explainProduce(cfg, o.Topic, err), res.Acked, res.Sent, res.NotAcked())
 			}
 			a.log.Info("produced", "records", res.Acked, "topic", o.Topic)
 			return nil
@@ -136,17 +136,25 @@ Ctrl-C exits at once.`,
 			if err != nil {
 				return err
 			}
-			o.Timeout = cfg.Timeout
+			o.Timeout, o.Logger = cfg.Timeout, a.log
 			cl, err := cfg.Connect(cmd.Context(), o.ClientOpts()...)
 			if err != nil {
 				return err
 			}
-			defer closeWithin(cl, cfg.Timeout)
+			// Consume has committed and left the group (or given up on
+			// it within --timeout): closing only releases connections,
+			// and a cluster that stopped answering must not add another
+			// --timeout to the exit.
+			defer closeWithin(cl, consumeCloseGrace)
 			if err := checkTopic(cmd, cfg, cl, o); err != nil {
 				return err
 			}
 			_, err = records.Consume(cmd.Context(), cl, o, a.io.Out)
-			if errors.Is(err, records.ErrConnectionLost) {
+			var commitErr *records.CommitError
+			switch {
+			case errors.As(err, &commitErr):
+				return &records.CommitError{Group: commitErr.Group, Err: cfg.Explain(commitErr.Err)}
+			case errors.Is(err, records.ErrConnectionLost):
 				return err
 			}
 			return cfg.Explain(err)
@@ -166,10 +174,19 @@ Ctrl-C exits at once.`,
 // produceTries bounds the tries of one record, see produceCmd.
 const produceTries = 5
 
+// consumeCloseGrace bounds closing the client at the end of consume.
+const consumeCloseGrace = time.Second
+
 // explainProduce names what a user can act on in a produce failure.
-func explainProduce(cfg kafka.Config, err error) error {
-	if errors.Is(err, kerr.KafkaStorageError) {
+func explainProduce(cfg kafka.Config, topic string, err error) error {
+	switch {
+	case errors.Is(err, kerr.KafkaStorageError):
 		return fmt.Errorf("%w: the broker reported a storage error: it could not write the records to its disk (full, or not writable?); its log says why", err)
+	case errors.Is(err, kerr.PolicyViolation):
+		// A produce request is never refused by policy: the metadata
+		// request that auto-creates the topic was, and its answer has no
+		// room for the reason.
+		return fmt.Errorf("%w: the cluster refused to create topic %q: ksuite up refuses a topic past --max-partitions-per-topic or a cluster past --max-partitions (Kafka: its create.topic.policy); create the topic with ksuite topics apply or raise the bound", err, topic)
 	}
 	return cfg.Explain(err)
 }

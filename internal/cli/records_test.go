@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/ksuite/ksuite/internal/cli"
 	"github.com/ksuite/ksuite/internal/records"
 	"github.com/ksuite/ksuite/internal/testkit"
 )
@@ -92,6 +94,50 @@ func TestConsumeGroupCommitsWhatWasPrinted(t *testing.T) {
 		r = mustRun(t, "", "consume", topic, b, "--group", group, "--from-beginning", "--count", "2")
 		if r.out != "c\nd\n" {
 			t.Fatalf("second run printed %q, want the records after the committed offset", r.out)
+		}
+		offsets, err := c.Admin(t).FetchOffsets(testkit.Context(t, 10*time.Second), group)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o, ok := offsets.Lookup(topic, 0); !ok || o.At != 4 {
+			t.Fatalf("committed offset %+v, want 4", o)
+		}
+	})
+}
+
+// TestConsumeGroupPastTheEnd: a group whose committed offset is past the
+// partition's end (records lost, e.g. after up --repair) warns that records
+// were lost and goes on from where the log now ends, as a Kafka consumer
+// does after log truncation: it is not stuck failing for ever.
+func TestConsumeGroupPastTheEnd(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := c.CreateTopic(t, 1, 1)
+		group := testkit.TopicName(t)
+		b := "--brokers=" + c.Bootstrap()
+		mustRun(t, "a\nb\nc\n", "produce", topic, b)
+		// Committed by a consumer that read at leader epoch 0, as the
+		// group's own commits before the records were lost.
+		var past kadm.Offsets
+		past.Add(kadm.Offset{Topic: topic, Partition: 0, At: 100, LeaderEpoch: 0})
+		if err := c.Admin(t).CommitAllOffsets(testkit.Context(t, 10*time.Second), group, past); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, done := &syncBuffer{}, &syncBuffer{}, make(chan int, 1)
+		go func() {
+			done <- cli.Run(testkit.Context(t, time.Minute), []string{"consume", topic, b, "--group", group, "--count", "1"},
+				cli.IO{In: strings.NewReader(""), Out: out, Err: errOut, Getenv: func(string) string { return "" }})
+		}()
+		testkit.Eventually(t, 20*time.Second, "consume warns of the lost records", func() bool {
+			return strings.Contains(errOut.String(), "lost records")
+		})
+		mustRun(t, "d\n", "produce", topic, b)
+		select {
+		case code := <-done:
+			if code != 0 || out.String() != "d\n" {
+				t.Fatalf("exit %d, printed %q, want 0 and the new record; stderr: %s", code, out, errOut)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("consume did not print the new record; stderr: %s", errOut)
 		}
 		offsets, err := c.Admin(t).FetchOffsets(testkit.Context(t, 10*time.Second), group)
 		if err != nil {

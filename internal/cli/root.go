@@ -54,13 +54,26 @@ type app struct {
 
 // Main runs ksuite with args and returns the process exit code. SIGINT and
 // SIGTERM cancel the command's context, so that it ends cleanly; a second
-// one gets the default action and ends the process at once.
+// one ends the process at once with 128+signal, as the default action
+// would. It is handled here rather than by restoring the default: a shell
+// starts background jobs with SIGINT ignored, and restoring that would
+// ignore the second Ctrl-C too.
 func Main(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
 	go func() {
-		<-ctx.Done()
-		stop()
+		<-signals
+		cancel()
+		sig := <-signals
+		fmt.Fprintf(os.Stderr, "ksuite: %s again: exiting at once\n", sig)
+		code := 1
+		if s, ok := sig.(syscall.Signal); ok {
+			code = 128 + int(s)
+		}
+		os.Exit(code)
 	}()
 	return Run(ctx, args, IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Getenv: os.Getenv})
 }

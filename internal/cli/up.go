@@ -42,7 +42,8 @@ they need that no topics file declares are created. --no-services runs the
 cluster alone (no api= field).
 
 Logs go to stderr. Ctrl-C (SIGINT) or SIGTERM shuts down gracefully, flushing
-the data to disk, and exits 0. With --brokers (or KSUITE_BROKERS, or a
+the data to disk, and exits 0 (1 when the data could not be saved; a second
+Ctrl-C exits at once). With --brokers (or KSUITE_BROKERS, or a
 profile) it uses that existing cluster instead of starting one.
 
 --external-host HOST exposes the brokers to other machines: they listen on

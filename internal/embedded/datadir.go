@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bufio"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -220,9 +222,16 @@ func (d *dataDir) check() ([]Finding, error) {
 	default:
 		findings = append(findings, d.checkTopics(topics, parts)...)
 		findings = append(findings, d.checkSegments(topics)...)
+		findings = append(findings, d.checkIndexes(topics)...)
 	}
-	for _, name := range []string{"groups.log", "pids.log"} {
-		if f, ok := d.checkLog(name); ok {
+	for _, log := range []struct{ name, holds string }{
+		{"groups.log", "every consumer group's committed offsets"},
+		{"pids.log", "the producers' ids and transactions' state"},
+	} {
+		if f, ok := d.checkLog(log.name); ok {
+			findings = append(findings, f)
+		}
+		if f, ok := d.checkLogExists(log.name, log.holds); ok {
 			findings = append(findings, f)
 		}
 	}
@@ -375,6 +384,146 @@ func (d *dataDir) checkSegments(topics topicsFile) []Finding {
 		}
 	}
 	return findings
+}
+
+// indexEntrySize is the size of one entry of a segment's index (<base>.idx),
+// one per record batch (kfake's indexEntrySize).
+const indexEntrySize = 15
+
+// checkIndexes holds, after a crash, every segment to its index. kfake
+// writes a batch to the segment before the batch's entry to the index, so
+// a crash can leave a batch without its entry, never an entry without its
+// batch: an index listing more batches than its segment holds whole means
+// records were lost after they were written (the segment truncated,
+// deleted or corrupted, or not yet on disk when the OS crashed). kfake
+// would drop them, and every later batch of the segment, with a warning
+// at most. After a clean shutdown checkSegments does this job.
+func (d *dataDir) checkIndexes(topics topicsFile) []Finding {
+	if d.clean {
+		return nil
+	}
+	var findings []Finding
+	for _, t := range topics.Topics {
+		for p := range t.Partitions {
+			dir := partDir(t.Name, p)
+			entries, err := os.ReadDir(d.file(dir))
+			if err != nil {
+				continue // a missing directory is checkTopics' finding
+			}
+			lastSegment := int64(-1)
+			for _, e := range entries {
+				if b, ok := strings.CutSuffix(e.Name(), ".dat"); ok {
+					n, _ := strconv.ParseInt(b, 10, 64)
+					lastSegment = max(lastSegment, n)
+				}
+			}
+			for _, e := range entries {
+				base, ok := strings.CutSuffix(e.Name(), ".idx")
+				info, err := e.Info()
+				if !ok || err != nil || info.Size() < indexEntrySize {
+					continue
+				}
+				if n, _ := strconv.ParseInt(base, 10, 64); n < lastSegment && !exists(d.file(dir, base+".dat")) {
+					// Retention deletes a log's oldest segments, each
+					// segment file before its index: a crash in between
+					// leaves an index alone below the segments kept.
+					continue
+				}
+				indexed := info.Size() / indexEntrySize
+				name := filepath.Join(dir, base+".dat")
+				whole, next, err := countBatches(d.file(name), base)
+				if err != nil || whole >= indexed {
+					continue
+				}
+				idx, snapshot := d.file(dir, e.Name()), d.file(dir, "snapshot.json")
+				findings = append(findings, Finding{File: name,
+					Problem: fmt.Sprintf("%s holds %d whole record batches, but its index lists %d: records written to it were lost", name, whole, indexed),
+					lost:    fmt.Sprintf("%s: %d record batch(es) from offset %d on are lost", name, indexed-whole, next),
+					// The index then matches what the segment holds, and
+					// without a snapshot kfake rebuilds the partition from
+					// the segments, cutting what is not whole.
+					repair: func(int) error {
+						return errors.Join(truncateOrRemove(idx, whole*indexEntrySize), removeIfExists(snapshot))
+					}})
+			}
+		}
+	}
+	return findings
+}
+
+// countBatches counts the whole, intact record batches at the start of a
+// segment file, as kfake's load reads them (length, then CRC-32C), and
+// returns the offset after the last one (base's when there is none). A
+// missing segment holds none.
+func countBatches(path, base string) (whole int64, next int64, err error) {
+	if next, err = strconv.ParseInt(base, 10, 64); err != nil {
+		return 0, 0, err
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, next, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	r := bufio.NewReaderSize(f, 1<<20)
+	var head [27]byte // FirstOffset, Length, PartitionLeaderEpoch, Magic, CRC, Attributes, LastOffsetDelta
+	var body []byte
+	for pos := int64(0); ; {
+		if _, err := io.ReadFull(r, head[:]); err != nil {
+			return whole, next, nil
+		}
+		length := int64(int32(binary.BigEndian.Uint32(head[8:12])))
+		if length < int64(len(head))-12 || pos+12+length > info.Size() {
+			return whole, next, nil
+		}
+		if n := 12 + length - int64(len(head)); int64(cap(body)) < n {
+			body = make([]byte, n)
+		} else {
+			body = body[:n]
+		}
+		if _, err := io.ReadFull(r, body); err != nil {
+			return whole, next, nil
+		}
+		crc := crc32.Update(crc32.Checksum(head[21:], crc32c), crc32c, body)
+		if crc != binary.BigEndian.Uint32(head[17:21]) {
+			return whole, next, nil
+		}
+		whole++
+		next = int64(binary.BigEndian.Uint64(head[0:8])) + int64(int32(binary.BigEndian.Uint32(head[23:27]))) + 1
+		pos += 12 + length
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// truncateOrRemove cuts path to size bytes, removing it when that is none.
+func truncateOrRemove(path string, size int64) error {
+	if size == 0 {
+		return removeIfExists(path)
+	}
+	return os.Truncate(path, size)
+}
+
+// checkLogExists finds an append log missing after a clean shutdown,
+// which always writes both; before the first one, a log is only created
+// by its first entry.
+func (d *dataDir) checkLogExists(name, holds string) (Finding, bool) {
+	if !d.clean || exists(d.file(name)) {
+		return Finding{}, false
+	}
+	return Finding{File: name,
+		Problem: fmt.Sprintf("%s is missing: %s would be lost", name, holds),
+		lost:    fmt.Sprintf("%s recreated empty: %s are lost", name, holds),
+		repair:  func(int) error { return writeFileSynced(d.file(name), nil) }}, true
 }
 
 // checkLog checks the framing of an append log (groups.log, pids.log):

@@ -16,7 +16,8 @@ import (
 )
 
 // seedDataDir leaves cfg.DataDir as a cleanly stopped cluster holding topic
-// "t" (one partition, n records) and group "g" with offset n committed.
+// "t" (one partition, n records in n batches) and group "g" with offset n
+// committed.
 func seedDataDir(t *testing.T, cfg embedded.Config, n int) {
 	t.Helper()
 	c := start(t, cfg)
@@ -25,11 +26,10 @@ func seedDataDir(t *testing.T, cfg embedded.Config, n int) {
 	if _, err := adm.CreateTopic(ctx, 1, 1, map[string]*string{"retention.ms": kadm.StringPtr("3600000")}, "t"); err != nil {
 		t.Fatal(err)
 	}
-	values := make([]string, n)
-	for i := range values {
-		values[i] = "v" + strconv.Itoa(i)
+	// One batch per record, so that a damage can take the last batch.
+	for i := range n {
+		produceValues(t, c.Bootstrap(), "t", "v"+strconv.Itoa(i))
 	}
-	produceValues(t, c.Bootstrap(), "t", values...)
 	offsets := kadm.Offsets{}
 	offsets.Add(kadm.Offset{Topic: "t", Partition: 0, At: int64(n), LeaderEpoch: -1})
 	if _, err := adm.CommitOffsets(ctx, "g", offsets); err != nil {
@@ -48,8 +48,11 @@ func seedDataDir(t *testing.T, cfg embedded.Config, n int) {
 func TestDamagedDataDir(t *testing.T) {
 	const n = 10
 	tests := []struct {
-		name   string
-		damage func(t *testing.T, dir string)
+		name string
+		// crashed leaves the directory as a crash (kill -9) would, without
+		// the clean shutdown's snapshots to hold segments to.
+		crashed bool
+		damage  func(t *testing.T, dir string)
 		// refusal must appear in the start error.
 		refusal string
 		// report must appear in the repair report.
@@ -95,6 +98,66 @@ func TestDamagedDataDir(t *testing.T) {
 			report:  []string{"partitions/t-0/0.dat:", `group "g" committed offset 10 of topic "t" partition 0, which now ends at offset 0`},
 		},
 		{
+			name:    "segment truncated to 0 bytes after a crash",
+			crashed: true,
+			damage: func(t *testing.T, dir string) {
+				if err := os.Truncate(filepath.Join(dir, "partitions/t-0/0.dat"), 0); err != nil {
+					t.Fatal(err)
+				}
+			},
+			refusal: "partitions/t-0/0.dat holds 0 whole record batches, but its index lists 10",
+			report:  []string{"partitions/t-0/0.dat: 10 record batch(es) from offset 0 on are lost", `group "g" committed offset 10 of topic "t" partition 0, which now ends at offset 0`},
+		},
+		{
+			name:    "segment deleted after a crash",
+			crashed: true,
+			damage:  func(t *testing.T, dir string) { remove(t, dir, "partitions/t-0/0.dat") },
+			refusal: "partitions/t-0/0.dat holds 0 whole record batches, but its index lists 10",
+			report:  []string{"partitions/t-0/0.dat: 10 record batch(es) from offset 0 on are lost"},
+		},
+		{
+			name:    "segment cut inside its last batch after a crash",
+			crashed: true,
+			damage: func(t *testing.T, dir string) {
+				path := filepath.Join(dir, "partitions/t-0/0.dat")
+				info, err := os.Stat(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Truncate(path, info.Size()-5); err != nil {
+					t.Fatal(err)
+				}
+			},
+			refusal: "partitions/t-0/0.dat holds 9 whole record batches, but its index lists 10",
+			report:  []string{"partitions/t-0/0.dat: 1 record batch(es) from offset 9 on are lost"},
+			records: n - 1,
+		},
+		{
+			name:    "segment byte flipped after a crash",
+			crashed: true,
+			damage: func(t *testing.T, dir string) {
+				path := filepath.Join(dir, "partitions/t-0/0.dat")
+				b, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b[len(b)-1] ^= 0xff // the last batch's last record: its CRC no longer matches
+				if err := os.WriteFile(path, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			},
+			refusal: "partitions/t-0/0.dat holds 9 whole record batches, but its index lists 10",
+			report:  []string{"partitions/t-0/0.dat: 1 record batch(es) from offset 9 on are lost"},
+			records: n - 1,
+		},
+		{
+			name:    "groups.log deleted",
+			damage:  func(t *testing.T, dir string) { remove(t, dir, "groups.log") },
+			refusal: "groups.log is missing",
+			report:  []string{"groups.log recreated empty"},
+			records: n,
+		},
+		{
 			name: "groups.log damaged",
 			damage: func(t *testing.T, dir string) {
 				path := filepath.Join(dir, "groups.log")
@@ -116,6 +179,9 @@ func TestDamagedDataDir(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig(t)
 			seedDataDir(t, cfg, n)
+			if tt.crashed {
+				remove(t, cfg.DataDir, ".clean-shutdown")
+			}
 			tt.damage(t, cfg.DataDir)
 
 			_, err := embedded.Start(testkit.Context(t, 30*time.Second), cfg)

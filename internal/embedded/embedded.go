@@ -360,8 +360,7 @@ func explainListen(err error) error {
 
 // offsetsPastEnd reports, after a repair, every committed group offset
 // beyond its partition's end: records the group had read are gone, and
-// the group will wait for new ones to reach that offset before it reads
-// again (or reset, if its offset reset policy says so).
+// its consumers will find the log truncated and resume at the new end.
 func (c *Cluster) offsetsPastEnd(ctx context.Context) ([]string, error) {
 	cl, err := c.ClientConfig().NewClient()
 	if err != nil {

@@ -125,7 +125,11 @@ func classify(err error, c Config) string {
 		return "the broker answered with a TLS alert: this listener requires TLS (SSL or SASL_SSL): pass --tls-ca with the cluster's CA (or --tls for system CAs)"
 	case strings.Contains(err.Error(), "the four size bytes are 'HTTP'"):
 		return "the server answered in HTTP: this is not a Kafka port (a web or REST port?); check --brokers"
-	case strings.Contains(err.Error(), "invalid large response size"), strings.Contains(err.Error(), "invalid negative response size"):
+	case strings.Contains(err.Error(), "invalid large response size"), strings.Contains(err.Error(), "invalid negative response size"),
+		// A size that fits, but a body too short to be the response, or
+		// one that answers no request the client sent.
+		strings.Contains(err.Error(), "response did not contain enough data to be valid"),
+		strings.Contains(err.Error(), "correlation ID mismatch"):
 		return "the server's answer is not Kafka's protocol: is this a Kafka port? check --brokers"
 	case strings.Contains(err.Error(), "exceeds BrokerMaxReadBytes"):
 		return "a response was larger than the client accepts (BrokerMaxReadBytes): is this a Kafka port, or does a record batch exceed 100 MiB?"

@@ -157,10 +157,26 @@ func answering(t *testing.T, reply []byte) string {
 // about an answer that is not Kafka's protocol get the address and the
 // "is this a Kafka port?" framing docs/configuration.md promises.
 func TestConnectNotKafka(t *testing.T) {
-	web := answering(t, []byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"))
-	connectFails(t, kafka.Config{Brokers: []string{web}, Timeout: 3 * time.Second}, web+": the server answered in HTTP: this is not a Kafka port")
-	other := answering(t, []byte{0x7f, 0xff, 0xff, 0xff})
-	connectFails(t, kafka.Config{Brokers: []string{other}, Timeout: 3 * time.Second}, other+": the server's answer is not Kafka's protocol: is this a Kafka port?")
+	const notKafka = ": the server's answer is not Kafka's protocol: is this a Kafka port?"
+	for _, tc := range []struct {
+		name  string
+		reply []byte
+		want  string
+	}{
+		{"http", []byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"), ": the server answered in HTTP: this is not a Kafka port"},
+		{"size too large", []byte{0x7f, 0xff, 0xff, 0xff}, notKafka},
+		// A size that fits but a body too short for a response, or one
+		// that does not answer the request sent (franz-go: "response did
+		// not contain enough data to be valid", "correlation ID mismatch").
+		{"empty response", []byte{0, 0, 0, 0}, notKafka},
+		{"short response", []byte{0, 0, 0, 2, 'o', 'k'}, notKafka},
+		{"another request's answer", []byte{0, 0, 0, 8, 0, 0, 0x12, 0x34, 'a', 'b', 'c', 'd'}, notKafka},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := answering(t, tc.reply)
+			connectFails(t, kafka.Config{Brokers: []string{addr}, Timeout: 3 * time.Second}, addr+tc.want)
+		})
+	}
 }
 
 func TestConnectPortNotANumber(t *testing.T) {

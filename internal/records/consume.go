@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -43,6 +44,10 @@ type ConsumeOptions struct {
 	// leaving the group at the end, and how long the cluster may stay
 	// unreachable before Consume reports the lost connection. 0 means 10s.
 	Timeout time.Duration
+	// Logger receives what is worth a warning but does not end consuming:
+	// records the cluster lost (the client resumes where the log now ends,
+	// as Kafka's consumers do). Nil discards them.
+	Logger *slog.Logger
 }
 
 func (o ConsumeOptions) timeout() time.Duration {
@@ -183,7 +188,24 @@ func Consume(ctx context.Context, cl *kgo.Client, o ConsumeOptions, out io.Write
 			break
 		}
 		fetches.EachError(func(t string, p int32, ferr error) {
-			if err == nil && !errors.Is(ferr, context.Canceled) && !errors.Is(ferr, context.DeadlineExceeded) {
+			var lost *kgo.ErrDataLoss
+			switch {
+			case errors.Is(ferr, context.Canceled), errors.Is(ferr, context.DeadlineExceeded):
+			case errors.As(ferr, &lost):
+				// Informational: the client has already reset.
+				if o.Logger != nil {
+					o.Logger.Warn(ferr.Error())
+				}
+				if o.Group != "" {
+					// The group's position moves back to where reading
+					// resumed, as a Kafka consumer's does after log
+					// truncation; else the client would refuse to
+					// commit an offset below the one the group had.
+					// (This runs in the polling goroutine, before
+					// AllowRebalance, as SetOffsets asks.)
+					cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{t: {p: {Epoch: lost.ResetToEpoch, Offset: lost.ResetTo}}})
+				}
+			case err == nil:
 				err = fmt.Errorf("fetching %s[%d]: %w", t, p, ferr)
 			}
 		})
@@ -220,25 +242,55 @@ func Consume(ctx context.Context, cl *kgo.Client, o ConsumeOptions, out io.Write
 	return printed, err
 }
 
-// finishGroup commits what was printed and leaves the group, each bounded
-// by o.Timeout, so that an interrupted consume exits promptly even when
-// the cluster is gone. Leaving here, with rebalancing allowed (the poll
-// loop may have broken off before allowing it), is what keeps the
+// finishGroup commits what was printed and leaves the group, both within
+// one o.Timeout: an interrupted consume exits promptly even when the
+// cluster stopped answering. Leaving here, with rebalancing allowed (the
+// poll loop may have broken off before allowing it), is what keeps the
 // client's Close from blocking.
 func finishGroup(ctx context.Context, cl *kgo.Client, o ConsumeOptions) error {
 	cl.AllowRebalance()
-	base := context.WithoutCancel(ctx)
-	cctx, cancel := context.WithTimeout(base, o.timeout())
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.timeout())
 	defer cancel()
+	// A commit first waits for any commit in flight (an autocommit), which
+	// the client never cancels: the bound is kept here, not by the client.
+	committed, left := make(chan error, 1), make(chan struct{})
+	go func() {
+		committed <- cl.CommitMarkedOffsets(fctx)
+		_ = cl.LeaveGroupContext(fctx) // a group left by its session timeout is fine too
+		close(left)
+	}()
 	var err error
-	if cerr := cl.CommitMarkedOffsets(cctx); cerr != nil {
-		err = fmt.Errorf("committing group %s: %w", o.Group, cerr)
+	select {
+	case err = <-committed:
+	case <-fctx.Done():
+		select {
+		case err = <-committed:
+		default:
+			err = fmt.Errorf("no answer within %s: %w", o.timeout(), fctx.Err())
+		}
 	}
-	lctx, lcancel := context.WithTimeout(base, o.timeout())
-	defer lcancel()
-	_ = cl.LeaveGroupContext(lctx) // a group left by its session timeout is fine too
-	return err
+	select {
+	case <-left:
+	case <-fctx.Done():
+	}
+	if err != nil {
+		return &CommitError{Group: o.Group, Err: err}
+	}
+	return nil
 }
+
+// CommitError is a group's failure to commit what Consume printed: the
+// group's next consumer reads those records again.
+type CommitError struct {
+	Group string
+	Err   error
+}
+
+func (e *CommitError) Error() string {
+	return fmt.Sprintf("group %q: the records printed were not committed, the group will read them again: %v", e.Group, e.Err)
+}
+
+func (e *CommitError) Unwrap() error { return e.Err }
 
 // checkAlive reports ErrConnectionLost when no broker answers within d.
 func checkAlive(ctx context.Context, cl *kgo.Client, d time.Duration) error {

@@ -27,11 +27,17 @@ type lineReader struct {
 func (l *lineReader) next() ([]byte, error) {
 	for {
 		if i := bytes.IndexByte(l.buf[l.start:l.end], '\n'); i >= 0 {
+			if i > MaxLine {
+				return nil, errLineTooLong
+			}
 			line := l.buf[l.start : l.start+i : l.start+i]
 			l.start += i + 1
 			return line, nil
 		}
 		if l.err != nil {
+			if l.end-l.start > MaxLine {
+				return nil, errLineTooLong
+			}
 			if l.start < l.end {
 				line := l.buf[l.start:l.end:l.end]
 				l.start = l.end

@@ -181,9 +181,23 @@ func TestLineReader(t *testing.T) {
 }
 
 func TestLineReaderTooLong(t *testing.T) {
-	l := &lineReader{r: strings.NewReader(strings.Repeat("x", MaxLine+1))}
-	if _, err := l.next(); err != errLineTooLong {
-		t.Fatalf("err %v, want errLineTooLong", err)
+	// One byte too long, whether the line ends the input, has its newline,
+	// or arrives in one read.
+	tooLong := strings.Repeat("x", MaxLine+1)
+	for _, input := range []string{tooLong, tooLong + "\n", "short\n" + tooLong + "\nnext\n"} {
+		for _, r := range []io.Reader{strings.NewReader(input), iotest.HalfReader(strings.NewReader(input)), bytes.NewBufferString(input)} {
+			l := &lineReader{r: r}
+			var err error
+			for err == nil {
+				var line []byte
+				if line, err = l.next(); len(line) > MaxLine {
+					t.Fatalf("a line of %d bytes was read, want errLineTooLong", len(line))
+				}
+			}
+			if err != errLineTooLong {
+				t.Fatalf("err %v, want errLineTooLong", err)
+			}
+		}
 	}
 	// Issue 9, item 13: a line of exactly MaxLine bytes is not too long,
 	// with or without its newline, whatever the reads' sizes.
