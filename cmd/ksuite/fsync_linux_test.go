@@ -49,7 +49,7 @@ func TestUpSyncsSegmentsAtRollAndShutdown(t *testing.T) {
 	}
 	defer cl.Close()
 	ctx := testkit.Context(t, time.Minute)
-	if resp, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, map[string]*string{"segment.bytes": kadm.StringPtr("2048")}, "rolling"); err != nil || resp.Err != nil {
+	if resp, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, map[string]*string{"internal.segment.bytes": kadm.StringPtr("2048")}, "rolling"); err != nil || resp.Err != nil {
 		t.Fatal(err, resp.Err)
 	}
 	value := strings.Repeat("x", 500)

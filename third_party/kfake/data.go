@@ -1140,12 +1140,16 @@ func (c *Cluster) connectionsMaxReauthMs() int64 {
 	return 0
 }
 
-// segmentBytes returns the max segment size for a topic.
+// segmentBytes returns the max segment size for a topic. As in Kafka's
+// LogConfig, internal.segment.bytes (which has no 1 MiB minimum, so tests
+// can roll segments quickly) wins over segment.bytes when set.
 func (c *Cluster) segmentBytes(topic string) int64 {
 	if tcfg, ok := c.data.tcfgs[topic]; ok {
-		if v, ok := tcfg["segment.bytes"]; ok && v != nil {
-			if n, err := strconv.ParseInt(*v, 10, 64); err == nil {
-				return n
+		for _, key := range []string{"internal.segment.bytes", "segment.bytes"} {
+			if v, ok := tcfg[key]; ok && v != nil {
+				if n, err := strconv.ParseInt(*v, 10, 64); err == nil {
+					return n
+				}
 			}
 		}
 	}
