@@ -345,10 +345,13 @@ var toolsSession = []step{
 
 // findHanging is kafka-transactions find-hanging on one broker: it lists the
 // broker's replicas (DescribeLogDirs) and asks it for their producers
-// (DescribeProducers), which any replica answers.
+// (DescribeProducers), which any replica answers. It retries because the
+// tool fails as a whole when a topic another test deletes on the shared
+// cluster vanishes between those two requests, on Apache Kafka too.
 func findHanging(broker string) step {
 	return step{
-		name: "kafka-transactions find-hanging --broker-id " + broker,
+		name:  "kafka-transactions find-hanging --broker-id " + broker,
+		retry: true,
 		main: transactionsTool, args: []string{"--bootstrap-server", "{bootstrap}", "find-hanging", "--broker-id", broker},
 		out: []string{`^Topic\tPartition\tProducerId\tProducerEpoch\tCoordinatorEpoch\tStartOffset\tLastTimestamp\tDuration\(min\)\t\n$`},
 	}
