@@ -352,7 +352,7 @@ func findHanging(broker string) step {
 	return step{
 		name:  "kafka-transactions find-hanging --broker-id " + broker,
 		retry: true,
-		main: transactionsTool, args: []string{"--bootstrap-server", "{bootstrap}", "find-hanging", "--broker-id", broker},
+		main:  transactionsTool, args: []string{"--bootstrap-server", "{bootstrap}", "find-hanging", "--broker-id", broker},
 		out: []string{`^Topic\tPartition\tProducerId\tProducerEpoch\tCoordinatorEpoch\tStartOffset\tLastTimestamp\tDuration\(min\)\t\n$`},
 	}
 }
