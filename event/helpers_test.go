@@ -3,6 +3,7 @@ package event
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -233,3 +234,18 @@ func headerString(r *kgo.Record) string {
 	}
 	return b.String()
 }
+
+// logged is a slog handler that counts the messages logged, so a test can
+// wait for something the code under test only logs.
+type logged struct{ c *counter }
+
+// newLogged returns a logger whose messages are counted in c.
+func newLogged(c *counter) *slog.Logger { return slog.New(logged{c}) }
+
+func (logged) Enabled(context.Context, slog.Level) bool { return true }
+func (l logged) Handle(_ context.Context, r slog.Record) error {
+	l.c.add(r.Message)
+	return nil
+}
+func (l logged) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l logged) WithGroup(string) slog.Handler      { return l }

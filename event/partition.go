@@ -286,8 +286,11 @@ func (pw *partitionWork) retryIn(d time.Duration) {
 // dead-letter topic that cannot be written holds the partition.
 func (pw *partitionWork) deadLetter(ctx context.Context, r *kgo.Record, cause error, attempts int) bool {
 	gc, cfg := pw.gc, pw.gc.cfg()
-	dl := deadLetterRecord(r, gc.group, cause, attempts)
 	for try := 1; ; try++ {
+		// A fresh record per attempt: franz-go keeps the first produce's
+		// context in Record.Context, so reusing the record would fail
+		// every later attempt at once with that cancelled context.
+		dl := deadLetterRecord(r, gc.group, cause, attempts)
 		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		err := gc.dlt.ProduceSync(pctx, dl).FirstErr()
 		cancel()

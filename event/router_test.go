@@ -315,3 +315,53 @@ func TestRouterRetryDoesNotHoldOtherPartitions(t *testing.T) {
 		}
 	})
 }
+
+// A dead letter whose topic does not exist yet is written once the topic
+// appears, within the retry backoff: every attempt is a fresh produce, not
+// a replay of the first one's cancelled context. The round is made long so
+// only a real retry (not a re-fetch after the round) can deliver it.
+func TestRouterDeadLetterRetriedUntilTopicExists(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := c.CreateTopic(t, 1, 3)
+		group := testkit.TopicName(t)
+		var calls atomic.Int32
+		var logs counter
+		r := newTestRouter(t, c, func(cfg *RouterConfig) {
+			cfg.Logger = newLogged(&logs)
+			cfg.RoundTimeout = 5 * time.Minute
+			cfg.Retry = RetryPolicy{MaxAttempts: 1, InitialBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}
+		})
+		r.Handle(group, topic, func(context.Context, *Message) error {
+			calls.Add(1)
+			return Permanent(errors.New("member does not exist"))
+		})
+		produceEvents(t, c, topic, mustEvent(t, "rejected", "k", seqData{1}))
+		start(t, r)
+		testkit.Eventually(t, 60*time.Second, "dead-letter writes failing on the missing topic", func() bool {
+			return logs.count("event: dead-letter write failed") >= 2
+		})
+		adm := c.Admin(t)
+		ctx := testkit.Context(t, 30*time.Second)
+		if resp, err := adm.CreateTopic(ctx, 1, 3, nil, DeadLetterTopic(topic)); err != nil || resp.Err != nil {
+			t.Fatalf("create %s: %v %v", DeadLetterTopic(topic), err, resp.Err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, _ = adm.DeleteTopics(ctx, DeadLetterTopic(topic))
+		})
+		created := time.Now()
+		testkit.Eventually(t, 30*time.Second, "dead letter written after its topic appeared", func() bool {
+			ends, err := adm.ListEndOffsets(ctx, DeadLetterTopic(topic))
+			if err != nil {
+				return false
+			}
+			o, ok := ends.Lookup(DeadLetterTopic(topic), 0)
+			return ok && o.Err == nil && o.Offset == 1
+		})
+		t.Logf("dead letter landed %s after its topic was created", time.Since(created).Round(time.Millisecond))
+		if calls.Load() != 1 {
+			t.Errorf("handler called %d times, want 1: the record was fetched again instead of its dead letter retried", calls.Load())
+		}
+	})
+}
