@@ -32,7 +32,6 @@ type groupConsumer struct {
 	cl     *kgo.Client
 
 	retries retryBook
-	timed   bool // an Observer wants handler latencies: read the clock
 
 	mu      sync.Mutex
 	stop    chan struct{} // closed to end the current round early
@@ -44,8 +43,6 @@ func (gc *groupConsumer) cfg() *RouterConfig { return &gc.r.cfg }
 // open creates the group's client; nothing is fetched before run.
 func (gc *groupConsumer) open() error {
 	cfg := gc.cfg()
-	_, nop := cfg.Observer.(nopObserver)
-	gc.timed = !nop
 	opts := append(slices.Clone(cfg.ClientOpts),
 		kgo.ConsumerGroup(gc.group),
 		kgo.ConsumeTopics(slices.Sorted(maps.Keys(gc.routes))...),
@@ -202,7 +199,7 @@ func (gc *groupConsumer) round(ctx context.Context, fetches kgo.Fetches) {
 		rt := gc.routes[p.Topic]
 		wg.Go(func() {
 			for range p.Records {
-				cfg.Observer.Consumed(gc.group, p.Topic, p.Partition)
+				gc.r.obs.consumed(gc.group, p.Topic, p.Partition)
 			}
 			pw := &partitionWork{gc: gc, rt: rt, recs: p.Records, stop: stop, done: make([]bool, len(p.Records))}
 			pw.process(hctx)
@@ -221,7 +218,7 @@ func (gc *groupConsumer) round(ctx context.Context, fetches kgo.Fetches) {
 				mu.Unlock()
 			} else if p.HighWatermark > 0 {
 				last := p.Records[len(p.Records)-1].Offset
-				cfg.Observer.Lag(gc.group, p.Topic, p.Partition, max(p.HighWatermark-last-1, 0))
+				gc.r.obs.lag(gc.group, p.Topic, p.Partition, max(p.HighWatermark-last-1, 0))
 			}
 		})
 	})

@@ -249,3 +249,14 @@ func (l logged) Handle(_ context.Context, r slog.Record) error {
 }
 func (l logged) WithAttrs([]slog.Attr) slog.Handler { return l }
 func (l logged) WithGroup(string) slog.Handler      { return l }
+
+// defaultLogs routes slog.Default to a counter until the test ends, to see
+// what a component given no Logger logs. Tests in this package do not run
+// in parallel, so swapping the default is safe.
+func defaultLogs(t testing.TB) *counter {
+	prev := slog.Default()
+	var c counter
+	slog.SetDefault(newLogged(&c))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	return &c
+}

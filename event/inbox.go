@@ -135,8 +135,10 @@ func dedupKey(msg *Message) (source, id string) {
 	return msg.Event.Source, msg.Event.ID
 }
 
-// claim inserts msg's key; false means it was handled before.
+// claim inserts msg's key; false means it was handled before, which msg
+// then records for the router's [DuplicateObserver].
 func (i *Inbox) claim(ctx context.Context, tx *sql.Tx, msg *Message) (bool, error) {
+	msg.duplicate = false // this attempt's transaction decides
 	source, id := dedupKey(msg)
 	res, err := tx.ExecContext(ctx, i.insert, msg.Group, source, id)
 	if err != nil {
@@ -146,12 +148,13 @@ func (i *Inbox) claim(ctx context.Context, tx *sql.Tx, msg *Message) (bool, erro
 	if err != nil {
 		return false, fmt.Errorf("event: inbox insert: %w", err)
 	}
+	msg.duplicate = n == 0
 	return n == 1, nil
 }
 
 // Handler returns a router handler running h once per event in its own
 // transaction with the inbox insert. A duplicate is skipped without
-// calling h.
+// calling h, and reported to the router's [DuplicateObserver].
 func (i *Inbox) Handler(h TxHandlerFunc) HandlerFunc {
 	return func(ctx context.Context, msg *Message) error {
 		return i.inTx(ctx, func(tx *sql.Tx) error {

@@ -171,7 +171,10 @@ func (pw *partitionWork) batches(ctx context.Context) {
 					gc.crash()
 					return
 				}
-				gc.cfg().Observer.Handled(gc.group, msg.Record.Topic, d/time.Duration(len(msgs)))
+				gc.r.obs.handled(gc.group, msg.Record.Topic, d/time.Duration(len(msgs)))
+				if msg.duplicate {
+					gc.r.obs.duplicate(gc.group, msg.Record.Topic)
+				}
 				pw.finish(i + k)
 			}
 			i += len(msgs)
@@ -180,7 +183,7 @@ func (pw *partitionWork) batches(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		gc.cfg().Observer.Failed(gc.group, msgs[0].Record.Topic, d, err)
+		gc.r.obs.failed(gc.group, msgs[0].Record.Topic, d, err)
 		for _, msg := range msgs {
 			if pw.stopped() || !pw.deliver(ctx, msg, single) {
 				return
@@ -234,17 +237,17 @@ func newMessage(r *kgo.Record, group string) (*Message, error) {
 // resumes. Waiting outside the poll round keeps one failing record from
 // holding the group's other partitions and its rebalances.
 func (pw *partitionWork) deliver(ctx context.Context, msg *Message, h HandlerFunc) bool {
-	gc, obs, policy := pw.gc, pw.gc.cfg().Observer, pw.rt.retry
+	gc, obs, policy := pw.gc, &pw.gc.r.obs, pw.rt.retry
 	r := msg.Record
 	attempt := gc.retries.made(r) + 1
 	msg.Attempt = attempt
 	var start time.Time
-	if gc.timed {
+	if obs.timed {
 		start = time.Now()
 	}
 	err := callHandler(ctx, h, msg)
 	var d time.Duration
-	if gc.timed {
+	if obs.timed {
 		d = time.Since(start)
 	}
 	if err == nil {
@@ -253,10 +256,13 @@ func (pw *partitionWork) deliver(ctx context.Context, msg *Message, h HandlerFun
 			return false
 		}
 		gc.retries.forget(r)
-		obs.Handled(gc.group, r.Topic, d)
+		obs.handled(gc.group, r.Topic, d)
+		if msg.duplicate {
+			obs.duplicate(gc.group, r.Topic)
+		}
 		return true
 	}
-	obs.Failed(gc.group, r.Topic, d, err)
+	obs.failed(gc.group, r.Topic, d, err)
 	if ctx.Err() != nil {
 		return false // shutdown cut the handler short: not its fault
 	}
@@ -269,7 +275,7 @@ func (pw *partitionWork) deliver(ctx context.Context, msg *Message, h HandlerFun
 	}
 	gc.retries.failed(r, attempt)
 	pw.retryIn(policy.backoff(attempt))
-	obs.Retried(gc.group, r.Topic)
+	obs.retried(gc.group, r.Topic)
 	return false
 }
 
@@ -297,7 +303,7 @@ func (pw *partitionWork) deadLetter(ctx context.Context, r *kgo.Record, cause er
 		if err == nil {
 			cfg.Logger.Warn("event: dead-lettered", "group", gc.group, "topic", r.Topic,
 				"partition", r.Partition, "offset", r.Offset, "attempts", attempts, "err", cause)
-			cfg.Observer.DeadLettered(gc.group, r.Topic)
+			gc.r.obs.deadLettered(gc.group, r.Topic)
 			return true
 		}
 		cfg.Logger.Error("event: dead-letter write failed", "topic", dl.Topic, "err", err)

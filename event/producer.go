@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -25,6 +26,10 @@ type ProducerConfig struct {
 	// Source fills Event.Source when an event leaves it empty, e.g.
 	// "member-service". Default: "" (every event must then carry one).
 	Source string
+	// Logger receives the failures of events published with
+	// [Producer.PublishAsync] and no callback, which would otherwise go
+	// unnoticed. Default: [slog.Default].
+	Logger *slog.Logger
 }
 
 // Validate reports a config that cannot work.
@@ -41,6 +46,7 @@ type Producer struct {
 	cl     *kgo.Client
 	owned  bool
 	source string
+	log    *slog.Logger
 }
 
 // NewProducer returns a producer; call Close when done.
@@ -48,7 +54,10 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Producer{cl: cfg.Client, source: cfg.Source}
+	p := &Producer{cl: cfg.Client, source: cfg.Source, log: cfg.Logger}
+	if p.log == nil {
+		p.log = slog.Default()
+	}
 	if p.cl == nil {
 		// No linger unless the caller asks for it: Publish and the relay wait
 		// for each ack, so lingering only adds latency, and under load records
@@ -133,21 +142,24 @@ func (p *Producer) produce(ctx context.Context, recs []*kgo.Record) []error {
 	return errs
 }
 
-// PublishAsync buffers ev for topic and returns at once; done (which may be
-// nil) is called from a client goroutine with the outcome once the broker
-// acknowledges it or it fails. Records are batched per partition, so this is
-// the high-throughput form. Call [Producer.Flush] to wait for everything
-// buffered. A validation error is passed to done synchronously.
+// PublishAsync buffers ev for topic and returns at once; done is called
+// from a client goroutine with the outcome once the broker acknowledges it
+// or it fails. Records are batched per partition, so this is the
+// high-throughput form. Call [Producer.Flush] to wait for everything
+// buffered. A validation error is passed to done synchronously. With a nil
+// done, failures are logged at error level ([ProducerConfig.Logger]).
 func (p *Producer) PublishAsync(ctx context.Context, topic string, ev *Event, done func(error)) {
+	if done == nil {
+		id, typ := ev.ID, ev.Type // the caller may reuse ev once we return
+		done = func(err error) {
+			if err != nil {
+				p.log.Error("event: publish failed", "topic", topic, "id", id, "type", typ, "err", err)
+			}
+		}
+	}
 	r, err := p.record(ctx, topic, ev)
 	if err != nil {
-		if done != nil {
-			done(err)
-		}
-		return
-	}
-	if done == nil {
-		p.cl.Produce(ctx, r, nil)
+		done(err)
 		return
 	}
 	p.cl.Produce(ctx, r, func(_ *kgo.Record, err error) {

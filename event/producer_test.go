@@ -3,6 +3,7 @@ package event
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 func TestProducer(t *testing.T) {
 	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
 		topic := topicWithDLT(t, c, 3)
+		logs := defaultLogs(t) // before NewProducer, which takes the default
 		p, err := NewProducer(ProducerConfig{ClientOpts: testOpts(t, c), Source: "member-service"})
 		if err != nil {
 			t.Fatal(err)
@@ -55,6 +57,13 @@ func TestProducer(t *testing.T) {
 		if !errors.Is(asyncErr, ErrInvalid) {
 			t.Errorf("PublishAsync(invalid) reported %v synchronously, want ErrInvalid", asyncErr)
 		}
+		// With no callback, a failure goes to the producer's logger, by
+		// default slog.Default: here one the broker rejects as too large.
+		huge, _ := New("signup-event", "m-3", map[string]string{"blob": strings.Repeat("x", 2<<20)})
+		p.PublishAsync(ctx, topic, huge, nil)
+		testkit.Eventually(t, 30*time.Second, "failed async publish logged", func() bool {
+			return logs.count("event: publish failed") == 1
+		})
 
 		recs := readAll(t, c, topic, 1+async)
 		last := -1

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -43,9 +42,12 @@ type RelayConfig struct {
 	// MaxShards bounds the shards (PostgreSQL) one cycle takes. Default: all
 	// free ones. With N relays, Shards/N spreads the work among them.
 	MaxShards int
-	// Observer receives the outbox backlog and parked rows. Default: none.
+	// Observer receives the outbox backlog and parked rows: any value
+	// implementing [OutboxBacklogObserver] or [OutboxParkedObserver], such
+	// as eventprom's Metrics. Default: none.
 	Observer Observer
-	// Logger receives publish failures. Default: discarded.
+	// Logger receives publish failures and parked rows. Default:
+	// [slog.Default], so a row Kafka rejects is never silently parked.
 	Logger *slog.Logger
 }
 
@@ -62,11 +64,8 @@ func (c *RelayConfig) setDefaults() {
 	if c.KeepSent == 0 {
 		c.KeepSent = 7 * 24 * time.Hour
 	}
-	if c.Observer == nil {
-		c.Observer = nopObserver{}
-	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.Logger = slog.Default()
 	}
 }
 
@@ -75,7 +74,7 @@ func (c *RelayConfig) Validate() error {
 	if c.Outbox == nil || c.Producer == nil {
 		return errors.New("event: relay needs an Outbox and a Producer")
 	}
-	return nil
+	return checkObserver("RelayConfig.Observer", c.Observer)
 }
 
 // Relay publishes outbox rows to Kafka in order per key and marks them sent.
@@ -94,6 +93,7 @@ func (c *RelayConfig) Validate() error {
 // once the cause is fixed. Every other failure is retried.
 type Relay struct {
 	cfg   RelayConfig
+	obs   observers
 	o     *Outbox
 	rotor int // first shard of the next cycle (Run's goroutine only)
 }
@@ -104,7 +104,7 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
-	return &Relay{cfg: cfg, o: cfg.Outbox}, nil
+	return &Relay{cfg: cfg, obs: resolveObserver(cfg.Observer), o: cfg.Outbox}, nil
 }
 
 // Run relays until ctx is cancelled and returns nil then. Database and
@@ -170,13 +170,13 @@ func (r *Relay) prune(ctx context.Context) {
 }
 
 func (r *Relay) observeBacklog(ctx context.Context) {
-	if _, nop := r.cfg.Observer.(nopObserver); nop {
+	if !r.obs.wantBacklog {
 		return
 	}
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if n, err := r.o.Backlog(qctx); err == nil {
-		r.cfg.Observer.OutboxBacklog(r.o.cfg.Table, n)
+		r.obs.backlog(r.o.cfg.Table, n)
 	}
 }
 
@@ -386,7 +386,7 @@ func (r *Relay) mark(ctx context.Context, exec execFunc, out outcome, now string
 		if _, err := exec(ctx, q, p.err.Error(), p.seq); err != nil {
 			return fmt.Errorf("park row %d: %w", p.seq, err)
 		}
-		r.cfg.Observer.OutboxParked(t, p.topic)
+		r.obs.parked(t, p.topic)
 		r.cfg.Logger.Error("event: outbox row rejected by Kafka and parked; its key moves on",
 			"table", t, "seq", p.seq, "topic", p.topic, "err", p.err,
 			"requeue", "UPDATE "+t+" SET failed_at = NULL, last_error = NULL WHERE seq = "+strconv.FormatInt(p.seq, 10))

@@ -152,6 +152,7 @@ func TestOutboxParksRejectedRow(t *testing.T) {
 			o := newOutbox(t, db)
 			topic := c.CreateTopic(t, 3, 3)
 			var seen counter
+			logs := defaultLogs(t) // the relay has no Logger of its own
 			runRelay(t, o, testOpts(t, c), func(cfg *RelayConfig) { cfg.Observer = backlogSpy{&seen} })
 			ctx := testkit.Context(t, time.Minute)
 			huge := mustEvent(t, "member-updated", "member-0", map[string]string{"blob": strings.Repeat("x", 2<<20)})
@@ -191,6 +192,9 @@ func TestOutboxParksRejectedRow(t *testing.T) {
 			// The SQLite relay marks outside a transaction, so the row can
 			// show before the observer hears of it.
 			testkit.Eventually(t, 10*time.Second, "observer told of the parked row", func() bool { return seen.count("parked") == 1 })
+			if logs.count("event: outbox row rejected by Kafka and parked; its key moves on") != 1 {
+				t.Errorf("parked row not logged through slog.Default: %v", logs.order())
+			}
 		})
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"slices"
@@ -54,10 +53,14 @@ type RouterConfig struct {
 	// router's context is cancelled before their own context is cancelled.
 	// Default 30s.
 	ShutdownTimeout time.Duration
-	// Observer receives metrics. Default: none. See package eventprom.
+	// Observer receives measurements: any value implementing some of the
+	// observer interfaces (see [Observer]), such as eventprom's Metrics.
+	// Default: none.
 	Observer Observer
-	// Logger receives operational logs (dead letters, fetch errors).
-	// Default: discarded.
+	// Logger receives operational logs: dead letters, failed dead-letter
+	// writes, fetch errors, lost partitions. Default: [slog.Default], so
+	// they are never silently dropped; pass a logger with a discarding
+	// handler to silence them.
 	Logger *slog.Logger
 }
 
@@ -81,11 +84,8 @@ func (c *RouterConfig) setDefaults() {
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 30 * time.Second
 	}
-	if c.Observer == nil {
-		c.Observer = nopObserver{}
-	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.Logger = slog.Default()
 	}
 }
 
@@ -94,7 +94,7 @@ func (c *RouterConfig) Validate() error {
 	if len(c.ClientOpts) == 0 {
 		return errors.New("event: router needs ClientOpts (at least kgo.SeedBrokers)")
 	}
-	return nil
+	return checkObserver("RouterConfig.Observer", c.Observer)
 }
 
 // Router consumes topics in consumer groups and hands each event to the
@@ -103,6 +103,7 @@ func (c *RouterConfig) Validate() error {
 // guarantees. Register every handler, then call [Router.Run] once.
 type Router struct {
 	cfg    RouterConfig
+	obs    observers
 	mws    []Middleware
 	groups map[string]map[string]*route // group → topic → route
 	ran    atomic.Bool
@@ -141,7 +142,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
-	return &Router{cfg: cfg, groups: make(map[string]map[string]*route)}, nil
+	return &Router{cfg: cfg, obs: resolveObserver(cfg.Observer), groups: make(map[string]map[string]*route)}, nil
 }
 
 // Use adds middleware around every handler (not batch handlers), outermost

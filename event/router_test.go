@@ -29,6 +29,7 @@ func TestRouterDeadLetters(t *testing.T) {
 		group := testkit.TopicName(t)
 		var handled counter
 		var failAttempts, panics atomic.Int32
+		logs := defaultLogs(t) // the router has no Logger of its own
 		r := newTestRouter(t, c)
 		r.Handle(group, topic, Typed(func(ctx context.Context, msg *Message, d seqData) error {
 			switch msg.Event.Type {
@@ -82,6 +83,9 @@ func TestRouterDeadLetters(t *testing.T) {
 				t.Errorf("dead letter %d: key %q headers %s, want offset %s attempts %s key %s error ~%q",
 					i, rec.Key, headerString(rec), w.offset, w.attempts, w.key, w.errPart)
 			}
+		}
+		if n := logs.count("event: dead-lettered"); n != 5 {
+			t.Errorf("%d dead letters logged through slog.Default, want 5", n)
 		}
 		if string(dlt[0].Value) != "not an event" || header(dlt[0], "origin") != "legacy-app" {
 			t.Errorf("dead letter lost the original value or headers: %q %s", dlt[0].Value, headerString(dlt[0]))
