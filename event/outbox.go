@@ -122,16 +122,20 @@ func (o *Outbox) Schema() []string {
 		// A committed insert wakes the relays of every process: NOTIFY is
 		// delivered at commit, once per transaction and channel.
 		"CREATE OR REPLACE FUNCTION " + t + "_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('" +
-			o.channel() + "', ''); RETURN NULL; END $$",
+			o.Channel() + "', ''); RETURN NULL; END $$",
 		"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '" + bareName(t) + "_notify' AND tgrelid = '" +
 			t + "'::regclass) THEN CREATE TRIGGER " + bareName(t) + "_notify AFTER INSERT ON " + t +
 			" FOR EACH STATEMENT EXECUTE FUNCTION " + t + "_notify(); END IF; END $$",
 	}
 }
 
-// channel is the PostgreSQL notification channel of the outbox: its table
-// name, which checkTable keeps to plain identifier characters.
-func (o *Outbox) channel() string { return o.cfg.Table }
+// Channel is the PostgreSQL notification channel the outbox's trigger
+// notifies when rows are inserted: its table name. Package eventpg listens
+// on it.
+func (o *Outbox) Channel() string { return o.cfg.Table }
+
+// Config is the outbox's configuration, defaults filled in.
+func (o *Outbox) Config() OutboxConfig { return o.cfg }
 
 // Migrate creates the outbox tables if they do not exist.
 func (o *Outbox) Migrate(ctx context.Context) error {

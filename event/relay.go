@@ -25,12 +25,18 @@ type RelayConfig struct {
 	// BatchSize bounds the rows published per cycle. Default 500.
 	BatchSize int
 	// PollInterval is how often the relay looks for rows when nothing wakes
-	// it. [Outbox.Notify] wakes the relays of its process; on PostgreSQL
-	// a trigger on the outbox (LISTEN/NOTIFY) wakes those of every process
-	// when the rows commit, if the database is opened with pgx's stdlib
-	// driver. So it bounds the latency of rows from other processes on
-	// SQLite, or with another PostgreSQL driver. Default 100ms.
+	// it. [Outbox.Notify] wakes the relays of its process and WakeUp those
+	// of every process, so it bounds the latency of rows committed by
+	// other processes when there is no WakeUp (always on SQLite). Default
+	// 100ms.
 	PollInterval time.Duration
+	// WakeUp, when set, runs beside the relay in a goroutine of its own for
+	// as long as Run runs, and calls wake whenever rows may have been
+	// committed by another process, so the relay publishes them at once
+	// instead of at its next poll. It must return when ctx ends; Run
+	// returns after it has. On PostgreSQL use eventpg.WakeUp(outbox, log)
+	// (LISTEN/NOTIFY on the outbox trigger's channel). Default: none.
+	WakeUp func(ctx context.Context, wake func())
 	// PublishTimeout bounds one cycle's wait for Kafka; past it the unsent
 	// rows stay for the next cycle. Default 10s.
 	PublishTimeout time.Duration
@@ -113,12 +119,16 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 func (r *Relay) Run(ctx context.Context) error {
 	poll := time.NewTicker(r.cfg.PollInterval)
 	defer poll.Stop()
-	if r.o.cfg.Dialect == Postgres {
-		lctx, cancel := context.WithCancel(ctx)
+	if r.cfg.WakeUp != nil {
+		wctx, cancel := context.WithCancel(ctx)
 		var wg sync.WaitGroup
-		wg.Go(func() { r.listen(lctx) })
-		defer wg.Wait() // Run returns once its listening connection is closed
+		wg.Go(func() { r.cfg.WakeUp(wctx, r.o.Notify) })
+		defer wg.Wait() // Run returns once the wake-up has
 		defer cancel()
+	} else if r.o.cfg.Dialect == Postgres {
+		r.cfg.Logger.Info("event: outbox relay without WakeUp: rows committed by other processes wait for the next poll; "+
+			"set RelayConfig.WakeUp to eventpg.WakeUp(outbox, logger) to publish them at commit",
+			"table", r.o.cfg.Table, "poll", r.cfg.PollInterval)
 	}
 	backoff := RetryPolicy{InitialBackoff: 50 * time.Millisecond, MaxBackoff: 5 * time.Second}
 	failures := 0

@@ -1,15 +1,12 @@
 package event
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ksuite/ksuite/internal/testkit"
 )
@@ -101,44 +98,6 @@ func TestInboxPrune(t *testing.T) {
 		}
 		if n, err := in.Prune(ctx, -time.Hour); err == nil || count(t, db, "SELECT count(*) FROM "+in.cfg.Table) != 999 {
 			t.Fatalf("Prune(-1h) = %d, %v; want an error and every key kept", n, err)
-		}
-	})
-}
-
-// On PostgreSQL a relay is woken by rows committed in another process: its
-// own poll is an hour and nobody calls its Outbox's Notify, so only the
-// outbox trigger's NOTIFY can make it publish. Start-up wakes it at most
-// twice (its first cycle, and once LISTEN is in place), so three events in
-// turn need the trigger.
-func TestRelayWokenByCommitElsewhere(t *testing.T) {
-	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
-		db, ok := testkit.NewPostgres(t)
-		if !ok {
-			return
-		}
-		runRelay(t, newOutbox(t, db), testOpts(t, c), func(cfg *RelayConfig) { cfg.PollInterval = time.Hour })
-		elsewhere := newOutbox(t, db) // another process's Outbox on the same table
-		topic := c.CreateTopic(t, 1, 3)
-		cl := c.Client(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-		ctx := testkit.Context(t, 2*time.Minute)
-		for i := range 3 {
-			tx, err := db.BeginTx(ctx, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := elsewhere.Add(ctx, tx, topic, mustEvent(t, "member-updated", "member-1", seqData{i})); err != nil {
-				t.Fatal(err)
-			}
-			if err := tx.Commit(); err != nil { // and no Notify
-				t.Fatal(err)
-			}
-			pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-			fs := cl.PollFetches(pctx)
-			cancel()
-			if fs.NumRecords() != 1 {
-				t.Fatalf("event %d: %d records relayed within 20s although the relay polls hourly: NOTIFY did not wake it",
-					i, fs.NumRecords())
-			}
 		}
 	})
 }
