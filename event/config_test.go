@@ -1,6 +1,7 @@
 package event
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -54,4 +55,53 @@ func TestObserverValidate(t *testing.T) {
 		t.Errorf("resolved handledOnly: timed %v, wantBacklog %v, any %v; want true, false, true", ob.timed, ob.wantBacklog, ob.any)
 	}
 	ob.consumed("g", "t", 0) // a no-op, not a nil func
+}
+
+// Options the router sets itself are rejected with the field to use, not
+// silently overridden; tuning options pass.
+func TestRouterConfigRejectsOwnedClientOpts(t *testing.T) {
+	seeds := kgo.SeedBrokers("127.0.0.1:1")
+	for _, tc := range []struct {
+		opt  kgo.Opt
+		want string // "" means accepted
+	}{
+		{kgo.SessionTimeout(20 * time.Second), ""},
+		{kgo.HeartbeatInterval(time.Second), ""},
+		{kgo.FetchMaxWait(time.Second), ""},
+		{kgo.ClientID("member-service"), ""},
+		{kgo.AutoCommitMarks(), ""}, // what the router sets anyway
+		{kgo.BlockRebalanceOnPoll(), ""},
+		{kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()), "kgo.ConsumeResetOffset, which the router sets itself: set RouterConfig.ResetOffset"},
+		{kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), "set RouterConfig.ResetOffset"}, // even franz-go's default value
+		{kgo.ConsumerGroup("g"), "kgo.ConsumerGroup, which the router sets itself: the group is the first argument of Router.Handle"},
+		{kgo.InstanceID("pod-0"), "kgo.InstanceID, which the router sets itself: set RouterConfig.InstanceID"},
+		{kgo.ConsumeTopics("t"), "kgo.ConsumeTopics"},
+		{kgo.ConsumeRegex(), "kgo.ConsumeRegex"},
+		{kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"t": {0: kgo.NewOffset()}}), "kgo.ConsumePartitions"},
+		{kgo.Balancers(kgo.RangeBalancer()), "kgo.Balancers"},
+		{kgo.FetchIsolationLevel(kgo.ReadUncommitted()), "kgo.FetchIsolationLevel"},
+		{kgo.DisableAutoCommit(), "kgo.DisableAutoCommit"},
+		{kgo.OnPartitionsRevoked(func(context.Context, *kgo.Client, map[string][]int32) {}), "kgo.OnPartitionsRevoked"},
+		{kgo.OnPartitionsLost(func(context.Context, *kgo.Client, map[string][]int32) {}), "kgo.OnPartitionsLost"},
+		{kgo.OnPartitionsCallbackBlocked(func(context.Context, *kgo.Client) {}), "kgo.OnPartitionsCallbackBlocked"},
+		{kgo.RequiredAcks(kgo.LeaderAck()), "kgo.RequiredAcks"},
+		{kgo.TransactionalID("tx"), "kgo.TransactionalID"},
+	} {
+		cfg := RouterConfig{ClientOpts: []kgo.Opt{seeds, tc.opt}}
+		err := cfg.Validate()
+		if tc.want == "" && err != nil {
+			t.Errorf("Validate = %v, want the option accepted", err)
+		}
+		if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("Validate = %v, want an error containing %q", err, tc.want)
+		}
+	}
+	// Every problem at once, not the first only.
+	cfg := RouterConfig{ClientOpts: []kgo.Opt{seeds, kgo.ConsumerGroup("g"), kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd())}}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "ConsumerGroup") || !strings.Contains(err.Error(), "ResetOffset") {
+		t.Errorf("Validate = %v, want both options named", err)
+	}
+	if _, err := NewRouter(cfg); err == nil {
+		t.Error("NewRouter accepted a config Validate rejects")
+	}
 }
