@@ -43,7 +43,13 @@ func (gc *groupConsumer) cfg() *RouterConfig { return &gc.r.cfg }
 // open creates the group's client; nothing is fetched before run.
 func (gc *groupConsumer) open() error {
 	cfg := gc.cfg()
-	opts := append(slices.Clone(cfg.ClientOpts),
+	// The default session timeout goes first, so ClientOpts can override
+	// it; the options the router's guarantees need go last.
+	opts := append([]kgo.Opt{kgo.SessionTimeout(DefaultSessionTimeout)}, cfg.ClientOpts...)
+	if cfg.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(cfg.InstanceID))
+	}
+	opts = append(opts,
 		kgo.ConsumerGroup(gc.group),
 		kgo.ConsumeTopics(slices.Sorted(maps.Keys(gc.routes))...),
 		kgo.AutoCommitMarks(),

@@ -95,6 +95,10 @@ func TestRouterMetrics(t *testing.T) {
 		if n, _ := testutil.GatherAndCount(reg, "ksuite_event_handler_duration_seconds"); n != 1 {
 			t.Errorf("latency histogram series = %d, want 1", n)
 		}
+		// A missing series would also sum to 0: the partition must be there.
+		if n, _ := testutil.GatherAndCount(reg, "ksuite_event_consumer_lag"); n != 1 {
+			t.Errorf("lag series = %d, want 1 (the topic's one partition)", n)
+		}
 		if got := gathered(t, reg, "ksuite_event_consumer_lag"); got != 0 {
 			t.Errorf("lag after consuming everything = %v, want 0", got)
 		}
