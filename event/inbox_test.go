@@ -76,7 +76,9 @@ func makeEvents(t testing.TB, n, keys int) []*Event {
 
 // A process killed after its handler's transaction committed but before the
 // offset was committed gets the event again on restart, and the inbox keeps
-// the effect single.
+// the effect single. The kill cuts the first router's connections the
+// moment the victim's transaction commits, so its mark can never be
+// committed; the restart reuses its InstanceID and takes over at once.
 func TestInboxCrashAfterCommit(t *testing.T) {
 	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
 		testkit.ForEachDB(t, func(t *testing.T, db testkit.DB) {
@@ -96,22 +98,35 @@ func TestInboxCrashAfterCommit(t *testing.T) {
 				}
 			}
 
-			first := newTestRouter(t, c)
-			first.Handle(group, topic, inbox.Handler(fx.apply), WithMiddleware(countVictim))
-			first.crashAfter = func(msg *Message) bool { return msg.Event.ID == victim }
-			select {
-			case err := <-waitRun(t, first):
-				if err != nil {
-					t.Fatalf("crashed run: %v", err)
+			var kill killSwitch
+			crashed := make(chan struct{})
+			first := newTestRouter(t, c, func(cfg *RouterConfig) {
+				cfg.ClientOpts = append(cfg.ClientOpts, kill.opts()...)
+				cfg.InstanceID = "member-projection-0"
+				cfg.ShutdownTimeout = time.Second
+			})
+			first.Handle(group, topic, inbox.Handler(fx.apply), WithMiddleware(countVictim, func(next HandlerFunc) HandlerFunc {
+				return func(ctx context.Context, msg *Message) error {
+					err := next(ctx, msg)
+					if err == nil && msg.Event.ID == victim {
+						kill.kill() // committed in the database, not yet marked in Kafka
+						close(crashed)
+					}
+					return err
 				}
+			}))
+			stopFirst := start(t, first)
+			select {
+			case <-crashed:
 			case <-time.After(90 * time.Second):
 				t.Fatal("the first consumer did not reach the crash point")
 			}
+			go stopFirst() // a dead process does nothing more; its Run ends in the background
 			if deliveries.Load() != 1 {
 				t.Fatalf("victim delivered %d times before the crash, want 1", deliveries.Load())
 			}
 
-			second := newTestRouter(t, c)
+			second := newTestRouter(t, c, func(cfg *RouterConfig) { cfg.InstanceID = "member-projection-0" })
 			second.Handle(group, topic, inbox.Handler(fx.apply), WithMiddleware(countVictim))
 			start(t, second)
 			fx.exactlyOnce(t, len(evs))

@@ -167,10 +167,6 @@ func (pw *partitionWork) batches(ctx context.Context) {
 		d := time.Since(start)
 		if err == nil {
 			for k, msg := range msgs {
-				if gc.r.crashAfter != nil && gc.r.crashAfter(msg) {
-					gc.crash()
-					return
-				}
 				gc.r.obs.handled(gc.group, msg.Record.Topic, d/time.Duration(len(msgs)))
 				if msg.duplicate {
 					gc.r.obs.duplicate(gc.group, msg.Record.Topic)
@@ -251,10 +247,6 @@ func (pw *partitionWork) deliver(ctx context.Context, msg *Message, h HandlerFun
 		d = time.Since(start)
 	}
 	if err == nil {
-		if gc.r.crashAfter != nil && gc.r.crashAfter(msg) {
-			gc.crash()
-			return false
-		}
 		gc.retries.forget(r)
 		obs.handled(gc.group, r.Topic, d)
 		if msg.duplicate {

@@ -143,11 +143,6 @@ type Router struct {
 	mws    []Middleware
 	groups map[string]map[string]*route // group → topic → route
 	ran    atomic.Bool
-
-	// crashAfter, when it returns true after a handler succeeded, makes the
-	// group consumer stop like a killed process: the record is not marked
-	// and nothing is committed. Tests only.
-	crashAfter func(*Message) bool
 }
 
 // route is what one group does with one topic.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -366,6 +367,63 @@ func TestRouterDeadLetterRetriedUntilTopicExists(t *testing.T) {
 		t.Logf("dead letter landed %s after its topic was created", time.Since(created).Round(time.Millisecond))
 		if calls.Load() != 1 {
 			t.Errorf("handler called %d times, want 1: the record was fetched again instead of its dead letter retried", calls.Load())
+		}
+	})
+}
+
+// A router killed without leaving its group (its connections cut, as when
+// its process dies) hands its partitions to a restarted one well within
+// franz-go's default 45s session timeout: with the router's default session
+// timeout, and with static membership even when the session timeout is
+// long, because the restart reuses the InstanceID and replaces the dead
+// member at once.
+func TestRouterTakeoverAfterCrash(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		for _, tc := range []struct {
+			name     string
+			instance string
+			opts     []kgo.Opt
+		}{
+			{"default session timeout", "", nil},
+			{"static member, 60s session timeout", "member-projection-0", []kgo.Opt{kgo.SessionTimeout(time.Minute)}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				topic := topicWithDLT(t, c, 1)
+				group := testkit.TopicName(t)
+				base, err := c.Config().ClientOpts()
+				if err != nil {
+					t.Fatal(err)
+				}
+				// No test tuning of the group timeouts: the defaults are under test.
+				base = append(base, kgo.FetchMaxWait(250*time.Millisecond))
+				router := func(kill *killSwitch, seen *counter) *Router {
+					r := newTestRouter(t, c, func(cfg *RouterConfig) {
+						cfg.ClientOpts = append(slices.Clone(base), tc.opts...)
+						if kill != nil {
+							cfg.ClientOpts = append(cfg.ClientOpts, kill.opts()...)
+							cfg.ShutdownTimeout = time.Second
+						}
+						cfg.InstanceID = tc.instance
+					})
+					r.Handle(group, topic, func(_ context.Context, msg *Message) error { seen.add(msg.Event.Type); return nil })
+					return r
+				}
+				var kill killSwitch
+				var before, after counter
+				stopFirst := start(t, router(&kill, &before))
+				produceEvents(t, c, topic, mustEvent(t, "before", "k", nil))
+				testkit.Eventually(t, 60*time.Second, "first router handling", func() bool { return before.count("before") == 1 })
+
+				kill.kill()
+				killed := time.Now()
+				go stopFirst()
+				start(t, router(nil, &after))
+				produceEvents(t, c, topic, mustEvent(t, "after", "k", nil))
+				testkit.Eventually(t, 30*time.Second, "restarted router handling the partition", func() bool {
+					return after.count("after") == 1
+				})
+				t.Logf("took over %s after the kill", time.Since(killed).Round(100*time.Millisecond))
+			})
 		}
 	})
 }
