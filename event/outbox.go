@@ -162,6 +162,9 @@ func (o *Outbox) shard(key []byte) int {
 // to pick them up at once, or use [Outbox.WithTx].
 func (o *Outbox) Add(ctx context.Context, tx *sql.Tx, topic string, events ...*Event) error {
 	for _, ev := range events {
+		if ev.Source == "" && o.cfg.Source == "" {
+			return errNoSource(topic, ev, "OutboxConfig.Source")
+		}
 		if ev.Source == "" {
 			ev.Source = o.cfg.Source
 		}

@@ -79,6 +79,9 @@ func (p *Producer) Client() *kgo.Client { return p.cl }
 // record validates ev (after filling its source) and builds its record, with
 // ctx's traceparent.
 func (p *Producer) record(ctx context.Context, topic string, ev *Event) (*kgo.Record, error) {
+	if ev.Source == "" && p.source == "" {
+		return nil, errNoSource(topic, ev, "ProducerConfig.Source")
+	}
 	if ev.Source == "" {
 		ev.Source = p.source
 	}
@@ -180,4 +183,12 @@ func (p *Producer) Close() {
 	if p.owned {
 		p.cl.Close()
 	}
+}
+
+// errNoSource is the error for an event with no source, from neither the
+// event nor the config: a mistake in the publishing code, not in data, so
+// the message names where a source goes.
+func errNoSource(topic string, ev *Event, field string) error {
+	return fmt.Errorf("event: cannot publish %q event %s to %s: it has no source: set %s (or Event.Source): %w",
+		ev.Type, ev.ID, topic, field, ErrInvalid)
 }
