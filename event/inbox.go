@@ -61,6 +61,23 @@ type Inbox struct {
 // effects with tx. Do not commit or roll back tx.
 type TxHandlerFunc func(ctx context.Context, tx *sql.Tx, msg *Message) error
 
+// TypedTx adapts a transactional handler of a concrete data type, for
+// [Inbox.Handler] and [Inbox.BatchHandler], as [Typed] does for plain
+// handlers: the event's data is decoded into a T with [DataAs] first. Data
+// that does not decode is a [*DecodeError]: fn is not called, the
+// transaction is rolled back and the event is dead-lettered without
+// retries (a batch is rolled back and handled again one event at a time,
+// so only that event is dead-lettered).
+func TypedTx[T any](fn func(ctx context.Context, tx *sql.Tx, msg *Message, data T) error) TxHandlerFunc {
+	return func(ctx context.Context, tx *sql.Tx, msg *Message) error {
+		data, err := DataAs[T](msg.Event)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, tx, msg, data)
+	}
+}
+
 // NewInbox returns an inbox; call Migrate once to create its table.
 func NewInbox(cfg InboxConfig) (*Inbox, error) {
 	cfg.setDefaults()
