@@ -77,6 +77,12 @@ func TestRouterDeadLetters(t *testing.T) {
 		}
 		for i, w := range want {
 			rec := dlt[i]
+			dl, err := ParseDeadLetter(rec)
+			if err != nil || dl.Group != group || dl.Topic != topic || dl.Partition != 0 ||
+				strconv.FormatInt(dl.Offset, 10) != w.offset || strconv.Itoa(dl.Attempts) != w.attempts ||
+				dl.Key() != group+"/"+topic+"/0/"+w.offset {
+				t.Errorf("ParseDeadLetter(dead letter %d) = %+v, %v", i, dl, err)
+			}
 			if header(rec, HeaderDLTOriginalOffset) != w.offset || header(rec, HeaderDLTAttempts) != w.attempts ||
 				string(rec.Key) != w.key || !strings.Contains(header(rec, HeaderDLTError), w.errPart) ||
 				header(rec, HeaderDLTOriginalTopic) != topic || header(rec, HeaderDLTOriginalPartition) != "0" ||
@@ -426,4 +432,68 @@ func TestRouterTakeoverAfterCrash(t *testing.T) {
 			})
 		}
 	})
+}
+
+// deadLetterSpy calls fn after each dead letter is written.
+type deadLetterSpy func()
+
+func (f deadLetterSpy) DeadLettered(string, string) { f() }
+
+// Dead letters are at least once: a router killed after writing a dead
+// letter but before committing the record's offset dead-letters the record
+// again after the restart, and both copies carry the same dedupe key.
+func TestDeadLetterAtLeastOnce(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := topicWithDLT(t, c, 1)
+		group := testkit.TopicName(t)
+		rejected := func(context.Context, *Message) error { return Permanent(errors.New("member does not exist")) }
+		var kill killSwitch
+		first := newTestRouter(t, c, func(cfg *RouterConfig) {
+			cfg.ClientOpts = append(cfg.ClientOpts, kill.opts()...)
+			cfg.InstanceID = "mailer-0"
+			cfg.ShutdownTimeout = time.Second
+			cfg.Observer = deadLetterSpy(kill.kill) // written, not yet marked
+		})
+		first.Handle(group, topic, rejected)
+		produceEvents(t, c, topic, mustEvent(t, "rejected", "k", nil))
+		stopFirst := start(t, first)
+		readAll(t, c, DeadLetterTopic(topic), 1)
+		go stopFirst()
+
+		second := newTestRouter(t, c, func(cfg *RouterConfig) { cfg.InstanceID = "mailer-0" })
+		second.Handle(group, topic, rejected)
+		start(t, second)
+		dlt := readAll(t, c, DeadLetterTopic(topic), 2)
+		a, errA := ParseDeadLetter(dlt[0])
+		b, errB := ParseDeadLetter(dlt[1])
+		if errA != nil || errB != nil || a.Key() != b.Key() || a.Key() != group+"/"+topic+"/0/0" {
+			t.Errorf("two copies of one dead letter: keys %q (%v) and %q (%v), want both %s/%s/0/0", a.Key(), errA, b.Key(), errB, group, topic)
+		}
+	})
+}
+
+// ParseDeadLetter reads the router's headers, the last ones when a replayed
+// dead letter failed again, and refuses records the router did not write.
+func TestParseDeadLetter(t *testing.T) {
+	orig := &kgo.Record{Topic: "members", Partition: 2, Offset: 7, Headers: []kgo.RecordHeader{{Key: "origin", Value: []byte("app")}}}
+	once := deadLetterRecord(orig, "g1", errors.New("boom"), 5)
+	replayed := &kgo.Record{Topic: "members", Partition: 0, Offset: 99, Headers: once.Headers}
+	twice := deadLetterRecord(replayed, "g2", errors.New("again"), 1)
+	for _, tc := range []struct {
+		name    string
+		r       *kgo.Record
+		want    DeadLetter
+		wantErr string
+	}{
+		{"dead letter", once, DeadLetter{Group: "g1", Topic: "members", Partition: 2, Offset: 7, Error: "boom", Attempts: 5}, ""},
+		{"replayed and failed again", twice, DeadLetter{Group: "g2", Topic: "members", Partition: 0, Offset: 99, Error: "again", Attempts: 1}, ""},
+		{"plain record", orig, DeadLetter{}, "not a dead letter: no ksuite-dlt-group, ksuite-dlt-original-topic"},
+		{"malformed", &kgo.Record{Headers: append(slices.Clone(once.Headers), kgo.RecordHeader{Key: HeaderDLTOriginalOffset, Value: []byte("x")})},
+			DeadLetter{}, "malformed dead-letter header"},
+	} {
+		got, err := ParseDeadLetter(tc.r)
+		if got != tc.want || (tc.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("%s: ParseDeadLetter = %+v, %v; want %+v, error %q", tc.name, got, err, tc.want, tc.wantErr)
+		}
+	}
 }
