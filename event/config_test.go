@@ -2,6 +2,7 @@ package event
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +104,31 @@ func TestRouterConfigRejectsOwnedClientOpts(t *testing.T) {
 	}
 	if _, err := NewRouter(cfg); err == nil {
 		t.Error("NewRouter accepted a config Validate rejects")
+	}
+}
+
+// The outbox and the inbox reject a config that cannot work, naming what
+// is wrong.
+func TestStoreConfigValidate(t *testing.T) {
+	db := &sql.DB{} // never used: validation fails before, or does not touch it
+	for _, tc := range []struct {
+		name string
+		db   *sql.DB
+		d    Dialect
+		tbl  string
+		want string
+	}{
+		{"ok", db, SQLite, "my_schema.events", ""},
+		{"no DB", nil, Postgres, "t", "needs a DB"},
+		{"no dialect", db, 0, "t", "unknown SQL dialect"},
+		{"table with SQL in it", db, Postgres, "t; DROP TABLE users", "is not a plain SQL identifier"},
+	} {
+		outbox := (&OutboxConfig{DB: tc.db, Dialect: tc.d, Table: tc.tbl}).Validate()
+		inbox := (&InboxConfig{DB: tc.db, Dialect: tc.d, Table: tc.tbl}).Validate()
+		for what, err := range map[string]error{"outbox": outbox, "inbox": inbox} {
+			if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+				t.Errorf("%s: %s config Validate = %v, want %q", tc.name, what, err, tc.want)
+			}
+		}
 	}
 }

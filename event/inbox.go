@@ -3,7 +3,6 @@ package event
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -29,15 +28,7 @@ func (c *InboxConfig) setDefaults() {
 }
 
 // Validate reports a config that cannot work.
-func (c *InboxConfig) Validate() error {
-	if c.DB == nil {
-		return errors.New("event: inbox needs a DB")
-	}
-	if err := c.Dialect.validate(); err != nil {
-		return err
-	}
-	return checkTable(c.Table)
-}
+func (c *InboxConfig) Validate() error { return validateStore("inbox", c.DB, c.Dialect, c.Table) }
 
 // Inbox gives handlers exactly-once effects on a SQL database. Each event's
 // (group, source, id) is inserted into the inbox table in the same
@@ -115,12 +106,7 @@ func (i *Inbox) Schema() []string {
 
 // Migrate creates the inbox table if it does not exist.
 func (i *Inbox) Migrate(ctx context.Context) error {
-	for _, stmt := range i.Schema() {
-		if _, err := i.cfg.DB.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("event: create inbox table %s: %w", i.cfg.Table, err)
-		}
-	}
-	return nil
+	return migrate(ctx, i.cfg.DB, "inbox", i.cfg.Table, i.Schema())
 }
 
 // Prune deletes the keys of events handled more than keep ago, a thousand

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"strconv"
@@ -39,15 +38,7 @@ func (c *OutboxConfig) setDefaults() {
 }
 
 // Validate reports a config that cannot work.
-func (c *OutboxConfig) Validate() error {
-	if c.DB == nil {
-		return errors.New("event: outbox needs a DB")
-	}
-	if err := c.Dialect.validate(); err != nil {
-		return err
-	}
-	return checkTable(c.Table)
-}
+func (c *OutboxConfig) Validate() error { return validateStore("outbox", c.DB, c.Dialect, c.Table) }
 
 // Outbox is a transactional outbox: [Outbox.Add] writes events into a table
 // in the caller's transaction, so they exist exactly when the business
@@ -139,12 +130,7 @@ func (o *Outbox) Config() OutboxConfig { return o.cfg }
 
 // Migrate creates the outbox tables if they do not exist.
 func (o *Outbox) Migrate(ctx context.Context) error {
-	for _, stmt := range o.Schema() {
-		if _, err := o.cfg.DB.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("event: create outbox %s: %w", o.cfg.Table, err)
-		}
-	}
-	return nil
+	return migrate(ctx, o.cfg.DB, "outbox", o.cfg.Table, o.Schema())
 }
 
 // shard maps a key to its shard; all of a key's rows share one, which is
