@@ -3,15 +3,13 @@ package event
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
+	"slices"
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -138,7 +136,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			r.prune(ctx)
 			lastPrune = time.Now()
 		}
-		n, err := r.cycle(ctx)
+		caughtUp, err := r.cycle(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -150,7 +148,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			continue
 		}
 		failures = 0
-		if n == r.cfg.BatchSize {
+		if !caughtUp {
 			continue // more rows are waiting
 		}
 		if time.Since(lastBacklog) > time.Second {
@@ -196,51 +194,45 @@ type outboxRow struct {
 	record *kgo.Record
 }
 
-// cycle publishes one batch and returns the rows it handled.
-// Its database work runs on dbCtx, detached from ctx: a shutdown must not
-// roll back the marks of rows Kafka already acknowledged.
-func (r *Relay) cycle(ctx context.Context) (int, error) {
-	dbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.PublishTimeout+30*time.Second)
+// cycle runs one session (see [session]) and reports whether it caught up
+// with the queue. Its database work runs on a context detached from ctx: a
+// shutdown must not roll back the marks of rows Kafka already acknowledged.
+func (r *Relay) cycle(ctx context.Context) (caughtUp bool, err error) {
+	dbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sessionFor+r.cfg.PublishTimeout+30*time.Second)
 	defer cancel()
 	if r.o.cfg.Dialect == Postgres {
 		return r.cyclePostgres(ctx, dbCtx)
 	}
-	return r.cycleSQLite(ctx, dbCtx)
+	db := r.o.cfg.DB
+	// SQLite reads and marks without a transaction: a SQLite database has
+	// one relay, and holding a transaction open while Kafka answers would
+	// block the writers. It has one writer at a time, so rows commit in seq
+	// order and reading on from the last seq read misses none.
+	return r.newSession(ctx, dbCtx, store{
+		query: db.QueryContext,
+		exec:  db.ExecContext,
+		now:   "CURRENT_TIMESTAMP",
+		load: "SELECT seq, topic, record_key, value, headers FROM " + r.o.cfg.Table +
+			" WHERE " + queued + " AND seq > ? ORDER BY seq LIMIT ?",
+	}).run()
 }
 
-// cycleSQLite reads without a transaction: a SQLite database has one relay,
-// and holding a transaction open while Kafka answers would block writers.
-func (r *Relay) cycleSQLite(ctx, dbCtx context.Context) (int, error) {
-	db, t := r.o.cfg.DB, r.o.cfg.Table
-	rows, err := r.load(dbCtx, db.QueryContext, "SELECT seq, topic, record_key, value, headers FROM "+t+
-		" WHERE "+queued+" ORDER BY seq LIMIT ?", r.cfg.BatchSize)
-	if err != nil || len(rows) == 0 {
-		return 0, err
-	}
-	out := r.publish(ctx, rows)
-	if err := r.mark(dbCtx, db.ExecContext, out, "CURRENT_TIMESTAMP"); err != nil {
-		return 0, err
-	}
-	return len(rows), out.err
-}
-
-// cyclePostgres locks free shards, publishes their oldest rows and marks
-// them sent in the same transaction, so a crash or a competing relay can
+// cyclePostgres locks free shards for one session, in a transaction that
+// also marks the rows it publishes, so a crash or a competing relay can
 // never publish a key out of order.
-func (r *Relay) cyclePostgres(ctx, dbCtx context.Context) (n int, err error) {
-	db, t := r.o.cfg.DB, r.o.cfg.Table
-	tx, err := db.BeginTx(dbCtx, nil)
+func (r *Relay) cyclePostgres(ctx, dbCtx context.Context) (caughtUp bool, err error) {
+	tx, err := r.o.cfg.DB.BeginTx(dbCtx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("begin: %w", err)
+		return false, fmt.Errorf("begin: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback()
 		}
 	}()
-	// Start each cycle at a different shard: with MaxShards, always taking
-	// the lowest free shards would starve the others whenever the relays'
-	// cycles do not overlap.
+	// Start each session at a different shard: with MaxShards, always
+	// taking the lowest free shards would starve the others whenever the
+	// relays' sessions do not overlap.
 	q := fmt.Sprintf("SELECT shard FROM %s ORDER BY (shard + %d) %% %d FOR UPDATE SKIP LOCKED",
 		r.o.shardTable(), r.rotor, r.o.cfg.Shards)
 	if r.cfg.MaxShards > 0 {
@@ -249,43 +241,66 @@ func (r *Relay) cyclePostgres(ctx, dbCtx context.Context) (n int, err error) {
 	}
 	srows, err := tx.QueryContext(dbCtx, q)
 	if err != nil {
-		return 0, fmt.Errorf("lock shards: %w", err)
+		return false, fmt.Errorf("lock shards: %w", err)
 	}
 	var shards []int32
 	for srows.Next() {
 		var s int32
 		if err = srows.Scan(&s); err != nil {
 			srows.Close()
-			return 0, err
+			return false, err
 		}
 		shards = append(shards, s)
 	}
 	if err = srows.Close(); err != nil {
-		return 0, err
+		return false, err
 	}
 	if len(shards) == 0 {
-		return 0, tx.Commit()
+		return true, tx.Commit() // other relays hold every shard
 	}
-	rows, err := r.load(dbCtx, tx.QueryContext, "SELECT seq, topic, record_key, value, headers FROM "+t+
-		" WHERE "+queued+" AND shard = ANY($1) ORDER BY seq LIMIT $2", shards, r.cfg.BatchSize)
-	if err != nil {
-		return 0, err
+	caughtUp, err = r.newSession(ctx, dbCtx, store{
+		query: tx.QueryContext,
+		exec:  tx.ExecContext,
+		now:   "now()",
+		// Not "seq > the last one read": PostgreSQL hands out seqs at insert
+		// and transactions commit in any order, so a row can become visible
+		// after a higher seq was read, and its key's next rows after it.
+		// Reading from the oldest queued row, less the ones this session
+		// has, keeps each key in order as the old one-batch cycles did.
+		load: "SELECT seq, topic, record_key, value, headers FROM " + r.o.cfg.Table + " WHERE " + queued +
+			" AND shard = ANY($1) AND seq <> ALL($2) ORDER BY seq LIMIT $3",
+		shards: shards,
+	}).run()
+	// Commit even after a failure: the marks of what was acknowledged
+	// stand, the rest stays queued.
+	if cerr := tx.Commit(); cerr != nil {
+		return false, fmt.Errorf("commit: %w", cerr)
 	}
-	out := r.publish(ctx, rows)
-	if err = r.mark(dbCtx, tx.ExecContext, out, "now()"); err != nil {
-		return 0, err
-	}
-	if err = tx.Commit(); err != nil {
-		return 0, fmt.Errorf("commit: %w", err)
-	}
-	return len(rows), out.err
+	return caughtUp, err
 }
 
 type queryFunc func(context.Context, string, ...any) (*sql.Rows, error)
 type execFunc func(context.Context, string, ...any) (sql.Result, error)
 
-func (r *Relay) load(ctx context.Context, query queryFunc, q string, args ...any) ([]outboxRow, error) {
-	rows, err := query(ctx, q, args...)
+// store is where a session reads rows and records their outcomes: the
+// outbox table itself (SQLite), or through the transaction that holds the
+// session's shards (PostgreSQL).
+type store struct {
+	query  queryFunc
+	exec   execFunc
+	now    string  // SQL for the current time
+	load   string  // the next rows; args (after, limit) on SQLite, (shards, have, limit) on PostgreSQL
+	shards []int32 // PostgreSQL: the shards this session holds
+}
+
+// next reads up to limit queued rows in seq order: after seq after
+// (SQLite), or the oldest ones not in have (PostgreSQL).
+func (st store) next(ctx context.Context, after int64, have []int64, limit int) ([]outboxRow, error) {
+	args := []any{after, limit}
+	if st.shards != nil {
+		args = []any{st.shards, have, limit}
+	}
+	rows, err := st.query(ctx, st.load, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
 	}
@@ -300,22 +315,13 @@ func (r *Relay) load(ctx context.Context, query queryFunc, q string, args ...any
 		if err := rows.Scan(&row.seq, &topic, &key, &val, &hdrs); err != nil {
 			return nil, fmt.Errorf("read outbox: %w", err)
 		}
-		row.record = &kgo.Record{Topic: topic, Key: key, Value: val}
-		if len(hdrs) > 0 {
-			if err := json.Unmarshal(hdrs, &row.record.Headers); err != nil {
-				return nil, fmt.Errorf("outbox row %d headers: %w", row.seq, err)
-			}
+		var err error
+		if row.record, err = rowRecord(row.seq, topic, key, val, hdrs); err != nil {
+			return nil, err
 		}
 		out = append(out, row)
 	}
 	return out, rows.Err()
-}
-
-// outcome is what publishing a batch of rows came to.
-type outcome struct {
-	sent   []int64 // acknowledged and safe to mark sent
-	parked []parked
-	err    error // the first failure worth another try, if any
 }
 
 // parked is a row Kafka rejected for good.
@@ -325,81 +331,29 @@ type parked struct {
 	err   error
 }
 
-// rejected reports whether Kafka refused the record itself, so that no
-// retry can succeed: it is too large, or its topic is invalid or not
-// allowed. Everything else (a broker down, a leader moving, a timeout) is
-// worth retrying.
-func rejected(err error) bool {
-	for _, e := range []error{kerr.MessageTooLarge, kerr.RecordListTooLarge, kerr.InvalidRecord,
-		kerr.InvalidTopicException, kerr.TopicAuthorizationFailed} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
-}
-
-// publish produces rows. A row is safe to mark sent when it was
-// acknowledged with no earlier failed row of the same key in the batch, so
-// a key's rows are never marked out of order. A row Kafka rejected for good
-// is parked instead, and its key moves on: holding the key would stop it
-// for ever, and a full batch of a stopped key would stop the whole outbox.
-func (r *Relay) publish(ctx context.Context, rows []outboxRow) outcome {
-	pctx, cancel := context.WithTimeout(ctx, r.cfg.PublishTimeout)
-	defer cancel()
-	recs := make([]*kgo.Record, len(rows))
-	for i := range rows {
-		recs[i] = rows[i].record
-	}
-	errs := r.cfg.Producer.produce(pctx, recs)
-	failed := make(map[string]bool)
-	var out outcome
-	for i, err := range errs {
-		row := rows[i]
-		k := string(row.record.Key)
-		switch {
-		case err == nil:
-			if !failed[k] {
-				out.sent = append(out.sent, row.seq)
-			}
-		case rejected(err):
-			out.parked = append(out.parked, parked{row.seq, row.record.Topic, err})
-		default:
-			failed[k] = true
-			if out.err == nil {
-				out.err = fmt.Errorf("publish to %s: %w", row.record.Topic, err)
-			}
-		}
-	}
-	return out
-}
-
-// mark records a batch's outcome: sent rows get sent_at, parked rows
-// failed_at and their error.
-func (r *Relay) mark(ctx context.Context, exec execFunc, out outcome, now string) error {
+// mark records outcomes: sent rows get sent_at, parked rows failed_at and
+// their error.
+func (r *Relay) mark(ctx context.Context, st store, sent []int64, parks []parked) error {
 	d, t := r.o.cfg.Dialect, r.o.cfg.Table
-	const chunk = 500
-	for seqs := out.sent; len(seqs) > 0; {
-		n := min(len(seqs), chunk)
-		args := make([]any, n)
-		for i := range n {
-			args[i] = seqs[i]
+	for chunk := range slices.Chunk(sent, 500) {
+		args := make([]any, len(chunk))
+		for i, seq := range chunk {
+			args[i] = seq
 		}
-		q := "UPDATE " + t + " SET sent_at = " + now + " WHERE seq IN (" + d.args(1, n) + ")"
-		if _, err := exec(ctx, q, args...); err != nil {
+		q := "UPDATE " + t + " SET sent_at = " + st.now + " WHERE seq IN (" + d.args(1, len(chunk)) + ")"
+		if _, err := st.exec(ctx, q, args...); err != nil {
 			return fmt.Errorf("mark sent: %w", err)
 		}
-		seqs = seqs[n:]
 	}
-	for _, p := range out.parked {
-		q := "UPDATE " + t + " SET failed_at = " + now + ", last_error = " + d.arg(1) + " WHERE seq = " + d.arg(2)
-		if _, err := exec(ctx, q, p.err.Error(), p.seq); err != nil {
+	for _, p := range parks {
+		q := "UPDATE " + t + " SET failed_at = " + st.now + ", last_error = " + d.arg(1) + " WHERE seq = " + d.arg(2)
+		if _, err := st.exec(ctx, q, p.err.Error(), p.seq); err != nil {
 			return fmt.Errorf("park row %d: %w", p.seq, err)
 		}
 		r.obs.parked(t, p.topic)
 		r.cfg.Logger.Error("event: outbox row rejected by Kafka and parked; its key moves on",
 			"table", t, "seq", p.seq, "topic", p.topic, "err", p.err,
-			"requeue", "UPDATE "+t+" SET failed_at = NULL, last_error = NULL WHERE seq = "+strconv.FormatInt(p.seq, 10))
+			"requeue", fmt.Sprintf("once the cause is fixed: ksuite outbox requeue --db DSN --table %s %d (or Outbox.Requeue)", t, p.seq))
 	}
 	return nil
 }
