@@ -19,10 +19,10 @@ import (
 // shards; then a new session starts at once.
 const sessionFor = time.Second
 
-// A session publishes queued rows as a pipeline: it reads the next rows
-// while earlier ones wait for their acks, up to two batches (2×BatchSize
-// rows) in flight, so the relay never idles between a batch's acks and the
-// next read. Before, each batch waited for every ack and its marks before
+// A session publishes queued rows as a pipeline: it reads and produces the
+// next batch while the previous one waits for its acks, so two batches are
+// in flight and the relay never idles between a batch's acks and the next
+// read. Before, each batch waited for every ack and its marks before
 // the next was read, and with PostgreSQL writers flat out on a real cluster
 // the relay fell behind them.
 //
@@ -49,6 +49,7 @@ type session struct {
 	held     map[string][]outboxRow // key → rows waiting for its rows in flight
 	nFlight  int
 	nHeld    int
+	nReads   int             // batches read whose rows are not all resolved
 	release  []outboxRow     // held rows whose key is free again, to produce
 	groups   []*produceGroup // in creation order, hence deadline order
 	failed   map[string]bool // keys with a row that failed and will be retried
@@ -69,6 +70,7 @@ type produceGroup struct {
 	cancel   context.CancelFunc
 	pending  map[int64]outboxRow
 	expired  bool
+	read     bool // a batch as read, not held rows released later
 }
 
 // result is franz-go's answer for one row.
@@ -139,7 +141,7 @@ func (s *session) run() (caughtUp bool, err error) {
 		if !s.stop && time.Since(s.begun) >= sessionFor {
 			s.stop = true
 		}
-		if !s.stop && s.more && s.nFlight+s.nHeld < window {
+		if !s.stop && s.more && s.nReads < 2 && s.nFlight+s.nHeld < window {
 			if err := s.read(window - s.nFlight - s.nHeld); err != nil {
 				s.failWith(err)
 			}
@@ -202,14 +204,18 @@ func (s *session) read(limit int) error {
 			ready = append(ready, row)
 		}
 	}
-	s.produce(ready)
+	if g := s.produce(ready); g != nil {
+		g.read = true
+		s.nReads++
+	}
 	return nil
 }
 
-// produce sends rows under one deadline, PublishTimeout from now.
-func (s *session) produce(rows []outboxRow) {
+// produce sends rows under one deadline, PublishTimeout from now, and
+// returns their group (nil for no rows).
+func (s *session) produce(rows []outboxRow) *produceGroup {
 	if len(rows) == 0 {
-		return
+		return nil
 	}
 	pctx, cancel := context.WithTimeout(s.ctx, s.r.cfg.PublishTimeout)
 	g := &produceGroup{deadline: time.Now().Add(s.r.cfg.PublishTimeout), cancel: cancel,
@@ -221,6 +227,16 @@ func (s *session) produce(rows []outboxRow) {
 		s.inflight[string(row.record.Key)]++
 		s.nFlight++
 		cl.Produce(pctx, row.record, func(_ *kgo.Record, err error) { s.acks.add(result{g, row, err}) })
+	}
+	return g
+}
+
+// resolved retires a group none of whose rows is waiting any more.
+func (s *session) resolved(g *produceGroup) {
+	g.cancel()
+	s.groups = slices.DeleteFunc(s.groups, func(x *produceGroup) bool { return x == g })
+	if g.read {
+		s.nReads--
 	}
 }
 
@@ -235,7 +251,7 @@ func (s *session) handleAll() {
 	rows := s.release
 	s.release = nil
 	if !s.stop {
-		s.produce(rows)
+		_ = s.produce(rows)
 	}
 }
 
@@ -247,8 +263,7 @@ func (s *session) handle(res result) {
 	}
 	delete(g.pending, row.seq)
 	if len(g.pending) == 0 {
-		g.cancel()
-		s.groups = slices.DeleteFunc(s.groups, func(x *produceGroup) bool { return x == g })
+		s.resolved(g)
 	}
 	k := string(row.record.Key)
 	switch err := res.err; {
@@ -297,14 +312,13 @@ func (s *session) expire(now time.Time) {
 			continue
 		}
 		g.expired = true
-		g.cancel()
 		for _, row := range g.pending {
 			k := string(row.record.Key)
 			s.failed[k] = true
 			s.failWith(fmt.Errorf("publish to %s: %w", row.record.Topic, context.DeadlineExceeded))
 			s.settled(k)
 		}
-		s.groups = slices.DeleteFunc(s.groups, func(x *produceGroup) bool { return x == g })
+		s.resolved(g)
 	}
 }
 
