@@ -1,6 +1,7 @@
 package event
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -20,7 +21,9 @@ type RelayConfig struct {
 	// Producer publishes the rows; its client should keep franz-go's
 	// idempotent, acks=all defaults so a key's records keep their order.
 	Producer *Producer
-	// BatchSize bounds the rows published per cycle. Default 500.
+	// BatchSize bounds the rows read at a time. The relay keeps two
+	// batches in flight: it reads and produces the next while the previous
+	// one waits for its acks. Default 500.
 	BatchSize int
 	// PollInterval is how often the relay looks for rows when nothing wakes
 	// it. [Outbox.Notify] wakes the relays of its process and WakeUp those
@@ -35,16 +38,18 @@ type RelayConfig struct {
 	// returns after it has. On PostgreSQL use eventpg.WakeUp(outbox, log)
 	// (LISTEN/NOTIFY on the outbox trigger's channel). Default: none.
 	WakeUp func(ctx context.Context, wake func())
-	// PublishTimeout bounds one cycle's wait for Kafka; past it the unsent
-	// rows stay for the next cycle. Default 10s.
+	// PublishTimeout bounds the wait for a batch's acks; past it the
+	// unacknowledged rows stay queued and the relay backs off and tries
+	// again. Default 10s.
 	PublishTimeout time.Duration
 	// KeepSent is how long published rows stay in the outbox, for audit and
 	// debugging, before the relay deletes them ([Outbox.Prune], hourly or
 	// more often for a shorter KeepSent). Default 7 days; negative keeps
 	// them forever.
 	KeepSent time.Duration
-	// MaxShards bounds the shards (PostgreSQL) one cycle takes. Default: all
-	// free ones. With N relays, Shards/N spreads the work among them.
+	// MaxShards bounds the shards (PostgreSQL) one relay session (up to a
+	// second of batches) takes. Default: all free ones. With N relays,
+	// Shards/N spreads the work among them.
 	MaxShards int
 	// Observer receives the outbox backlog and parked rows: any value
 	// implementing [OutboxBacklogObserver] or [OutboxParkedObserver], such
@@ -81,9 +86,10 @@ func (c *RelayConfig) Validate() error {
 	return checkObserver("RelayConfig.Observer", c.Observer)
 }
 
-// Relay publishes outbox rows to Kafka in order per key and marks them sent.
-// On SQLite run one relay per database; on PostgreSQL any number may run:
-// each cycle locks a set of key shards with FOR UPDATE SKIP LOCKED, so two
+// Relay publishes outbox rows to Kafka in order per key and marks them
+// sent, keeping the next batch in flight while one waits for its acks. On
+// SQLite run one relay per database; on PostgreSQL any number may run: each
+// session locks a set of key shards with FOR UPDATE SKIP LOCKED, so two
 // relays never publish the same key at once.
 //
 // Delivery is at least once: a row whose publish succeeded but whose
@@ -92,8 +98,10 @@ func (c *RelayConfig) Validate() error {
 //
 // A row Kafka rejects for good (too large for the topic, an invalid or
 // forbidden topic) is parked: it gets failed_at and last_error, is logged
-// at error level, and its key's later rows go on. Requeue it with
-// UPDATE <table> SET failed_at = NULL, last_error = NULL WHERE seq = ...
+// at error level, and its key's later rows go on. Kafka rejects a whole
+// batch for one record too large, so such rows are first published alone,
+// and only those rejected alone are parked. [Outbox.Parked] lists parked
+// rows and [Outbox.Requeue] (or `ksuite outbox requeue`) queues them again
 // once the cause is fixed. Every other failure is retried.
 type Relay struct {
 	cfg   RelayConfig
@@ -258,21 +266,27 @@ func (r *Relay) cyclePostgres(ctx, dbCtx context.Context) (caughtUp bool, err er
 	if len(shards) == 0 {
 		return true, tx.Commit() // other relays hold every shard
 	}
+	t := r.o.cfg.Table
 	caughtUp, err = r.newSession(ctx, dbCtx, store{
 		query: tx.QueryContext,
 		exec:  tx.ExecContext,
 		now:   "now()",
-		// Not "seq > the last one read": PostgreSQL hands out seqs at insert
-		// and transactions commit in any order, so a row can become visible
-		// after a higher seq was read, and its key's next rows after it.
-		// Reading from the oldest queued row, less the ones this session
-		// has, keeps each key in order as the old one-batch cycles did.
-		load: "SELECT seq, topic, record_key, value, headers FROM " + r.o.cfg.Table + " WHERE " + queued +
-			" AND shard = ANY($1) AND seq <> ALL($2) ORDER BY seq LIMIT $3",
-		shards: shards,
+		// Each read claims its rows: it marks them sent in the session's
+		// transaction, so the next read, from the oldest queued row again,
+		// skips them; rows that do not go out are unclaimed before the
+		// commit, and a crash rolls every claim back. Reading on from the
+		// last seq read instead would not do: PostgreSQL hands out seqs at
+		// insert and transactions commit in any order, so a row can become
+		// visible after a higher seq was read, and then its key's next rows
+		// would overtake it.
+		load: "UPDATE " + t + " SET sent_at = now() WHERE " + r.o.cfg.Dialect.inSubquery("seq",
+			"SELECT seq FROM "+t+" WHERE "+queued+" AND shard = ANY($1) ORDER BY seq LIMIT $2") +
+			" RETURNING seq, topic, record_key, value, headers",
+		unclaim: "UPDATE " + t + " SET sent_at = NULL WHERE seq = ANY($1)",
+		shards:  shards,
 	}).run()
-	// Commit even after a failure: the marks of what was acknowledged
-	// stand, the rest stays queued.
+	// Commit even after a failure: what was acknowledged stays sent, the
+	// rest was unclaimed and stays queued.
 	if cerr := tx.Commit(); cerr != nil {
 		return false, fmt.Errorf("commit: %w", cerr)
 	}
@@ -286,19 +300,26 @@ type execFunc func(context.Context, string, ...any) (sql.Result, error)
 // outbox table itself (SQLite), or through the transaction that holds the
 // session's shards (PostgreSQL).
 type store struct {
-	query  queryFunc
-	exec   execFunc
-	now    string  // SQL for the current time
-	load   string  // the next rows; args (after, limit) on SQLite, (shards, have, limit) on PostgreSQL
-	shards []int32 // PostgreSQL: the shards this session holds
+	query queryFunc
+	exec  execFunc
+	now   string // SQL for the current time
+	load  string // the next rows; args (after seq, limit) on SQLite, (shards, limit) on PostgreSQL
+	// unclaim, on PostgreSQL, puts the rows load claimed (marked sent)
+	// back in the queue; arg: their seqs. On SQLite load claims nothing and
+	// rows are marked sent once acknowledged.
+	unclaim string
+	shards  []int32 // PostgreSQL: the shards this session holds
 }
 
-// next reads up to limit queued rows in seq order: after seq after
-// (SQLite), or the oldest ones not in have (PostgreSQL).
-func (st store) next(ctx context.Context, after int64, have []int64, limit int) ([]outboxRow, error) {
+// claims reports whether reading marks rows sent (PostgreSQL).
+func (st store) claims() bool { return st.unclaim != "" }
+
+// next reads up to limit queued rows in seq order: after seq after on
+// SQLite, the oldest ones (claiming them) on PostgreSQL.
+func (st store) next(ctx context.Context, after int64, limit int) ([]outboxRow, error) {
 	args := []any{after, limit}
-	if st.shards != nil {
-		args = []any{st.shards, have, limit}
+	if st.claims() {
+		args = []any{st.shards, limit}
 	}
 	rows, err := st.query(ctx, st.load, args...)
 	if err != nil {
@@ -321,7 +342,12 @@ func (st store) next(ctx context.Context, after int64, have []int64, limit int) 
 		}
 		out = append(out, row)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	// UPDATE ... RETURNING does not keep the subquery's order.
+	slices.SortFunc(out, func(a, b outboxRow) int { return cmp.Compare(a.seq, b.seq) })
+	return out, nil
 }
 
 // parked is a row Kafka rejected for good.
@@ -331,10 +357,13 @@ type parked struct {
 	err   error
 }
 
-// mark records outcomes: sent rows get sent_at, parked rows failed_at and
-// their error.
+// mark records outcomes: sent rows get sent_at (unless reading claimed
+// them already), parked rows failed_at and their error.
 func (r *Relay) mark(ctx context.Context, st store, sent []int64, parks []parked) error {
 	d, t := r.o.cfg.Dialect, r.o.cfg.Table
+	if st.claims() {
+		sent = nil
+	}
 	for chunk := range slices.Chunk(sent, 500) {
 		args := make([]any, len(chunk))
 		for i, seq := range chunk {
@@ -346,7 +375,7 @@ func (r *Relay) mark(ctx context.Context, st store, sent []int64, parks []parked
 		}
 	}
 	for _, p := range parks {
-		q := "UPDATE " + t + " SET failed_at = " + st.now + ", last_error = " + d.arg(1) + " WHERE seq = " + d.arg(2)
+		q := "UPDATE " + t + " SET sent_at = NULL, failed_at = " + st.now + ", last_error = " + d.arg(1) + " WHERE seq = " + d.arg(2)
 		if _, err := st.exec(ctx, q, p.err.Error(), p.seq); err != nil {
 			return fmt.Errorf("park row %d: %w", p.seq, err)
 		}

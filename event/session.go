@@ -58,8 +58,8 @@ type session struct {
 	sent     []int64         // acknowledged, to mark
 	parks    []parked        // rejected alone, to park
 	err      error           // the first failure worth another try
-	cursor   int64           // the last seq read
-	have     map[int64]bool  // seqs read and not marked yet: the next read skips them
+	cursor   int64           // the last seq read (SQLite)
+	claimed  map[int64]bool  // PostgreSQL: rows read (claimed) whose outcome is not marked yet
 	more     bool            // the last read was full, or a wake came: read again
 	stop     bool            // read nothing more
 }
@@ -115,7 +115,7 @@ func (r *Relay) newSession(ctx, dbCtx context.Context, st store) *session {
 		held:     make(map[string][]outboxRow),
 		failed:   make(map[string]bool),
 		blocked:  make(map[string]bool),
-		have:     make(map[int64]bool),
+		claimed:  make(map[int64]bool),
 		more:     true,
 	}
 }
@@ -135,6 +135,7 @@ func (s *session) run() (caughtUp bool, err error) {
 	defer timer.Stop()
 	for {
 		if s.ctx.Err() != nil { // shutting down: take the acks that came, wait for nothing more
+			s.stop = true
 			s.handleAll()
 			s.expire(time.Time{})
 		}
@@ -169,8 +170,10 @@ func (s *session) run() (caughtUp bool, err error) {
 		}
 	}
 	s.probeAlone()
-	if err := s.flush(); err != nil && s.err == nil {
-		s.err = err
+	for _, finish := range []func() error{s.flush, s.unclaim} {
+		if err := finish(); err != nil && s.err == nil {
+			s.err = err
+		}
 	}
 	return !s.more && s.err == nil, s.err
 }
@@ -179,12 +182,7 @@ func (s *session) run() (caughtUp bool, err error) {
 // key has nothing in flight; the others wait behind it.
 func (s *session) read(limit int) error {
 	limit = min(limit, s.r.cfg.BatchSize)
-	var have []int64
-	if s.st.shards != nil {
-		// Never nil: PostgreSQL's seq <> ALL(NULL) matches no row.
-		have = slices.AppendSeq(make([]int64, 0, len(s.have)), maps.Keys(s.have))
-	}
-	rows, err := s.st.next(s.dbCtx, s.cursor, have, limit)
+	rows, err := s.st.next(s.dbCtx, s.cursor, limit)
 	if err != nil {
 		return err
 	}
@@ -192,11 +190,13 @@ func (s *session) read(limit int) error {
 	var ready []outboxRow
 	for _, row := range rows {
 		s.cursor = max(s.cursor, row.seq)
-		s.have[row.seq] = true
+		if s.st.claims() {
+			s.claimed[row.seq] = true
+		}
 		k := string(row.record.Key)
 		switch {
 		case s.failed[k] || s.blocked[k]:
-			// Left queued: the next session reads it again, in order.
+			s.more = true // left queued: the next session reads it again, in order
 		case s.inflight[k] > 0 || len(s.held[k]) > 0:
 			s.held[k] = append(s.held[k], row)
 			s.nHeld++
@@ -252,6 +252,8 @@ func (s *session) handleAll() {
 	s.release = nil
 	if !s.stop {
 		_ = s.produce(rows)
+	} else if len(rows) > 0 {
+		s.more = true // not caught up: the next session starts at once
 	}
 }
 
@@ -299,6 +301,8 @@ func (s *session) settled(k string) {
 	s.nHeld -= len(held)
 	if !s.failed[k] && !s.blocked[k] {
 		s.release = append(s.release, held...)
+	} else if len(held) > 0 {
+		s.more = true // left queued for the next session
 	}
 }
 
@@ -363,13 +367,27 @@ func (s *session) flush() error {
 	}
 	err := s.r.mark(s.dbCtx, s.st, s.sent, s.parks)
 	for _, seq := range s.sent {
-		delete(s.have, seq)
+		delete(s.claimed, seq)
 	}
 	for _, p := range s.parks {
-		delete(s.have, p.seq)
+		delete(s.claimed, p.seq)
 	}
 	s.sent, s.parks = s.sent[:0], nil
 	return err
+}
+
+// unclaim puts back in the queue the rows this session claimed (PostgreSQL)
+// but did not publish: failed, expired, or left behind when it stopped.
+func (s *session) unclaim() error {
+	if len(s.claimed) == 0 {
+		return nil
+	}
+	seqs := slices.Sorted(maps.Keys(s.claimed))
+	if _, err := s.st.exec(s.dbCtx, s.st.unclaim, seqs); err != nil {
+		return fmt.Errorf("unclaim unpublished rows: %w", err)
+	}
+	clear(s.claimed)
+	return nil
 }
 
 // rejected reports whether Kafka refused the record itself, so that no
