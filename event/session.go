@@ -49,7 +49,6 @@ type session struct {
 	held     map[string][]outboxRow // key → rows waiting for its rows in flight
 	nFlight  int
 	nHeld    int
-	nReads   int             // batches read whose rows are not all resolved
 	release  []outboxRow     // held rows whose key is free again, to produce
 	groups   []*produceGroup // in creation order, hence deadline order
 	failed   map[string]bool // keys with a row that failed and will be retried
@@ -70,7 +69,6 @@ type produceGroup struct {
 	cancel   context.CancelFunc
 	pending  map[int64]outboxRow
 	expired  bool
-	read     bool // a batch as read, not held rows released later
 }
 
 // result is franz-go's answer for one row.
@@ -130,7 +128,6 @@ func (s *session) run() (caughtUp bool, err error) {
 			g.cancel()
 		}
 	}()
-	window := 2 * s.r.cfg.BatchSize
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -142,8 +139,11 @@ func (s *session) run() (caughtUp bool, err error) {
 		if !s.stop && time.Since(s.begun) >= sessionFor {
 			s.stop = true
 		}
-		if !s.stop && s.more && s.nReads < 2 && s.nFlight+s.nHeld < window {
-			if err := s.read(window - s.nFlight - s.nHeld); err != nil {
+		// The next batch is read once no more than one is outstanding: two
+		// in flight at most, and reads of whole batches, not a few rows
+		// after each ack.
+		if !s.stop && s.more && s.nFlight+s.nHeld <= s.r.cfg.BatchSize {
+			if err := s.read(); err != nil {
 				s.failWith(err)
 			}
 		}
@@ -178,10 +178,10 @@ func (s *session) run() (caughtUp bool, err error) {
 	return !s.more && s.err == nil, s.err
 }
 
-// read reads up to limit (at most BatchSize) rows and produces those whose
-// key has nothing in flight; the others wait behind it.
-func (s *session) read(limit int) error {
-	limit = min(limit, s.r.cfg.BatchSize)
+// read reads a batch and produces the rows whose key has nothing in
+// flight; the others wait behind it.
+func (s *session) read() error {
+	limit := s.r.cfg.BatchSize
 	rows, err := s.st.next(s.dbCtx, s.cursor, limit)
 	if err != nil {
 		return err
@@ -204,18 +204,14 @@ func (s *session) read(limit int) error {
 			ready = append(ready, row)
 		}
 	}
-	if g := s.produce(ready); g != nil {
-		g.read = true
-		s.nReads++
-	}
+	s.produce(ready)
 	return nil
 }
 
-// produce sends rows under one deadline, PublishTimeout from now, and
-// returns their group (nil for no rows).
-func (s *session) produce(rows []outboxRow) *produceGroup {
+// produce sends rows under one deadline, PublishTimeout from now.
+func (s *session) produce(rows []outboxRow) {
 	if len(rows) == 0 {
-		return nil
+		return
 	}
 	pctx, cancel := context.WithTimeout(s.ctx, s.r.cfg.PublishTimeout)
 	g := &produceGroup{deadline: time.Now().Add(s.r.cfg.PublishTimeout), cancel: cancel,
@@ -228,16 +224,12 @@ func (s *session) produce(rows []outboxRow) *produceGroup {
 		s.nFlight++
 		cl.Produce(pctx, row.record, func(_ *kgo.Record, err error) { s.acks.add(result{g, row, err}) })
 	}
-	return g
 }
 
 // resolved retires a group none of whose rows is waiting any more.
 func (s *session) resolved(g *produceGroup) {
 	g.cancel()
 	s.groups = slices.DeleteFunc(s.groups, func(x *produceGroup) bool { return x == g })
-	if g.read {
-		s.nReads--
-	}
 }
 
 // handleAll settles the results that came and produces the rows they
@@ -251,7 +243,7 @@ func (s *session) handleAll() {
 	rows := s.release
 	s.release = nil
 	if !s.stop {
-		_ = s.produce(rows)
+		s.produce(rows)
 	} else if len(rows) > 0 {
 		s.more = true // not caught up: the next session starts at once
 	}
