@@ -111,6 +111,7 @@ KSUITE_* environment variables, or a profile from ksuite.yaml.`,
 		a.produceCmd(),
 		a.consumeCmd(),
 		a.topicsCmd(),
+		a.outboxCmd(),
 	)
 	return root
 }
