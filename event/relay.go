@@ -200,6 +200,7 @@ func (r *Relay) observeBacklog(ctx context.Context) {
 type outboxRow struct {
 	seq    int64
 	record *kgo.Record
+	batch  *readBatch // the read that brought it, in a relay session
 }
 
 // cycle runs one session (see [session]) and reports whether it caught up

@@ -49,6 +49,7 @@ type session struct {
 	held     map[string][]outboxRow // key → rows waiting for its rows in flight
 	nFlight  int
 	nHeld    int
+	nReads   int             // batches read with rows in flight or held
 	release  []outboxRow     // held rows whose key is free again, to produce
 	groups   []*produceGroup // in creation order, hence deadline order
 	failed   map[string]bool // keys with a row that failed and will be retried
@@ -62,6 +63,9 @@ type session struct {
 	more     bool            // the last read was full, or a wake came: read again
 	stop     bool            // read nothing more
 }
+
+// readBatch is the rows one read brought that are still in flight or held.
+type readBatch struct{ left int }
 
 // produceGroup is rows produced together under one deadline.
 type produceGroup struct {
@@ -139,10 +143,10 @@ func (s *session) run() (caughtUp bool, err error) {
 		if !s.stop && time.Since(s.begun) >= sessionFor {
 			s.stop = true
 		}
-		// The next batch is read once no more than one is outstanding: two
-		// in flight at most, and reads of whole batches, not a few rows
-		// after each ack.
-		if !s.stop && s.more && s.nFlight+s.nHeld <= s.r.cfg.BatchSize {
+		// The next batch is read while at most one is outstanding: two in
+		// flight at most, and at moderate load one read per round trip to
+		// Kafka rather than one per wake-up.
+		if !s.stop && s.more && s.nReads < 2 {
 			if err := s.read(); err != nil {
 				s.failWith(err)
 			}
@@ -188,7 +192,9 @@ func (s *session) read() error {
 	}
 	s.more = len(rows) == limit
 	var ready []outboxRow
+	b := &readBatch{}
 	for _, row := range rows {
+		row.batch = b
 		s.cursor = max(s.cursor, row.seq)
 		if s.st.claims() {
 			s.claimed[row.seq] = true
@@ -200,9 +206,14 @@ func (s *session) read() error {
 		case s.inflight[k] > 0 || len(s.held[k]) > 0:
 			s.held[k] = append(s.held[k], row)
 			s.nHeld++
+			b.left++
 		default:
 			ready = append(ready, row)
+			b.left++
 		}
+	}
+	if b.left > 0 {
+		s.nReads++
 	}
 	s.produce(ready)
 	return nil
@@ -244,8 +255,11 @@ func (s *session) handleAll() {
 	s.release = nil
 	if !s.stop {
 		s.produce(rows)
-	} else if len(rows) > 0 {
+		return
+	}
+	for _, row := range rows {
 		s.more = true // not caught up: the next session starts at once
+		s.done(row)
 	}
 }
 
@@ -277,12 +291,22 @@ func (s *session) handle(res result) {
 		s.failed[k] = true
 		s.failWith(fmt.Errorf("publish to %s: %w", row.record.Topic, err))
 	}
-	s.settled(k)
+	s.settled(row)
 }
 
-// settled counts one row of key k as resolved and frees its held rows
-// when it was the last in flight.
-func (s *session) settled(k string) {
+// done counts row out of its read batch: it is neither in flight nor held
+// any more.
+func (s *session) done(row outboxRow) {
+	if row.batch.left--; row.batch.left == 0 {
+		s.nReads--
+	}
+}
+
+// settled counts row as resolved and frees the held rows of its key when
+// it was the last in flight.
+func (s *session) settled(row outboxRow) {
+	s.done(row)
+	k := string(row.record.Key)
 	s.nFlight--
 	if s.inflight[k]--; s.inflight[k] > 0 {
 		return
@@ -293,8 +317,11 @@ func (s *session) settled(k string) {
 	s.nHeld -= len(held)
 	if !s.failed[k] && !s.blocked[k] {
 		s.release = append(s.release, held...)
-	} else if len(held) > 0 {
+		return
+	}
+	for _, h := range held {
 		s.more = true // left queued for the next session
+		s.done(h)
 	}
 }
 
@@ -309,10 +336,9 @@ func (s *session) expire(now time.Time) {
 		}
 		g.expired = true
 		for _, row := range g.pending {
-			k := string(row.record.Key)
-			s.failed[k] = true
+			s.failed[string(row.record.Key)] = true
 			s.failWith(fmt.Errorf("publish to %s: %w", row.record.Topic, context.DeadlineExceeded))
-			s.settled(k)
+			s.settled(row)
 		}
 		s.resolved(g)
 	}
