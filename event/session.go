@@ -244,21 +244,19 @@ func (s *session) resolved(g *produceGroup) {
 }
 
 // handleAll settles the results that came and produces the rows they
-// freed. A stopping session produces nothing more: the freed rows stay
-// queued for the next one, which is safe for their order because this one
-// reads nothing more either.
+// freed, also in a session that stopped reading: they were read already.
+// Only a shutdown leaves them queued for the next run.
 func (s *session) handleAll() {
 	for _, res := range s.acks.take() {
 		s.handle(res)
 	}
 	rows := s.release
 	s.release = nil
-	if !s.stop {
+	if s.ctx.Err() == nil {
 		s.produce(rows)
 		return
 	}
 	for _, row := range rows {
-		s.more = true // not caught up: the next session starts at once
 		s.done(row)
 	}
 }
