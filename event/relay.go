@@ -1,7 +1,6 @@
 package event
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -267,27 +266,15 @@ func (r *Relay) cyclePostgres(ctx, dbCtx context.Context) (caughtUp bool, err er
 	if len(shards) == 0 {
 		return true, tx.Commit() // other relays hold every shard
 	}
-	t := r.o.cfg.Table
 	caughtUp, err = r.newSession(ctx, dbCtx, store{
-		query: tx.QueryContext,
-		exec:  tx.ExecContext,
-		now:   "now()",
-		// Each read claims its rows: it marks them sent in the session's
-		// transaction, so the next read, from the oldest queued row again,
-		// skips them; rows that do not go out are unclaimed before the
-		// commit, and a crash rolls every claim back. Reading on from the
-		// last seq read instead would not do: PostgreSQL hands out seqs at
-		// insert and transactions commit in any order, so a row can become
-		// visible after a higher seq was read, and then its key's next rows
-		// would overtake it.
-		load: "UPDATE " + t + " SET sent_at = now() WHERE " + r.o.cfg.Dialect.inSubquery("seq",
-			"SELECT seq FROM "+t+" WHERE "+queued+" AND shard = ANY($1) ORDER BY seq LIMIT $2") +
-			" RETURNING seq, topic, record_key, value, headers",
-		unclaim: "UPDATE " + t + " SET sent_at = NULL WHERE seq = ANY($1)",
-		shards:  shards,
+		query:  tx.QueryContext,
+		exec:   tx.ExecContext,
+		now:    "now()",
+		load:   r.postgresLoad(),
+		shards: shards,
 	}).run()
-	// Commit even after a failure: what was acknowledged stays sent, the
-	// rest was unclaimed and stays queued.
+	// Commit even after a failure: the marks of what was acknowledged
+	// stand, the rest stays queued.
 	if cerr := tx.Commit(); cerr != nil {
 		return false, fmt.Errorf("commit: %w", cerr)
 	}
@@ -297,30 +284,47 @@ func (r *Relay) cyclePostgres(ctx, dbCtx context.Context) (caughtUp bool, err er
 type queryFunc func(context.Context, string, ...any) (*sql.Rows, error)
 type execFunc func(context.Context, string, ...any) (sql.Result, error)
 
+// postgresLoad reads a session's next rows on PostgreSQL. Reading on from
+// the last seq read (the cursor, $2) is not enough there: seqs are handed
+// out at insert and transactions commit in any order, so a row can become
+// visible after a higher seq was read, and its key's next rows must not
+// overtake it. So each read also takes the holes, the seqs between the
+// first and the last row read that were missing ($3), as they become
+// visible; and it leaves alone the rows of a key with a queued row below
+// the session's first row read ($4), which the next session reads first.
+// Either way a key's rows go out in order.
+func (r *Relay) postgresLoad() string {
+	t := r.o.cfg.Table
+	cols := "o.seq, o.topic, o.record_key, o.value, o.headers"
+	mine := "o.sent_at IS NULL AND o.failed_at IS NULL AND o.shard = ANY($1)"
+	noEarlier := "NOT EXISTS (SELECT 1 FROM " + t + " l WHERE l.shard = o.shard AND l.record_key = o.record_key" +
+		" AND l.seq < $4 AND l.sent_at IS NULL AND l.failed_at IS NULL)"
+	return "(SELECT " + cols + " FROM " + t + " o WHERE " + mine + " AND o.seq = ANY($3) AND " + noEarlier + ")" +
+		" UNION ALL (SELECT " + cols + " FROM " + t + " o WHERE " + mine + " AND o.seq > $2 AND " + noEarlier +
+		" ORDER BY o.seq LIMIT $5) ORDER BY 1 LIMIT $5"
+}
+
 // store is where a session reads rows and records their outcomes: the
 // outbox table itself (SQLite), or through the transaction that holds the
 // session's shards (PostgreSQL).
 type store struct {
-	query queryFunc
-	exec  execFunc
-	now   string // SQL for the current time
-	load  string // the next rows; args (after seq, limit) on SQLite, (shards, limit) on PostgreSQL
-	// unclaim, on PostgreSQL, puts the rows load claimed (marked sent)
-	// back in the queue; arg: their seqs. On SQLite load claims nothing and
-	// rows are marked sent once acknowledged.
-	unclaim string
-	shards  []int32 // PostgreSQL: the shards this session holds
+	query  queryFunc
+	exec   execFunc
+	now    string  // SQL for the current time
+	load   string  // the next rows: see next
+	shards []int32 // PostgreSQL: the shards this session holds
 }
 
-// claims reports whether reading marks rows sent (PostgreSQL).
-func (st store) claims() bool { return st.unclaim != "" }
+// postgres reports whether the store is PostgreSQL's (see postgresLoad).
+func (st store) postgres() bool { return st.shards != nil }
 
-// next reads up to limit queued rows in seq order: after seq after on
-// SQLite, the oldest ones (claiming them) on PostgreSQL.
-func (st store) next(ctx context.Context, after int64, limit int) ([]outboxRow, error) {
+// next reads up to limit queued rows in seq order after seq after; on
+// PostgreSQL also the rows at the seqs in holes, leaving out the keys that
+// have a queued row below floor.
+func (st store) next(ctx context.Context, after int64, holes []int64, floor int64, limit int) ([]outboxRow, error) {
 	args := []any{after, limit}
-	if st.claims() {
-		args = []any{st.shards, limit}
+	if st.postgres() {
+		args = []any{st.shards, after, holes, floor, limit}
 	}
 	rows, err := st.query(ctx, st.load, args...)
 	if err != nil {
@@ -346,8 +350,6 @@ func (st store) next(ctx context.Context, after int64, limit int) ([]outboxRow, 
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
 	}
-	// UPDATE ... RETURNING does not keep the subquery's order.
-	slices.SortFunc(out, func(a, b outboxRow) int { return cmp.Compare(a.seq, b.seq) })
 	return out, nil
 }
 
@@ -358,13 +360,10 @@ type parked struct {
 	err   error
 }
 
-// mark records outcomes: sent rows get sent_at (unless reading claimed
-// them already), parked rows failed_at and their error.
+// mark records outcomes: sent rows get sent_at, parked rows failed_at and
+// their error.
 func (r *Relay) mark(ctx context.Context, st store, sent []int64, parks []parked) error {
 	d, t := r.o.cfg.Dialect, r.o.cfg.Table
-	if st.claims() {
-		sent = nil
-	}
 	for chunk := range slices.Chunk(sent, 500) {
 		args := make([]any, len(chunk))
 		for i, seq := range chunk {
@@ -376,7 +375,7 @@ func (r *Relay) mark(ctx context.Context, st store, sent []int64, parks []parked
 		}
 	}
 	for _, p := range parks {
-		q := "UPDATE " + t + " SET sent_at = NULL, failed_at = " + st.now + ", last_error = " + d.arg(1) + " WHERE seq = " + d.arg(2)
+		q := "UPDATE " + t + " SET failed_at = " + st.now + ", last_error = " + d.arg(1) + " WHERE seq = " + d.arg(2)
 		if _, err := st.exec(ctx, q, p.err.Error(), p.seq); err != nil {
 			return fmt.Errorf("park row %d: %w", p.seq, err)
 		}

@@ -21,10 +21,9 @@ const sessionFor = time.Second
 
 // A session publishes queued rows as a pipeline: it reads and produces the
 // next batch while the previous one waits for its acks, so two batches are
-// in flight and the relay never idles between a batch's acks and the next
-// read. Before, each batch waited for every ack and its marks before
-// the next was read, and with PostgreSQL writers flat out on a real cluster
-// the relay fell behind them.
+// in flight and the relay does not idle for a round trip to Kafka and its
+// database marks between batches (with PostgreSQL writers flat out on a
+// real cluster, a relay that did fell behind them).
 //
 // Order per key: a row is produced only when no earlier row of its key is
 // unresolved; until then it is held. So a key's rows are produced together
@@ -48,7 +47,6 @@ type session struct {
 	inflight map[string]int         // key → rows produced and not yet resolved
 	held     map[string][]outboxRow // key → rows waiting for its rows in flight
 	nFlight  int
-	nHeld    int
 	nReads   int             // batches read with rows in flight or held
 	release  []outboxRow     // held rows whose key is free again, to produce
 	groups   []*produceGroup // in creation order, hence deadline order
@@ -58,8 +56,9 @@ type session struct {
 	sent     []int64         // acknowledged, to mark
 	parks    []parked        // rejected alone, to park
 	err      error           // the first failure worth another try
-	cursor   int64           // the last seq read (SQLite)
-	claimed  map[int64]bool  // PostgreSQL: rows read (claimed) whose outcome is not marked yet
+	cursor   int64           // the highest seq read
+	floor    int64           // PostgreSQL: the lowest seq of the first read, 0 before it
+	holes    map[int64]bool  // PostgreSQL: seqs between floor and cursor not read yet
 	more     bool            // the last read was full, or a wake came: read again
 	stop     bool            // read nothing more
 }
@@ -117,7 +116,7 @@ func (r *Relay) newSession(ctx, dbCtx context.Context, st store) *session {
 		held:     make(map[string][]outboxRow),
 		failed:   make(map[string]bool),
 		blocked:  make(map[string]bool),
-		claimed:  make(map[int64]bool),
+		holes:    make(map[int64]bool),
 		more:     true,
 	}
 }
@@ -174,10 +173,8 @@ func (s *session) run() (caughtUp bool, err error) {
 		}
 	}
 	s.probeAlone()
-	for _, finish := range []func() error{s.flush, s.unclaim} {
-		if err := finish(); err != nil && s.err == nil {
-			s.err = err
-		}
+	if err := s.flush(); err != nil && s.err == nil {
+		s.err = err
 	}
 	return !s.more && s.err == nil, s.err
 }
@@ -186,26 +183,29 @@ func (s *session) run() (caughtUp bool, err error) {
 // flight; the others wait behind it.
 func (s *session) read() error {
 	limit := s.r.cfg.BatchSize
-	rows, err := s.st.next(s.dbCtx, s.cursor, limit)
+	var holes []int64
+	if s.st.postgres() {
+		holes = slices.AppendSeq(make([]int64, 0, len(s.holes)), maps.Keys(s.holes)) // never nil: ANY(NULL) matches nothing
+	}
+	rows, err := s.st.next(s.dbCtx, s.cursor, holes, s.floor, limit)
 	if err != nil {
 		return err
 	}
 	s.more = len(rows) == limit
+	if s.st.postgres() {
+		s.trackHoles(rows)
+	}
 	var ready []outboxRow
 	b := &readBatch{}
 	for _, row := range rows {
 		row.batch = b
 		s.cursor = max(s.cursor, row.seq)
-		if s.st.claims() {
-			s.claimed[row.seq] = true
-		}
 		k := string(row.record.Key)
 		switch {
 		case s.failed[k] || s.blocked[k]:
 			s.more = true // left queued: the next session reads it again, in order
 		case s.inflight[k] > 0 || len(s.held[k]) > 0:
 			s.held[k] = append(s.held[k], row)
-			s.nHeld++
 			b.left++
 		default:
 			ready = append(ready, row)
@@ -312,7 +312,6 @@ func (s *session) settled(row outboxRow) {
 	delete(s.inflight, k)
 	held := s.held[k]
 	delete(s.held, k)
-	s.nHeld -= len(held)
 	if !s.failed[k] && !s.blocked[k] {
 		s.release = append(s.release, held...)
 		return
@@ -382,28 +381,41 @@ func (s *session) flush() error {
 		return nil
 	}
 	err := s.r.mark(s.dbCtx, s.st, s.sent, s.parks)
-	for _, seq := range s.sent {
-		delete(s.claimed, seq)
-	}
-	for _, p := range s.parks {
-		delete(s.claimed, p.seq)
-	}
 	s.sent, s.parks = s.sent[:0], nil
 	return err
 }
 
-// unclaim puts back in the queue the rows this session claimed (PostgreSQL)
-// but did not publish: failed, expired, or left behind when it stopped.
-func (s *session) unclaim() error {
-	if len(s.claimed) == 0 {
-		return nil
+// maxHoles bounds the holes a PostgreSQL session keeps track of. Holes are
+// the seqs of transactions still running when their seq was passed (a few,
+// one per concurrent writer), of rolled-back inserts, and with MaxShards of
+// other relays' shards; past the bound the session ends, and the next one
+// starts afresh from the oldest queued row.
+const maxHoles = 256
+
+// trackHoles records the seqs a PostgreSQL read passed without reading
+// them, and forgets those it read.
+func (s *session) trackHoles(rows []outboxRow) {
+	if len(rows) == 0 {
+		return
 	}
-	seqs := slices.Sorted(maps.Keys(s.claimed))
-	if _, err := s.st.exec(s.dbCtx, s.st.unclaim, seqs); err != nil {
-		return fmt.Errorf("unclaim unpublished rows: %w", err)
+	from := s.cursor + 1
+	if s.floor == 0 {
+		s.floor, from = rows[0].seq, rows[0].seq
 	}
-	clear(s.claimed)
-	return nil
+	next := from
+	for _, row := range rows {
+		if row.seq < from {
+			delete(s.holes, row.seq) // a hole filled
+			continue
+		}
+		for ; next < row.seq && len(s.holes) <= maxHoles; next++ {
+			s.holes[next] = true
+		}
+		next = row.seq + 1
+	}
+	if len(s.holes) > maxHoles {
+		s.stop = true
+	}
 }
 
 // rejected reports whether Kafka refused the record itself, so that no
