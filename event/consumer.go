@@ -32,11 +32,9 @@ type groupConsumer struct {
 	cl     *kgo.Client
 
 	retries retryBook
-	timed   bool // an Observer wants handler latencies: read the clock
 
-	mu      sync.Mutex
-	stop    chan struct{} // closed to end the current round early
-	crashed bool
+	mu   sync.Mutex
+	stop chan struct{} // closed to end the current round early
 }
 
 func (gc *groupConsumer) cfg() *RouterConfig { return &gc.r.cfg }
@@ -44,9 +42,13 @@ func (gc *groupConsumer) cfg() *RouterConfig { return &gc.r.cfg }
 // open creates the group's client; nothing is fetched before run.
 func (gc *groupConsumer) open() error {
 	cfg := gc.cfg()
-	_, nop := cfg.Observer.(nopObserver)
-	gc.timed = !nop
-	opts := append(slices.Clone(cfg.ClientOpts),
+	// The default session timeout goes first, so ClientOpts can override
+	// it; the options the router's guarantees need go last.
+	opts := append([]kgo.Opt{kgo.SessionTimeout(DefaultSessionTimeout)}, cfg.ClientOpts...)
+	if cfg.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(cfg.InstanceID))
+	}
+	opts = append(opts,
 		kgo.ConsumerGroup(gc.group),
 		kgo.ConsumeTopics(slices.Sorted(maps.Keys(gc.routes))...),
 		kgo.AutoCommitMarks(),
@@ -70,7 +72,7 @@ func (gc *groupConsumer) open() error {
 func (gc *groupConsumer) run(ctx context.Context) {
 	cfg := gc.cfg()
 	cl := gc.cl
-	for ctx.Err() == nil && !gc.isCrashed() {
+	for ctx.Err() == nil {
 		fetches := cl.PollRecords(ctx, cfg.MaxPollRecords)
 		if fetches.IsClientClosed() {
 			break
@@ -90,33 +92,25 @@ func (gc *groupConsumer) run(ctx context.Context) {
 	gc.shutdown()
 }
 
-// shutdown commits what was marked, leaves the group and closes the client;
-// after a simulated crash it only closes.
+// shutdown commits what was marked, leaves the group (unless it is a
+// static member, see RouterConfig.InstanceID) and closes the client.
 func (gc *groupConsumer) shutdown() {
 	cfg := gc.cfg()
-	if !gc.isCrashed() {
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-		if err := gc.cl.CommitMarkedOffsets(ctx); err != nil {
-			cfg.Logger.Warn("event: final commit", "group", gc.group, "err", err)
-		}
-		cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	if err := gc.cl.CommitMarkedOffsets(ctx); err != nil {
+		cfg.Logger.Warn("event: final commit", "group", gc.group, "err", err)
 	}
+	cancel()
 	gc.retries.drop(gc.cl, nil)
 	gc.cl.AllowRebalance()
-	gc.cl.Close() // leaves the group; onRevoked commits nothing new
-}
-
-func (gc *groupConsumer) isCrashed() bool {
-	gc.mu.Lock()
-	defer gc.mu.Unlock()
-	return gc.crashed
+	gc.cl.Close() // onRevoked commits nothing new
 }
 
 // onRevoked commits the marks of the partitions being revoked before the
 // next owner starts from them. It runs only between rounds
 // (BlockRebalanceOnPoll), so every mark is final.
 func (gc *groupConsumer) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
-	if gc.isCrashed() || len(revoked) == 0 {
+	if len(revoked) == 0 {
 		return
 	}
 	gc.retries.drop(cl, revoked)
@@ -148,14 +142,6 @@ func (gc *groupConsumer) endRound() {
 			close(gc.stop)
 		}
 	}
-}
-
-// crash makes the consumer stop like a killed process (tests only).
-func (gc *groupConsumer) crash() {
-	gc.mu.Lock()
-	gc.crashed = true
-	gc.mu.Unlock()
-	gc.endRound()
 }
 
 // round handles one poll: partitions in parallel, each in order. Records a
@@ -202,13 +188,11 @@ func (gc *groupConsumer) round(ctx context.Context, fetches kgo.Fetches) {
 		rt := gc.routes[p.Topic]
 		wg.Go(func() {
 			for range p.Records {
-				cfg.Observer.Consumed(gc.group, p.Topic, p.Partition)
+				gc.r.obs.consumed(gc.group, p.Topic, p.Partition)
 			}
 			pw := &partitionWork{gc: gc, rt: rt, recs: p.Records, stop: stop, done: make([]bool, len(p.Records))}
 			pw.process(hctx)
-			if !gc.isCrashed() {
-				pw.flush()
-			}
+			pw.flush()
 			if next, ok := pw.firstUndone(); ok {
 				mu.Lock()
 				if rewind[p.Topic] == nil {
@@ -221,12 +205,12 @@ func (gc *groupConsumer) round(ctx context.Context, fetches kgo.Fetches) {
 				mu.Unlock()
 			} else if p.HighWatermark > 0 {
 				last := p.Records[len(p.Records)-1].Offset
-				cfg.Observer.Lag(gc.group, p.Topic, p.Partition, max(p.HighWatermark-last-1, 0))
+				gc.r.obs.lag(gc.group, p.Topic, p.Partition, max(p.HighWatermark-last-1, 0))
 			}
 		})
 	})
 	wg.Wait()
-	if ctx.Err() != nil || gc.isCrashed() {
+	if ctx.Err() != nil {
 		return
 	}
 	// Pause before rewinding: pausing drops what is buffered for the

@@ -1,6 +1,8 @@
 package event
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -80,6 +82,28 @@ func (d Dialect) args(from, n int) string {
 		b.WriteString(d.arg(from + i))
 	}
 	return b.String()
+}
+
+// validateStore checks what the outbox and the inbox (what) both need: a
+// database, a known dialect and a table name safe to splice into SQL.
+func validateStore(what string, db *sql.DB, d Dialect, table string) error {
+	if db == nil {
+		return fmt.Errorf("event: %s needs a DB", what)
+	}
+	if err := d.validate(); err != nil {
+		return err
+	}
+	return checkTable(table)
+}
+
+// migrate runs the DDL statements of what's table, in order.
+func migrate(ctx context.Context, db *sql.DB, what, table string, stmts []string) error {
+	for _, stmt := range stmts {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("event: create %s table %s: %w", what, table, err)
+		}
+	}
+	return nil
 }
 
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)

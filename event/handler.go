@@ -21,6 +21,10 @@ type Message struct {
 	// Attempt counts deliveries to the handler in this process, from 1; it
 	// is above 1 when the router retries after an error.
 	Attempt int
+
+	// duplicate is set by the Inbox when it skipped the event as handled
+	// before, for the router's DuplicateObserver.
+	duplicate bool
 }
 
 // HandlerFunc handles one event. Returning nil marks the record for commit;

@@ -2,7 +2,10 @@ package event
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -232,4 +235,74 @@ func headerString(r *kgo.Record) string {
 		fmt.Fprintf(&b, "%s=%q ", h.Key, h.Value)
 	}
 	return b.String()
+}
+
+// logged is a slog handler that counts the messages logged, so a test can
+// wait for something the code under test only logs.
+type logged struct{ c *counter }
+
+// newLogged returns a logger whose messages are counted in c.
+func newLogged(c *counter) *slog.Logger { return slog.New(logged{c}) }
+
+func (logged) Enabled(context.Context, slog.Level) bool { return true }
+func (l logged) Handle(_ context.Context, r slog.Record) error {
+	l.c.add(r.Message)
+	return nil
+}
+func (l logged) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l logged) WithGroup(string) slog.Handler      { return l }
+
+// defaultLogs routes slog.Default to a counter until the test ends, to see
+// what a component given no Logger logs. Tests in this package do not run
+// in parallel, so swapping the default is safe.
+func defaultLogs(t testing.TB) *counter {
+	prev := slog.Default()
+	var c counter
+	slog.SetDefault(newLogged(&c))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	return &c
+}
+
+// killSwitch dials a client's connections and can cut them all at once and
+// refuse new ones: to the brokers the client's process has died. Its
+// sockets close, and no commit or LeaveGroup ever comes, so the group waits
+// for the member's session to expire (or for a static member to restart).
+type killSwitch struct {
+	mu    sync.Mutex
+	dead  bool
+	conns []net.Conn
+}
+
+var errKilled = errors.New("process killed (test)")
+
+func (k *killSwitch) dial(ctx context.Context, network, host string) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, network, host)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.dead {
+		c.Close()
+		return nil, errKilled
+	}
+	k.conns = append(k.conns, c)
+	return c, nil
+}
+
+// kill cuts every connection and refuses new ones.
+func (k *killSwitch) kill() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.dead = true
+	for _, c := range k.conns {
+		c.Close()
+	}
+}
+
+// opts make a client dial through k and give up quickly once it is dead,
+// so the killed router's own shutdown does not hold the test up.
+func (k *killSwitch) opts() []kgo.Opt {
+	return []kgo.Opt{kgo.Dialer(k.dial), kgo.RetryTimeout(2 * time.Second)}
 }

@@ -3,7 +3,6 @@ package event
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -35,15 +34,7 @@ func (c *InboxConfig) setDefaults() {
 }
 
 // Validate reports a config that cannot work.
-func (c *InboxConfig) Validate() error {
-	if c.DB == nil {
-		return errors.New("event: inbox needs a DB")
-	}
-	if err := c.Dialect.validate(); err != nil {
-		return err
-	}
-	return checkTable(c.Table)
-}
+func (c *InboxConfig) Validate() error { return validateStore("inbox", c.DB, c.Dialect, c.Table) }
 
 // Inbox gives handlers exactly-once effects on a SQL database. Each event's
 // (group, source, id) is inserted into the inbox table in the same
@@ -66,6 +57,23 @@ type Inbox struct {
 // TxHandlerFunc handles an event inside the inbox transaction; write the
 // effects with tx. Do not commit or roll back tx.
 type TxHandlerFunc func(ctx context.Context, tx *sql.Tx, msg *Message) error
+
+// TypedTx adapts a transactional handler of a concrete data type, for
+// [Inbox.Handler] and [Inbox.BatchHandler], as [Typed] does for plain
+// handlers: the event's data is decoded into a T with [DataAs] first. Data
+// that does not decode is a [*DecodeError]: fn is not called, the
+// transaction is rolled back and the event is dead-lettered without
+// retries (a batch is rolled back and handled again one event at a time,
+// so only that event is dead-lettered).
+func TypedTx[T any](fn func(ctx context.Context, tx *sql.Tx, msg *Message, data T) error) TxHandlerFunc {
+	return func(ctx context.Context, tx *sql.Tx, msg *Message) error {
+		data, err := DataAs[T](msg.Event)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, tx, msg, data)
+	}
+}
 
 // NewInbox returns an inbox; call Migrate once to create its table.
 func NewInbox(cfg InboxConfig) (*Inbox, error) {
@@ -104,12 +112,7 @@ func (i *Inbox) Schema() []string {
 
 // Migrate creates the inbox table if it does not exist.
 func (i *Inbox) Migrate(ctx context.Context) error {
-	for _, stmt := range i.Schema() {
-		if _, err := i.cfg.DB.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("event: create inbox table %s: %w", i.cfg.Table, err)
-		}
-	}
-	return nil
+	return migrate(ctx, i.cfg.DB, "inbox", i.cfg.Table, i.Schema())
 }
 
 // Prune deletes the keys of events handled more than keep ago, a thousand
@@ -149,8 +152,10 @@ func (i *Inbox) consumer(msg *Message) string {
 	return msg.Group
 }
 
-// claim inserts msg's key; false means it was handled before.
+// claim inserts msg's key; false means it was handled before, which msg
+// then records for the router's [DuplicateObserver].
 func (i *Inbox) claim(ctx context.Context, tx *sql.Tx, msg *Message) (bool, error) {
+	msg.duplicate = false // this attempt's transaction decides
 	source, id := dedupKey(msg)
 	res, err := tx.ExecContext(ctx, i.insert, i.consumer(msg), source, id)
 	if err != nil {
@@ -160,12 +165,13 @@ func (i *Inbox) claim(ctx context.Context, tx *sql.Tx, msg *Message) (bool, erro
 	if err != nil {
 		return false, fmt.Errorf("event: inbox insert: %w", err)
 	}
+	msg.duplicate = n == 0
 	return n == 1, nil
 }
 
 // Handler returns a router handler running h once per event in its own
 // transaction with the inbox insert. A duplicate is skipped without
-// calling h.
+// calling h, and reported to the router's [DuplicateObserver].
 func (i *Inbox) Handler(h TxHandlerFunc) HandlerFunc {
 	return func(ctx context.Context, msg *Message) error {
 		return i.inTx(ctx, func(tx *sql.Tx) error {

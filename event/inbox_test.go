@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -76,7 +77,9 @@ func makeEvents(t testing.TB, n, keys int) []*Event {
 
 // A process killed after its handler's transaction committed but before the
 // offset was committed gets the event again on restart, and the inbox keeps
-// the effect single.
+// the effect single. The kill cuts the first router's connections the
+// moment the victim's transaction commits, so its mark can never be
+// committed; the restart reuses its InstanceID and takes over at once.
 func TestInboxCrashAfterCommit(t *testing.T) {
 	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
 		testkit.ForEachDB(t, func(t *testing.T, db testkit.DB) {
@@ -96,22 +99,35 @@ func TestInboxCrashAfterCommit(t *testing.T) {
 				}
 			}
 
-			first := newTestRouter(t, c)
-			first.Handle(group, topic, inbox.Handler(fx.apply), WithMiddleware(countVictim))
-			first.crashAfter = func(msg *Message) bool { return msg.Event.ID == victim }
-			select {
-			case err := <-waitRun(t, first):
-				if err != nil {
-					t.Fatalf("crashed run: %v", err)
+			var kill killSwitch
+			crashed := make(chan struct{})
+			first := newTestRouter(t, c, func(cfg *RouterConfig) {
+				cfg.ClientOpts = append(cfg.ClientOpts, kill.opts()...)
+				cfg.InstanceID = "member-projection-0"
+				cfg.ShutdownTimeout = time.Second
+			})
+			first.Handle(group, topic, inbox.Handler(fx.apply), WithMiddleware(countVictim, func(next HandlerFunc) HandlerFunc {
+				return func(ctx context.Context, msg *Message) error {
+					err := next(ctx, msg)
+					if err == nil && msg.Event.ID == victim {
+						kill.kill() // committed in the database, not yet marked in Kafka
+						close(crashed)
+					}
+					return err
 				}
+			}))
+			stopFirst := start(t, first)
+			select {
+			case <-crashed:
 			case <-time.After(90 * time.Second):
 				t.Fatal("the first consumer did not reach the crash point")
 			}
+			go stopFirst() // a dead process does nothing more; its Run ends in the background
 			if deliveries.Load() != 1 {
 				t.Fatalf("victim delivered %d times before the crash, want 1", deliveries.Load())
 			}
 
-			second := newTestRouter(t, c)
+			second := newTestRouter(t, c, func(cfg *RouterConfig) { cfg.InstanceID = "member-projection-0" })
 			second.Handle(group, topic, inbox.Handler(fx.apply), WithMiddleware(countVictim))
 			start(t, second)
 			fx.exactlyOnce(t, len(evs))
@@ -205,6 +221,50 @@ func TestInboxShutdownMidBatch(t *testing.T) {
 			again.HandleBatch(group, topic, inbox.BatchHandler(fx.apply))
 			start(t, again)
 			fx.exactlyOnce(t, len(evs))
+		})
+	})
+}
+
+// TypedTx gives inbox handlers the event's data as a struct, per record and
+// batched; data that does not fit is dead-lettered at once and the events
+// around it are applied.
+func TestInboxTypedTx(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		testkit.ForEachDB(t, func(t *testing.T, db testkit.DB) {
+			fx, inbox := newEffects(t, db)
+			for _, batched := range []bool{false, true} {
+				t.Run(fmt.Sprintf("batched=%v", batched), func(t *testing.T) {
+					topic := topicWithDLT(t, c, 1)
+					h := TypedTx(func(ctx context.Context, tx *sql.Tx, msg *Message, d seqData) error {
+						_, err := tx.ExecContext(ctx, "INSERT INTO effects (event_id, subject) VALUES ("+fx.d.args(1, 2)+")",
+							msg.Event.ID, fmt.Sprintf("%s/%d", topic, d.Seq))
+						return err
+					})
+					r := newTestRouter(t, c)
+					if batched {
+						r.HandleBatch(testkit.TopicName(t), topic, inbox.BatchHandler(h))
+					} else {
+						r.Handle(testkit.TopicName(t), topic, inbox.Handler(h))
+					}
+					produceEvents(t, c, topic, mustEvent(t, "x", "k", seqData{1}),
+						mustEvent(t, "x", "k", "not an object"), mustEvent(t, "x", "k", seqData{2}))
+					start(t, r)
+					dlt := readAll(t, c, DeadLetterTopic(topic), 1)
+					if header(dlt[0], HeaderDLTOriginalOffset) != "1" || header(dlt[0], HeaderDLTAttempts) != "1" ||
+						!strings.Contains(header(dlt[0], HeaderDLTError), "data") {
+						t.Errorf("dead letter %s, want offset 1, 1 attempt, a data error", headerString(dlt[0]))
+					}
+					// Rows for this topic: the two good events, each once (a
+					// batch the bad event rolled back left nothing behind).
+					testkit.Eventually(t, 30*time.Second, "both good events applied once", func() bool {
+						var n, distinct int
+						err := db.QueryRowContext(testkit.Context(t, 5*time.Second),
+							"SELECT count(*), count(DISTINCT subject) FROM effects WHERE subject IN ("+fx.d.args(1, 2)+")",
+							topic+"/1", topic+"/2").Scan(&n, &distinct)
+						return err == nil && n == 2 && distinct == 2
+					})
+				})
+			}
 		})
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"strconv"
@@ -44,16 +43,10 @@ func (c *OutboxConfig) setDefaults() {
 
 // Validate reports a config that cannot work.
 func (c *OutboxConfig) Validate() error {
-	if c.DB == nil {
-		return errors.New("event: outbox needs a DB")
-	}
-	if err := c.Dialect.validate(); err != nil {
+	if err := validateStore("outbox", c.DB, c.Dialect, c.Table); err != nil {
 		return err
 	}
-	if err := c.ContentMode.Validate(); err != nil {
-		return err
-	}
-	return checkTable(c.Table)
+	return c.ContentMode.Validate()
 }
 
 // Outbox is a transactional outbox: [Outbox.Add] writes events into a table
@@ -129,25 +122,24 @@ func (o *Outbox) Schema() []string {
 		// A committed insert wakes the relays of every process: NOTIFY is
 		// delivered at commit, once per transaction and channel.
 		"CREATE OR REPLACE FUNCTION " + t + "_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('" +
-			o.channel() + "', ''); RETURN NULL; END $$",
+			o.Channel() + "', ''); RETURN NULL; END $$",
 		"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '" + bareName(t) + "_notify' AND tgrelid = '" +
 			t + "'::regclass) THEN CREATE TRIGGER " + bareName(t) + "_notify AFTER INSERT ON " + t +
 			" FOR EACH STATEMENT EXECUTE FUNCTION " + t + "_notify(); END IF; END $$",
 	}
 }
 
-// channel is the PostgreSQL notification channel of the outbox: its table
-// name, which checkTable keeps to plain identifier characters.
-func (o *Outbox) channel() string { return o.cfg.Table }
+// Channel is the PostgreSQL notification channel the outbox's trigger
+// notifies when rows are inserted: its table name. Package eventpg listens
+// on it.
+func (o *Outbox) Channel() string { return o.cfg.Table }
+
+// Config is the outbox's configuration, defaults filled in.
+func (o *Outbox) Config() OutboxConfig { return o.cfg }
 
 // Migrate creates the outbox tables if they do not exist.
 func (o *Outbox) Migrate(ctx context.Context) error {
-	for _, stmt := range o.Schema() {
-		if _, err := o.cfg.DB.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("event: create outbox %s: %w", o.cfg.Table, err)
-		}
-	}
-	return nil
+	return migrate(ctx, o.cfg.DB, "outbox", o.cfg.Table, o.Schema())
 }
 
 // shard maps a key to its shard; all of a key's rows share one, which is
@@ -165,6 +157,9 @@ func (o *Outbox) shard(key []byte) int {
 // to pick them up at once, or use [Outbox.WithTx].
 func (o *Outbox) Add(ctx context.Context, tx *sql.Tx, topic string, events ...*Event) error {
 	for _, ev := range events {
+		if ev.Source == "" && o.cfg.Source == "" {
+			return errNoSource(topic, ev, "OutboxConfig.Source")
+		}
 		r, err := ev.record(topic, o.cfg.Source, o.cfg.ContentMode)
 		if err != nil {
 			return err

@@ -167,11 +167,10 @@ func (pw *partitionWork) batches(ctx context.Context) {
 		d := time.Since(start)
 		if err == nil {
 			for k, msg := range msgs {
-				if gc.r.crashAfter != nil && gc.r.crashAfter(msg) {
-					gc.crash()
-					return
+				gc.r.obs.handled(gc.group, msg.Record.Topic, d/time.Duration(len(msgs)))
+				if msg.duplicate {
+					gc.r.obs.duplicate(gc.group, msg.Record.Topic)
 				}
-				gc.cfg().Observer.Handled(gc.group, msg.Record.Topic, d/time.Duration(len(msgs)))
 				pw.finish(i + k)
 			}
 			i += len(msgs)
@@ -180,7 +179,7 @@ func (pw *partitionWork) batches(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		gc.cfg().Observer.Failed(gc.group, msgs[0].Record.Topic, d, err)
+		gc.r.obs.failed(gc.group, msgs[0].Record.Topic, d, err)
 		for _, msg := range msgs {
 			if pw.stopped() || !pw.deliver(ctx, msg, single) {
 				return
@@ -234,29 +233,28 @@ func newMessage(r *kgo.Record, group string) (*Message, error) {
 // resumes. Waiting outside the poll round keeps one failing record from
 // holding the group's other partitions and its rebalances.
 func (pw *partitionWork) deliver(ctx context.Context, msg *Message, h HandlerFunc) bool {
-	gc, obs, policy := pw.gc, pw.gc.cfg().Observer, pw.rt.retry
+	gc, obs, policy := pw.gc, &pw.gc.r.obs, pw.rt.retry
 	r := msg.Record
 	attempt := gc.retries.made(r) + 1
 	msg.Attempt = attempt
 	var start time.Time
-	if gc.timed {
+	if obs.timed {
 		start = time.Now()
 	}
 	err := callHandler(ctx, h, msg)
 	var d time.Duration
-	if gc.timed {
+	if obs.timed {
 		d = time.Since(start)
 	}
 	if err == nil {
-		if gc.r.crashAfter != nil && gc.r.crashAfter(msg) {
-			gc.crash()
-			return false
-		}
 		gc.retries.forget(r)
-		obs.Handled(gc.group, r.Topic, d)
+		obs.handled(gc.group, r.Topic, d)
+		if msg.duplicate {
+			obs.duplicate(gc.group, r.Topic)
+		}
 		return true
 	}
-	obs.Failed(gc.group, r.Topic, d, err)
+	obs.failed(gc.group, r.Topic, d, err)
 	if ctx.Err() != nil {
 		return false // shutdown cut the handler short: not its fault
 	}
@@ -269,7 +267,7 @@ func (pw *partitionWork) deliver(ctx context.Context, msg *Message, h HandlerFun
 	}
 	gc.retries.failed(r, attempt)
 	pw.retryIn(policy.backoff(attempt))
-	obs.Retried(gc.group, r.Topic)
+	obs.retried(gc.group, r.Topic)
 	return false
 }
 
@@ -286,15 +284,18 @@ func (pw *partitionWork) retryIn(d time.Duration) {
 // dead-letter topic that cannot be written holds the partition.
 func (pw *partitionWork) deadLetter(ctx context.Context, r *kgo.Record, cause error, attempts int) bool {
 	gc, cfg := pw.gc, pw.gc.cfg()
-	dl := deadLetterRecord(r, gc.group, cause, attempts)
 	for try := 1; ; try++ {
+		// A fresh record per attempt: franz-go keeps the first produce's
+		// context in Record.Context, so reusing the record would fail
+		// every later attempt at once with that cancelled context.
+		dl := deadLetterRecord(r, gc.group, cause, attempts)
 		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		err := gc.dlt.ProduceSync(pctx, dl).FirstErr()
 		cancel()
 		if err == nil {
 			cfg.Logger.Warn("event: dead-lettered", "group", gc.group, "topic", r.Topic,
 				"partition", r.Partition, "offset", r.Offset, "attempts", attempts, "err", cause)
-			cfg.Observer.DeadLettered(gc.group, r.Topic)
+			gc.r.obs.deadLettered(gc.group, r.Topic)
 			return true
 		}
 		cfg.Logger.Error("event: dead-letter write failed", "topic", dl.Topic, "err", err)

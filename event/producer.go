@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -31,6 +32,10 @@ type ProducerConfig struct {
 	// (ce_* headers and the raw data; cheapest to consume). See
 	// docs/events.md.
 	ContentMode ContentMode
+	// Logger receives the failures of events published with
+	// [Producer.PublishAsync] and no callback, which would otherwise go
+	// unnoticed. Default: [slog.Default].
+	Logger *slog.Logger
 }
 
 // Validate reports a config that cannot work.
@@ -48,6 +53,7 @@ type Producer struct {
 	owned  bool
 	source string
 	mode   ContentMode
+	log    *slog.Logger
 }
 
 // NewProducer returns a producer; call Close when done.
@@ -55,7 +61,10 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Producer{cl: cfg.Client, source: cfg.Source, mode: cfg.ContentMode}
+	p := &Producer{cl: cfg.Client, source: cfg.Source, mode: cfg.ContentMode, log: cfg.Logger}
+	if p.log == nil {
+		p.log = slog.Default()
+	}
 	if p.cl == nil {
 		// No linger unless the caller asks for it: Publish and the relay wait
 		// for each ack, so lingering only adds latency, and under load records
@@ -76,6 +85,9 @@ func (p *Producer) Client() *kgo.Client { return p.cl }
 
 // record validates ev and builds its record, with ctx's traceparent.
 func (p *Producer) record(ctx context.Context, topic string, ev *Event) (*kgo.Record, error) {
+	if ev.Source == "" && p.source == "" {
+		return nil, errNoSource(topic, ev, "ProducerConfig.Source")
+	}
 	r, err := ev.record(topic, p.source, p.mode)
 	if err != nil {
 		return nil, err
@@ -136,21 +148,24 @@ func (p *Producer) produce(ctx context.Context, recs []*kgo.Record) []error {
 	return errs
 }
 
-// PublishAsync buffers ev for topic and returns at once; done (which may be
-// nil) is called from a client goroutine with the outcome once the broker
-// acknowledges it or it fails. Records are batched per partition, so this is
-// the high-throughput form. Call [Producer.Flush] to wait for everything
-// buffered. A validation error is passed to done synchronously.
+// PublishAsync buffers ev for topic and returns at once; done is called
+// from a client goroutine with the outcome once the broker acknowledges it
+// or it fails. Records are batched per partition, so this is the
+// high-throughput form. Call [Producer.Flush] to wait for everything
+// buffered. A validation error is passed to done synchronously. With a nil
+// done, failures are logged at error level ([ProducerConfig.Logger]).
 func (p *Producer) PublishAsync(ctx context.Context, topic string, ev *Event, done func(error)) {
+	if done == nil {
+		id, typ := ev.ID, ev.Type // the caller may reuse ev once we return
+		done = func(err error) {
+			if err != nil {
+				p.log.Error("event: publish failed", "topic", topic, "id", id, "type", typ, "err", err)
+			}
+		}
+	}
 	r, err := p.record(ctx, topic, ev)
 	if err != nil {
-		if done != nil {
-			done(err)
-		}
-		return
-	}
-	if done == nil {
-		p.cl.Produce(ctx, r, nil)
+		done(err)
 		return
 	}
 	p.cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
@@ -171,4 +186,12 @@ func (p *Producer) Close() {
 	if p.owned {
 		p.cl.Close()
 	}
+}
+
+// errNoSource is the error for an event with no source, from neither the
+// event nor the config: a mistake in the publishing code, not in data, so
+// the message names where a source goes.
+func errNoSource(topic string, ev *Event, field string) error {
+	return fmt.Errorf("event: cannot publish %q event %s to %s: it has no source: set %s (or Event.Source): %w",
+		ev.Type, ev.ID, topic, field, ErrInvalid)
 }

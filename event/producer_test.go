@@ -2,10 +2,14 @@ package event
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ksuite/ksuite/internal/testkit"
 )
@@ -15,6 +19,7 @@ import (
 func TestProducer(t *testing.T) {
 	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
 		topic := topicWithDLT(t, c, 3)
+		logs := defaultLogs(t) // before NewProducer, which takes the default
 		p, err := NewProducer(ProducerConfig{ClientOpts: testOpts(t, c), Source: "member-service"})
 		if err != nil {
 			t.Fatal(err)
@@ -55,6 +60,13 @@ func TestProducer(t *testing.T) {
 		if !errors.Is(asyncErr, ErrInvalid) {
 			t.Errorf("PublishAsync(invalid) reported %v synchronously, want ErrInvalid", asyncErr)
 		}
+		// With no callback, a failure goes to the producer's logger, by
+		// default slog.Default: here one the broker rejects as too large.
+		huge, _ := New("signup-event", "m-3", map[string]string{"blob": strings.Repeat("x", 2<<20)})
+		p.PublishAsync(ctx, topic, huge, nil)
+		testkit.Eventually(t, 30*time.Second, "failed async publish logged", func() bool {
+			return logs.count("event: publish failed") == 1
+		})
 
 		recs := readAll(t, c, topic, 1+async)
 		last := -1
@@ -86,5 +98,43 @@ func TestProducer(t *testing.T) {
 		}, OfType("signup-event"))
 		start(t, r)
 		testkit.Eventually(t, 60*time.Second, "handler saw the traceparent", func() bool { return seenTrace.Load() == tp })
+	})
+}
+
+// An event with no source, and no source in the config, fails on the
+// produce path with an error naming the config field to set, not as a
+// decoding failure; nothing is written.
+func TestPublishWithoutSource(t *testing.T) {
+	p, err := NewProducer(ProducerConfig{ClientOpts: []kgo.Opt{kgo.SeedBrokers("127.0.0.1:1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := testkit.Context(t, 10*time.Second)
+	check := func(what string, err error, field string) {
+		t.Helper()
+		if err == nil || !strings.Contains(err.Error(), "has no source: set "+field) ||
+			strings.Contains(err.Error(), "decode") || !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s = %v, want an ErrInvalid naming %s, not a decode error", what, err, field)
+		}
+	}
+	ev, _ := New("signup-event", "m-1", nil)
+	check("Publish", p.Publish(ctx, "members", ev), "ProducerConfig.Source")
+	var asyncErr error
+	p.PublishAsync(ctx, "members", ev, func(err error) { asyncErr = err })
+	check("PublishAsync", asyncErr, "ProducerConfig.Source")
+
+	testkit.ForEachDB(t, func(t *testing.T, db testkit.DB) {
+		o, err := NewOutbox(OutboxConfig{DB: db.DB, Dialect: dialectOf(db)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("Outbox.Add", o.WithTx(ctx, func(tx *sql.Tx) error { return o.Add(ctx, tx, "members", ev) }), "OutboxConfig.Source")
+		if n, err := o.Backlog(ctx); err != nil || n != 0 {
+			t.Errorf("backlog %d (%v) after a refused Add, want 0", n, err)
+		}
 	})
 }

@@ -3,16 +3,13 @@ package event
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"strconv"
+	"slices"
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -23,29 +20,42 @@ type RelayConfig struct {
 	// Producer publishes the rows; its client should keep franz-go's
 	// idempotent, acks=all defaults so a key's records keep their order.
 	Producer *Producer
-	// BatchSize bounds the rows published per cycle. Default 500.
+	// BatchSize bounds the rows read at a time. The relay keeps two
+	// batches in flight: it reads and produces the next while the previous
+	// one waits for its acks. Default 500.
 	BatchSize int
 	// PollInterval is how often the relay looks for rows when nothing wakes
-	// it. [Outbox.Notify] wakes the relays of its process; on PostgreSQL
-	// a trigger on the outbox (LISTEN/NOTIFY) wakes those of every process
-	// when the rows commit, if the database is opened with pgx's stdlib
-	// driver. So it bounds the latency of rows from other processes on
-	// SQLite, or with another PostgreSQL driver. Default 100ms.
+	// it. [Outbox.Notify] wakes the relays of its process and WakeUp those
+	// of every process, so it bounds the latency of rows committed by
+	// other processes when there is no WakeUp (always on SQLite). Default
+	// 100ms.
 	PollInterval time.Duration
-	// PublishTimeout bounds one cycle's wait for Kafka; past it the unsent
-	// rows stay for the next cycle. Default 10s.
+	// WakeUp, when set, runs beside the relay in a goroutine of its own for
+	// as long as Run runs, and calls wake whenever rows may have been
+	// committed by another process, so the relay publishes them at once
+	// instead of at its next poll. It must return when ctx ends; Run
+	// returns after it has. On PostgreSQL use eventpg.WakeUp(outbox, log)
+	// (LISTEN/NOTIFY on the outbox trigger's channel). Default: none.
+	WakeUp func(ctx context.Context, wake func())
+	// PublishTimeout bounds the wait for a batch's acks; past it the
+	// unacknowledged rows stay queued and the relay backs off and tries
+	// again. Default 10s.
 	PublishTimeout time.Duration
 	// KeepSent is how long published rows stay in the outbox, for audit and
 	// debugging, before the relay deletes them ([Outbox.Prune], hourly or
 	// more often for a shorter KeepSent). Default 7 days; negative keeps
 	// them forever.
 	KeepSent time.Duration
-	// MaxShards bounds the shards (PostgreSQL) one cycle takes. Default: all
-	// free ones. With N relays, Shards/N spreads the work among them.
+	// MaxShards bounds the shards (PostgreSQL) one relay session (up to a
+	// second of batches) takes. Default: all free ones. With N relays,
+	// Shards/N spreads the work among them.
 	MaxShards int
-	// Observer receives the outbox backlog and parked rows. Default: none.
+	// Observer receives the outbox backlog and parked rows: any value
+	// implementing [OutboxBacklogObserver] or [OutboxParkedObserver], such
+	// as eventprom's Metrics. Default: none.
 	Observer Observer
-	// Logger receives publish failures. Default: discarded.
+	// Logger receives publish failures and parked rows. Default:
+	// [slog.Default], so a row Kafka rejects is never silently parked.
 	Logger *slog.Logger
 }
 
@@ -62,11 +72,8 @@ func (c *RelayConfig) setDefaults() {
 	if c.KeepSent == 0 {
 		c.KeepSent = 7 * 24 * time.Hour
 	}
-	if c.Observer == nil {
-		c.Observer = nopObserver{}
-	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.Logger = slog.Default()
 	}
 }
 
@@ -75,12 +82,13 @@ func (c *RelayConfig) Validate() error {
 	if c.Outbox == nil || c.Producer == nil {
 		return errors.New("event: relay needs an Outbox and a Producer")
 	}
-	return nil
+	return checkObserver("RelayConfig.Observer", c.Observer)
 }
 
-// Relay publishes outbox rows to Kafka in order per key and marks them sent.
-// On SQLite run one relay per database; on PostgreSQL any number may run:
-// each cycle locks a set of key shards with FOR UPDATE SKIP LOCKED, so two
+// Relay publishes outbox rows to Kafka in order per key and marks them
+// sent, keeping the next batch in flight while one waits for its acks. On
+// SQLite run one relay per database; on PostgreSQL any number may run: each
+// session locks a set of key shards with FOR UPDATE SKIP LOCKED, so two
 // relays never publish the same key at once.
 //
 // Delivery is at least once: a row whose publish succeeded but whose
@@ -89,11 +97,14 @@ func (c *RelayConfig) Validate() error {
 //
 // A row Kafka rejects for good (too large for the topic, an invalid or
 // forbidden topic) is parked: it gets failed_at and last_error, is logged
-// at error level, and its key's later rows go on. Requeue it with
-// UPDATE <table> SET failed_at = NULL, last_error = NULL WHERE seq = ...
+// at error level, and its key's later rows go on. Kafka rejects a whole
+// batch for one record too large, so such rows are first published alone,
+// and only those rejected alone are parked. [Outbox.Parked] lists parked
+// rows and [Outbox.Requeue] (or `ksuite outbox requeue`) queues them again
 // once the cause is fixed. Every other failure is retried.
 type Relay struct {
 	cfg   RelayConfig
+	obs   observers
 	o     *Outbox
 	rotor int // first shard of the next cycle (Run's goroutine only)
 }
@@ -104,7 +115,7 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
-	return &Relay{cfg: cfg, o: cfg.Outbox}, nil
+	return &Relay{cfg: cfg, obs: resolveObserver(cfg.Observer), o: cfg.Outbox}, nil
 }
 
 // Run relays until ctx is cancelled and returns nil then. Database and
@@ -113,12 +124,16 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 func (r *Relay) Run(ctx context.Context) error {
 	poll := time.NewTicker(r.cfg.PollInterval)
 	defer poll.Stop()
-	if r.o.cfg.Dialect == Postgres {
-		lctx, cancel := context.WithCancel(ctx)
+	if r.cfg.WakeUp != nil {
+		wctx, cancel := context.WithCancel(ctx)
 		var wg sync.WaitGroup
-		wg.Go(func() { r.listen(lctx) })
-		defer wg.Wait() // Run returns once its listening connection is closed
+		wg.Go(func() { r.cfg.WakeUp(wctx, r.o.Notify) })
+		defer wg.Wait() // Run returns once the wake-up has
 		defer cancel()
+	} else if r.o.cfg.Dialect == Postgres {
+		r.cfg.Logger.Info("event: outbox relay without WakeUp: rows committed by other processes wait for the next poll; "+
+			"set RelayConfig.WakeUp to eventpg.WakeUp(outbox, logger) to publish them at commit",
+			"table", r.o.cfg.Table, "poll", r.cfg.PollInterval)
 	}
 	backoff := RetryPolicy{InitialBackoff: 50 * time.Millisecond, MaxBackoff: 5 * time.Second}
 	failures := 0
@@ -128,7 +143,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			r.prune(ctx)
 			lastPrune = time.Now()
 		}
-		n, err := r.cycle(ctx)
+		caughtUp, err := r.cycle(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -140,7 +155,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			continue
 		}
 		failures = 0
-		if n == r.cfg.BatchSize {
+		if !caughtUp {
 			continue // more rows are waiting
 		}
 		if time.Since(lastBacklog) > time.Second {
@@ -170,13 +185,13 @@ func (r *Relay) prune(ctx context.Context) {
 }
 
 func (r *Relay) observeBacklog(ctx context.Context) {
-	if _, nop := r.cfg.Observer.(nopObserver); nop {
+	if !r.obs.wantBacklog {
 		return
 	}
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if n, err := r.o.Backlog(qctx); err == nil {
-		r.cfg.Observer.OutboxBacklog(r.o.cfg.Table, n)
+		r.obs.backlog(r.o.cfg.Table, n)
 	}
 }
 
@@ -184,53 +199,48 @@ func (r *Relay) observeBacklog(ctx context.Context) {
 type outboxRow struct {
 	seq    int64
 	record *kgo.Record
+	batch  *readBatch // the read that brought it, in a relay session
 }
 
-// cycle publishes one batch and returns the rows it handled.
-// Its database work runs on dbCtx, detached from ctx: a shutdown must not
-// roll back the marks of rows Kafka already acknowledged.
-func (r *Relay) cycle(ctx context.Context) (int, error) {
-	dbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.PublishTimeout+30*time.Second)
+// cycle runs one session (see [session]) and reports whether it caught up
+// with the queue. Its database work runs on a context detached from ctx: a
+// shutdown must not roll back the marks of rows Kafka already acknowledged.
+func (r *Relay) cycle(ctx context.Context) (caughtUp bool, err error) {
+	dbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sessionFor+r.cfg.PublishTimeout+30*time.Second)
 	defer cancel()
 	if r.o.cfg.Dialect == Postgres {
 		return r.cyclePostgres(ctx, dbCtx)
 	}
-	return r.cycleSQLite(ctx, dbCtx)
+	db := r.o.cfg.DB
+	// SQLite reads and marks without a transaction: a SQLite database has
+	// one relay, and holding a transaction open while Kafka answers would
+	// block the writers. It has one writer at a time, so rows commit in seq
+	// order and reading on from the last seq read misses none.
+	return r.newSession(ctx, dbCtx, store{
+		query: db.QueryContext,
+		exec:  db.ExecContext,
+		now:   "CURRENT_TIMESTAMP",
+		load: "SELECT seq, topic, record_key, value, headers FROM " + r.o.cfg.Table +
+			" WHERE " + queued + " AND seq > ? ORDER BY seq LIMIT ?",
+	}).run()
 }
 
-// cycleSQLite reads without a transaction: a SQLite database has one relay,
-// and holding a transaction open while Kafka answers would block writers.
-func (r *Relay) cycleSQLite(ctx, dbCtx context.Context) (int, error) {
-	db, t := r.o.cfg.DB, r.o.cfg.Table
-	rows, err := r.load(dbCtx, db.QueryContext, "SELECT seq, topic, record_key, value, headers FROM "+t+
-		" WHERE "+queued+" ORDER BY seq LIMIT ?", r.cfg.BatchSize)
-	if err != nil || len(rows) == 0 {
-		return 0, err
-	}
-	out := r.publish(ctx, rows)
-	if err := r.mark(dbCtx, db.ExecContext, out, "CURRENT_TIMESTAMP"); err != nil {
-		return 0, err
-	}
-	return len(rows), out.err
-}
-
-// cyclePostgres locks free shards, publishes their oldest rows and marks
-// them sent in the same transaction, so a crash or a competing relay can
+// cyclePostgres locks free shards for one session, in a transaction that
+// also marks the rows it publishes, so a crash or a competing relay can
 // never publish a key out of order.
-func (r *Relay) cyclePostgres(ctx, dbCtx context.Context) (n int, err error) {
-	db, t := r.o.cfg.DB, r.o.cfg.Table
-	tx, err := db.BeginTx(dbCtx, nil)
+func (r *Relay) cyclePostgres(ctx, dbCtx context.Context) (caughtUp bool, err error) {
+	tx, err := r.o.cfg.DB.BeginTx(dbCtx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("begin: %w", err)
+		return false, fmt.Errorf("begin: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback()
 		}
 	}()
-	// Start each cycle at a different shard: with MaxShards, always taking
-	// the lowest free shards would starve the others whenever the relays'
-	// cycles do not overlap.
+	// Start each session at a different shard: with MaxShards, always
+	// taking the lowest free shards would starve the others whenever the
+	// relays' sessions do not overlap.
 	q := fmt.Sprintf("SELECT shard FROM %s ORDER BY (shard + %d) %% %d FOR UPDATE SKIP LOCKED",
 		r.o.shardTable(), r.rotor, r.o.cfg.Shards)
 	if r.cfg.MaxShards > 0 {
@@ -239,43 +249,84 @@ func (r *Relay) cyclePostgres(ctx, dbCtx context.Context) (n int, err error) {
 	}
 	srows, err := tx.QueryContext(dbCtx, q)
 	if err != nil {
-		return 0, fmt.Errorf("lock shards: %w", err)
+		return false, fmt.Errorf("lock shards: %w", err)
 	}
 	var shards []int32
 	for srows.Next() {
 		var s int32
 		if err = srows.Scan(&s); err != nil {
 			srows.Close()
-			return 0, err
+			return false, err
 		}
 		shards = append(shards, s)
 	}
 	if err = srows.Close(); err != nil {
-		return 0, err
+		return false, err
 	}
 	if len(shards) == 0 {
-		return 0, tx.Commit()
+		return true, tx.Commit() // other relays hold every shard
 	}
-	rows, err := r.load(dbCtx, tx.QueryContext, "SELECT seq, topic, record_key, value, headers FROM "+t+
-		" WHERE "+queued+" AND shard = ANY($1) ORDER BY seq LIMIT $2", shards, r.cfg.BatchSize)
-	if err != nil {
-		return 0, err
+	caughtUp, err = r.newSession(ctx, dbCtx, store{
+		query:  tx.QueryContext,
+		exec:   tx.ExecContext,
+		now:    "now()",
+		load:   r.postgresLoad(),
+		shards: shards,
+	}).run()
+	// Commit even after a failure: the marks of what was acknowledged
+	// stand, the rest stays queued.
+	if cerr := tx.Commit(); cerr != nil {
+		return false, fmt.Errorf("commit: %w", cerr)
 	}
-	out := r.publish(ctx, rows)
-	if err = r.mark(dbCtx, tx.ExecContext, out, "now()"); err != nil {
-		return 0, err
-	}
-	if err = tx.Commit(); err != nil {
-		return 0, fmt.Errorf("commit: %w", err)
-	}
-	return len(rows), out.err
+	return caughtUp, err
 }
 
 type queryFunc func(context.Context, string, ...any) (*sql.Rows, error)
 type execFunc func(context.Context, string, ...any) (sql.Result, error)
 
-func (r *Relay) load(ctx context.Context, query queryFunc, q string, args ...any) ([]outboxRow, error) {
-	rows, err := query(ctx, q, args...)
+// postgresLoad reads a session's next rows on PostgreSQL. Reading on from
+// the last seq read (the cursor, $2) is not enough there: seqs are handed
+// out at insert and transactions commit in any order, so a row can become
+// visible after a higher seq was read, and its key's next rows must not
+// overtake it. So each read also takes the holes, the seqs between the
+// first and the last row read that were missing ($3), as they become
+// visible; and it leaves alone the rows of a key with a queued row below
+// the session's first row read ($4), which the next session reads first.
+// Either way a key's rows go out in order.
+func (r *Relay) postgresLoad() string {
+	t := r.o.cfg.Table
+	cols := "o.seq, o.topic, o.record_key, o.value, o.headers"
+	mine := "o.sent_at IS NULL AND o.failed_at IS NULL AND o.shard = ANY($1)"
+	noEarlier := "NOT EXISTS (SELECT 1 FROM " + t + " l WHERE l.shard = o.shard AND l.record_key = o.record_key" +
+		" AND l.seq < $4 AND l.sent_at IS NULL AND l.failed_at IS NULL)"
+	return "(SELECT " + cols + " FROM " + t + " o WHERE " + mine + " AND o.seq = ANY($3) AND " + noEarlier + ")" +
+		" UNION ALL (SELECT " + cols + " FROM " + t + " o WHERE " + mine + " AND o.seq > $2 AND " + noEarlier +
+		" ORDER BY o.seq LIMIT $5) ORDER BY 1 LIMIT $5"
+}
+
+// store is where a session reads rows and records their outcomes: the
+// outbox table itself (SQLite), or through the transaction that holds the
+// session's shards (PostgreSQL).
+type store struct {
+	query  queryFunc
+	exec   execFunc
+	now    string  // SQL for the current time
+	load   string  // the next rows: see next
+	shards []int32 // PostgreSQL: the shards this session holds
+}
+
+// postgres reports whether the store is PostgreSQL's (see postgresLoad).
+func (st store) postgres() bool { return st.shards != nil }
+
+// next reads up to limit queued rows in seq order after seq after; on
+// PostgreSQL also the rows at the seqs in holes, leaving out the keys that
+// have a queued row below floor.
+func (st store) next(ctx context.Context, after int64, holes []int64, floor int64, limit int) ([]outboxRow, error) {
+	args := []any{after, limit}
+	if st.postgres() {
+		args = []any{st.shards, after, holes, floor, limit}
+	}
+	rows, err := st.query(ctx, st.load, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
 	}
@@ -290,22 +341,16 @@ func (r *Relay) load(ctx context.Context, query queryFunc, q string, args ...any
 		if err := rows.Scan(&row.seq, &topic, &key, &val, &hdrs); err != nil {
 			return nil, fmt.Errorf("read outbox: %w", err)
 		}
-		row.record = &kgo.Record{Topic: topic, Key: key, Value: val}
-		if len(hdrs) > 0 {
-			if err := json.Unmarshal(hdrs, &row.record.Headers); err != nil {
-				return nil, fmt.Errorf("outbox row %d headers: %w", row.seq, err)
-			}
+		var err error
+		if row.record, err = rowRecord(row.seq, topic, key, val, hdrs); err != nil {
+			return nil, err
 		}
 		out = append(out, row)
 	}
-	return out, rows.Err()
-}
-
-// outcome is what publishing a batch of rows came to.
-type outcome struct {
-	sent   []int64 // acknowledged and safe to mark sent
-	parked []parked
-	err    error // the first failure worth another try, if any
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	return out, nil
 }
 
 // parked is a row Kafka rejected for good.
@@ -315,81 +360,29 @@ type parked struct {
 	err   error
 }
 
-// rejected reports whether Kafka refused the record itself, so that no
-// retry can succeed: it is too large, or its topic is invalid or not
-// allowed. Everything else (a broker down, a leader moving, a timeout) is
-// worth retrying.
-func rejected(err error) bool {
-	for _, e := range []error{kerr.MessageTooLarge, kerr.RecordListTooLarge, kerr.InvalidRecord,
-		kerr.InvalidTopicException, kerr.TopicAuthorizationFailed} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
-}
-
-// publish produces rows. A row is safe to mark sent when it was
-// acknowledged with no earlier failed row of the same key in the batch, so
-// a key's rows are never marked out of order. A row Kafka rejected for good
-// is parked instead, and its key moves on: holding the key would stop it
-// for ever, and a full batch of a stopped key would stop the whole outbox.
-func (r *Relay) publish(ctx context.Context, rows []outboxRow) outcome {
-	pctx, cancel := context.WithTimeout(ctx, r.cfg.PublishTimeout)
-	defer cancel()
-	recs := make([]*kgo.Record, len(rows))
-	for i := range rows {
-		recs[i] = rows[i].record
-	}
-	errs := r.cfg.Producer.produce(pctx, recs)
-	failed := make(map[string]bool)
-	var out outcome
-	for i, err := range errs {
-		row := rows[i]
-		k := string(row.record.Key)
-		switch {
-		case err == nil:
-			if !failed[k] {
-				out.sent = append(out.sent, row.seq)
-			}
-		case rejected(err):
-			out.parked = append(out.parked, parked{row.seq, row.record.Topic, err})
-		default:
-			failed[k] = true
-			if out.err == nil {
-				out.err = fmt.Errorf("publish to %s: %w", row.record.Topic, err)
-			}
-		}
-	}
-	return out
-}
-
-// mark records a batch's outcome: sent rows get sent_at, parked rows
-// failed_at and their error.
-func (r *Relay) mark(ctx context.Context, exec execFunc, out outcome, now string) error {
+// mark records outcomes: sent rows get sent_at, parked rows failed_at and
+// their error.
+func (r *Relay) mark(ctx context.Context, st store, sent []int64, parks []parked) error {
 	d, t := r.o.cfg.Dialect, r.o.cfg.Table
-	const chunk = 500
-	for seqs := out.sent; len(seqs) > 0; {
-		n := min(len(seqs), chunk)
-		args := make([]any, n)
-		for i := range n {
-			args[i] = seqs[i]
+	for chunk := range slices.Chunk(sent, 500) {
+		args := make([]any, len(chunk))
+		for i, seq := range chunk {
+			args[i] = seq
 		}
-		q := "UPDATE " + t + " SET sent_at = " + now + " WHERE seq IN (" + d.args(1, n) + ")"
-		if _, err := exec(ctx, q, args...); err != nil {
+		q := "UPDATE " + t + " SET sent_at = " + st.now + " WHERE seq IN (" + d.args(1, len(chunk)) + ")"
+		if _, err := st.exec(ctx, q, args...); err != nil {
 			return fmt.Errorf("mark sent: %w", err)
 		}
-		seqs = seqs[n:]
 	}
-	for _, p := range out.parked {
-		q := "UPDATE " + t + " SET failed_at = " + now + ", last_error = " + d.arg(1) + " WHERE seq = " + d.arg(2)
-		if _, err := exec(ctx, q, p.err.Error(), p.seq); err != nil {
+	for _, p := range parks {
+		q := "UPDATE " + t + " SET failed_at = " + st.now + ", last_error = " + d.arg(1) + " WHERE seq = " + d.arg(2)
+		if _, err := st.exec(ctx, q, p.err.Error(), p.seq); err != nil {
 			return fmt.Errorf("park row %d: %w", p.seq, err)
 		}
-		r.cfg.Observer.OutboxParked(t, p.topic)
+		r.obs.parked(t, p.topic)
 		r.cfg.Logger.Error("event: outbox row rejected by Kafka and parked; its key moves on",
 			"table", t, "seq", p.seq, "topic", p.topic, "err", p.err,
-			"requeue", "UPDATE "+t+" SET failed_at = NULL, last_error = NULL WHERE seq = "+strconv.FormatInt(p.seq, 10))
+			"requeue", fmt.Sprintf("once the cause is fixed: ksuite outbox requeue --db DSN --table %s %d (or Outbox.Requeue)", t, p.seq))
 	}
 	return nil
 }

@@ -1,15 +1,12 @@
 package event
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ksuite/ksuite/internal/testkit"
 )
@@ -105,44 +102,6 @@ func TestInboxPrune(t *testing.T) {
 	})
 }
 
-// On PostgreSQL a relay is woken by rows committed in another process: its
-// own poll is an hour and nobody calls its Outbox's Notify, so only the
-// outbox trigger's NOTIFY can make it publish. Start-up wakes it at most
-// twice (its first cycle, and once LISTEN is in place), so three events in
-// turn need the trigger.
-func TestRelayWokenByCommitElsewhere(t *testing.T) {
-	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
-		db, ok := testkit.NewPostgres(t)
-		if !ok {
-			return
-		}
-		runRelay(t, newOutbox(t, db), testOpts(t, c), func(cfg *RelayConfig) { cfg.PollInterval = time.Hour })
-		elsewhere := newOutbox(t, db) // another process's Outbox on the same table
-		topic := c.CreateTopic(t, 1, 3)
-		cl := c.Client(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-		ctx := testkit.Context(t, 2*time.Minute)
-		for i := range 3 {
-			tx, err := db.BeginTx(ctx, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := elsewhere.Add(ctx, tx, topic, mustEvent(t, "member-updated", "member-1", seqData{i})); err != nil {
-				t.Fatal(err)
-			}
-			if err := tx.Commit(); err != nil { // and no Notify
-				t.Fatal(err)
-			}
-			pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-			fs := cl.PollFetches(pctx)
-			cancel()
-			if fs.NumRecords() != 1 {
-				t.Fatalf("event %d: %d records relayed within 20s although the relay polls hourly: NOTIFY did not wake it",
-					i, fs.NumRecords())
-			}
-		}
-	})
-}
-
 // A row Kafka rejects for good (here too large for a produce request) is
 // parked with its error; its key's later rows and other keys go on, and the
 // relay does not stall or back off behind it.
@@ -152,6 +111,7 @@ func TestOutboxParksRejectedRow(t *testing.T) {
 			o := newOutbox(t, db)
 			topic := c.CreateTopic(t, 3, 3)
 			var seen counter
+			logs := defaultLogs(t) // the relay has no Logger of its own
 			runRelay(t, o, testOpts(t, c), func(cfg *RelayConfig) { cfg.Observer = backlogSpy{&seen} })
 			ctx := testkit.Context(t, time.Minute)
 			huge := mustEvent(t, "member-updated", "member-0", map[string]string{"blob": strings.Repeat("x", 2<<20)})
@@ -191,6 +151,9 @@ func TestOutboxParksRejectedRow(t *testing.T) {
 			// The SQLite relay marks outside a transaction, so the row can
 			// show before the observer hears of it.
 			testkit.Eventually(t, 10*time.Second, "observer told of the parked row", func() bool { return seen.count("parked") == 1 })
+			if logs.count("event: outbox row rejected by Kafka and parked; its key moves on") != 1 {
+				t.Errorf("parked row not logged through slog.Default: %v", logs.order())
+			}
 		})
 	})
 }

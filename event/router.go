@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"slices"
@@ -19,18 +18,39 @@ import (
 type RouterConfig struct {
 	// ClientOpts are the franz-go options every consumer (one client per
 	// group) and the dead-letter producer start from: seed brokers, SASL,
-	// TLS, and group tuning such as kgo.SessionTimeout. The router appends
-	// the options its guarantees need (consumer group, topics,
-	// AutoCommitMarks, BlockRebalanceOnPoll, cooperative-sticky balancing,
-	// read-committed isolation, acks=all for dead letters); do not pass
-	// those.
+	// TLS, and group tuning such as kgo.SessionTimeout (the router's
+	// default is 10s, not franz-go's 45s: see [DefaultSessionTimeout]) or
+	// kgo.HeartbeatInterval.
+	//
+	// The router adds the options its guarantees need itself: consumer
+	// group and topics (from Handle), AutoCommitMarks, BlockRebalanceOnPoll,
+	// cooperative-sticky balancing, read-committed isolation, the reset
+	// offset (ResetOffset), the instance id (InstanceID), and acks=all for
+	// dead letters. Validate rejects those options here, naming the field
+	// to use instead, rather than silently overriding them.
 	ClientOpts []kgo.Opt
+	// InstanceID turns on static group membership (KIP-345): a router
+	// restarted with the same InstanceID takes its partitions back at
+	// once, without a rebalance, instead of waiting for the group to
+	// expire the crashed member's session. It must be unique among the
+	// members of each group and stable across restarts of one replica: a
+	// StatefulSet pod name or a host name, not a random value. Two live
+	// routers with the same InstanceID fence each other.
+	//
+	// A static member does not leave the group when it shuts down (that is
+	// what lets its restart skip the rebalance), so after a shutdown that
+	// is not followed by a restart its partitions wait for the session
+	// timeout before they move. Default: "" (dynamic membership: a clean
+	// shutdown leaves the group and its partitions move at once).
+	InstanceID string
 	// Retry is the default retry policy of handlers; see [RetryPolicy] for
 	// its defaults.
 	Retry RetryPolicy
 	// ResetOffset is where a group with no committed offset starts.
 	// Default: the start of each partition, so a new service sees the
-	// topic's history (Spring's default is the end).
+	// topic's history. Spring's default (auto.offset.reset=latest) is
+	// kgo.NewOffset().AtEnd(): a new group then skips what was written
+	// before it first joined.
 	ResetOffset kgo.Offset
 	// MaxPollRecords bounds the records processed per poll round. Default
 	// 1000. Smaller rounds let rebalances in sooner.
@@ -54,10 +74,14 @@ type RouterConfig struct {
 	// router's context is cancelled before their own context is cancelled.
 	// Default 30s.
 	ShutdownTimeout time.Duration
-	// Observer receives metrics. Default: none. See package eventprom.
+	// Observer receives measurements: any value implementing some of the
+	// observer interfaces (see [Observer]), such as eventprom's Metrics.
+	// Default: none.
 	Observer Observer
-	// Logger receives operational logs (dead letters, fetch errors).
-	// Default: discarded.
+	// Logger receives operational logs: dead letters, failed dead-letter
+	// writes, fetch errors, lost partitions. Default: [slog.Default], so
+	// they are never silently dropped; pass a logger with a discarding
+	// handler to silence them.
 	Logger *slog.Logger
 }
 
@@ -81,11 +105,8 @@ func (c *RouterConfig) setDefaults() {
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 30 * time.Second
 	}
-	if c.Observer == nil {
-		c.Observer = nopObserver{}
-	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.Logger = slog.Default()
 	}
 }
 
@@ -94,8 +115,23 @@ func (c *RouterConfig) Validate() error {
 	if len(c.ClientOpts) == 0 {
 		return errors.New("event: router needs ClientOpts (at least kgo.SeedBrokers)")
 	}
-	return nil
+	if err := checkRouterClientOpts(c.ClientOpts); err != nil {
+		return err
+	}
+	return checkObserver("RouterConfig.Observer", c.Observer)
 }
+
+// DefaultSessionTimeout is the group session timeout the router's
+// consumers use unless ClientOpts sets kgo.SessionTimeout: how long the
+// group waits for a member that stopped heartbeating (a crashed process)
+// before its partitions move. franz-go's and Kafka's default, 45s, stalls
+// those partitions for most of a minute after every crash; Kafka raised it
+// from 10s (KIP-735) for JVM clients whose garbage-collection pauses and
+// cloud network blips caused needless rebalances. Go's collector does not
+// pause for seconds and franz-go heartbeats from a goroutine of its own
+// (every 3s), so 10s is safe here; raise it if your network is unreliable.
+// Brokers accept 6s to 30min by default (group.min/max.session.timeout.ms).
+const DefaultSessionTimeout = 10 * time.Second
 
 // Router consumes topics in consumer groups and hands each event to the
 // handler registered for its group, topic and (optionally) type. It replaces
@@ -103,14 +139,10 @@ func (c *RouterConfig) Validate() error {
 // guarantees. Register every handler, then call [Router.Run] once.
 type Router struct {
 	cfg    RouterConfig
+	obs    observers
 	mws    []Middleware
 	groups map[string]map[string]*route // group → topic → route
 	ran    atomic.Bool
-
-	// crashAfter, when it returns true after a handler succeeded, makes the
-	// group consumer stop like a killed process: the record is not marked
-	// and nothing is committed. Tests only.
-	crashAfter func(*Message) bool
 }
 
 // route is what one group does with one topic.
@@ -141,7 +173,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
-	return &Router{cfg: cfg, groups: make(map[string]map[string]*route)}, nil
+	return &Router{cfg: cfg, obs: resolveObserver(cfg.Observer), groups: make(map[string]map[string]*route)}, nil
 }
 
 // Use adds middleware around every handler (not batch handlers), outermost

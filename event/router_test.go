@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,7 @@ func TestRouterDeadLetters(t *testing.T) {
 		group := testkit.TopicName(t)
 		var handled counter
 		var failAttempts, panics atomic.Int32
+		logs := defaultLogs(t) // the router has no Logger of its own
 		r := newTestRouter(t, c)
 		r.Handle(group, topic, Typed(func(ctx context.Context, msg *Message, d seqData) error {
 			switch msg.Event.Type {
@@ -75,6 +77,12 @@ func TestRouterDeadLetters(t *testing.T) {
 		}
 		for i, w := range want {
 			rec := dlt[i]
+			dl, err := ParseDeadLetter(rec)
+			if err != nil || dl.Group != group || dl.Topic != topic || dl.Partition != 0 ||
+				strconv.FormatInt(dl.Offset, 10) != w.offset || strconv.Itoa(dl.Attempts) != w.attempts ||
+				dl.Key() != group+"/"+topic+"/0/"+w.offset {
+				t.Errorf("ParseDeadLetter(dead letter %d) = %+v, %v", i, dl, err)
+			}
 			if header(rec, HeaderDLTOriginalOffset) != w.offset || header(rec, HeaderDLTAttempts) != w.attempts ||
 				string(rec.Key) != w.key || !strings.Contains(header(rec, HeaderDLTError), w.errPart) ||
 				header(rec, HeaderDLTOriginalTopic) != topic || header(rec, HeaderDLTOriginalPartition) != "0" ||
@@ -82,6 +90,9 @@ func TestRouterDeadLetters(t *testing.T) {
 				t.Errorf("dead letter %d: key %q headers %s, want offset %s attempts %s key %s error ~%q",
 					i, rec.Key, headerString(rec), w.offset, w.attempts, w.key, w.errPart)
 			}
+		}
+		if n := logs.count("event: dead-lettered"); n != 5 {
+			t.Errorf("%d dead letters logged through slog.Default, want 5", n)
 		}
 		if string(dlt[0].Value) != "not an event" || header(dlt[0], "origin") != "legacy-app" {
 			t.Errorf("dead letter lost the original value or headers: %q %s", dlt[0].Value, headerString(dlt[0]))
@@ -314,4 +325,175 @@ func TestRouterRetryDoesNotHoldOtherPartitions(t *testing.T) {
 			t.Errorf("partition 0 went past its waiting record (%v) or retried early (%d calls)", handled.order(), stuckCalls.Load())
 		}
 	})
+}
+
+// A dead letter whose topic does not exist yet is written once the topic
+// appears, within the retry backoff: every attempt is a fresh produce, not
+// a replay of the first one's cancelled context. The round is made long so
+// only a real retry (not a re-fetch after the round) can deliver it.
+func TestRouterDeadLetterRetriedUntilTopicExists(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := c.CreateTopic(t, 1, 3)
+		group := testkit.TopicName(t)
+		var calls atomic.Int32
+		var logs counter
+		r := newTestRouter(t, c, func(cfg *RouterConfig) {
+			cfg.Logger = newLogged(&logs)
+			cfg.RoundTimeout = 5 * time.Minute
+			cfg.Retry = RetryPolicy{MaxAttempts: 1, InitialBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}
+		})
+		r.Handle(group, topic, func(context.Context, *Message) error {
+			calls.Add(1)
+			return Permanent(errors.New("member does not exist"))
+		})
+		produceEvents(t, c, topic, mustEvent(t, "rejected", "k", seqData{1}))
+		start(t, r)
+		testkit.Eventually(t, 60*time.Second, "dead-letter writes failing on the missing topic", func() bool {
+			return logs.count("event: dead-letter write failed") >= 2
+		})
+		adm := c.Admin(t)
+		ctx := testkit.Context(t, 30*time.Second)
+		if resp, err := adm.CreateTopic(ctx, 1, 3, nil, DeadLetterTopic(topic)); err != nil || resp.Err != nil {
+			t.Fatalf("create %s: %v %v", DeadLetterTopic(topic), err, resp.Err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, _ = adm.DeleteTopics(ctx, DeadLetterTopic(topic))
+		})
+		created := time.Now()
+		testkit.Eventually(t, 30*time.Second, "dead letter written after its topic appeared", func() bool {
+			ends, err := adm.ListEndOffsets(ctx, DeadLetterTopic(topic))
+			if err != nil {
+				return false
+			}
+			o, ok := ends.Lookup(DeadLetterTopic(topic), 0)
+			return ok && o.Err == nil && o.Offset == 1
+		})
+		t.Logf("dead letter landed %s after its topic was created", time.Since(created).Round(time.Millisecond))
+		if calls.Load() != 1 {
+			t.Errorf("handler called %d times, want 1: the record was fetched again instead of its dead letter retried", calls.Load())
+		}
+	})
+}
+
+// A router killed without leaving its group (its connections cut, as when
+// its process dies) hands its partitions to a restarted one well within
+// franz-go's default 45s session timeout: with the router's default session
+// timeout, and with static membership even when the session timeout is
+// long, because the restart reuses the InstanceID and replaces the dead
+// member at once.
+func TestRouterTakeoverAfterCrash(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		for _, tc := range []struct {
+			name     string
+			instance string
+			opts     []kgo.Opt
+		}{
+			{"default session timeout", "", nil},
+			{"static member, 60s session timeout", "member-projection-0", []kgo.Opt{kgo.SessionTimeout(time.Minute)}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				topic := topicWithDLT(t, c, 1)
+				group := testkit.TopicName(t)
+				base, err := c.Config().ClientOpts()
+				if err != nil {
+					t.Fatal(err)
+				}
+				// No test tuning of the group timeouts: the defaults are under test.
+				base = append(base, kgo.FetchMaxWait(250*time.Millisecond))
+				router := func(kill *killSwitch, seen *counter) *Router {
+					r := newTestRouter(t, c, func(cfg *RouterConfig) {
+						cfg.ClientOpts = append(slices.Clone(base), tc.opts...)
+						if kill != nil {
+							cfg.ClientOpts = append(cfg.ClientOpts, kill.opts()...)
+							cfg.ShutdownTimeout = time.Second
+						}
+						cfg.InstanceID = tc.instance
+					})
+					r.Handle(group, topic, func(_ context.Context, msg *Message) error { seen.add(msg.Event.Type); return nil })
+					return r
+				}
+				var kill killSwitch
+				var before, after counter
+				stopFirst := start(t, router(&kill, &before))
+				produceEvents(t, c, topic, mustEvent(t, "before", "k", nil))
+				testkit.Eventually(t, 60*time.Second, "first router handling", func() bool { return before.count("before") == 1 })
+
+				kill.kill()
+				killed := time.Now()
+				go stopFirst()
+				start(t, router(nil, &after))
+				produceEvents(t, c, topic, mustEvent(t, "after", "k", nil))
+				testkit.Eventually(t, 30*time.Second, "restarted router handling the partition", func() bool {
+					return after.count("after") == 1
+				})
+				t.Logf("took over %s after the kill", time.Since(killed).Round(100*time.Millisecond))
+			})
+		}
+	})
+}
+
+// deadLetterSpy calls fn after each dead letter is written.
+type deadLetterSpy func()
+
+func (f deadLetterSpy) DeadLettered(string, string) { f() }
+
+// Dead letters are at least once: a router killed after writing a dead
+// letter but before committing the record's offset dead-letters the record
+// again after the restart, and both copies carry the same dedupe key.
+func TestDeadLetterAtLeastOnce(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := topicWithDLT(t, c, 1)
+		group := testkit.TopicName(t)
+		rejected := func(context.Context, *Message) error { return Permanent(errors.New("member does not exist")) }
+		var kill killSwitch
+		first := newTestRouter(t, c, func(cfg *RouterConfig) {
+			cfg.ClientOpts = append(cfg.ClientOpts, kill.opts()...)
+			cfg.InstanceID = "mailer-0"
+			cfg.ShutdownTimeout = time.Second
+			cfg.Observer = deadLetterSpy(kill.kill) // written, not yet marked
+		})
+		first.Handle(group, topic, rejected)
+		produceEvents(t, c, topic, mustEvent(t, "rejected", "k", nil))
+		stopFirst := start(t, first)
+		readAll(t, c, DeadLetterTopic(topic), 1)
+		go stopFirst()
+
+		second := newTestRouter(t, c, func(cfg *RouterConfig) { cfg.InstanceID = "mailer-0" })
+		second.Handle(group, topic, rejected)
+		start(t, second)
+		dlt := readAll(t, c, DeadLetterTopic(topic), 2)
+		a, errA := ParseDeadLetter(dlt[0])
+		b, errB := ParseDeadLetter(dlt[1])
+		if errA != nil || errB != nil || a.Key() != b.Key() || a.Key() != group+"/"+topic+"/0/0" {
+			t.Errorf("two copies of one dead letter: keys %q (%v) and %q (%v), want both %s/%s/0/0", a.Key(), errA, b.Key(), errB, group, topic)
+		}
+	})
+}
+
+// ParseDeadLetter reads the router's headers, the last ones when a replayed
+// dead letter failed again, and refuses records the router did not write.
+func TestParseDeadLetter(t *testing.T) {
+	orig := &kgo.Record{Topic: "members", Partition: 2, Offset: 7, Headers: []kgo.RecordHeader{{Key: "origin", Value: []byte("app")}}}
+	once := deadLetterRecord(orig, "g1", errors.New("boom"), 5)
+	replayed := &kgo.Record{Topic: "members", Partition: 0, Offset: 99, Headers: once.Headers}
+	twice := deadLetterRecord(replayed, "g2", errors.New("again"), 1)
+	for _, tc := range []struct {
+		name    string
+		r       *kgo.Record
+		want    DeadLetter
+		wantErr string
+	}{
+		{"dead letter", once, DeadLetter{Group: "g1", Topic: "members", Partition: 2, Offset: 7, Error: "boom", Attempts: 5}, ""},
+		{"replayed and failed again", twice, DeadLetter{Group: "g2", Topic: "members", Partition: 0, Offset: 99, Error: "again", Attempts: 1}, ""},
+		{"plain record", orig, DeadLetter{}, "not a dead letter: no ksuite-dlt-group, ksuite-dlt-original-topic"},
+		{"malformed", &kgo.Record{Headers: append(slices.Clone(once.Headers), kgo.RecordHeader{Key: HeaderDLTOriginalOffset, Value: []byte("x")})},
+			DeadLetter{}, "malformed dead-letter header"},
+	} {
+		got, err := ParseDeadLetter(tc.r)
+		if got != tc.want || (tc.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("%s: ParseDeadLetter = %+v, %v; want %+v, error %q", tc.name, got, err, tc.want, tc.wantErr)
+		}
+	}
 }

@@ -18,10 +18,12 @@ import (
 	"github.com/ksuite/ksuite/event"
 )
 
-// Metrics implements [event.Observer] with Prometheus collectors:
+// Metrics is an [event.Observer] implementing every observer interface with
+// Prometheus collectors:
 //
 //	<ns>_records_consumed_total{group,topic}        records polled (again after a retry pause)
-//	<ns>_records_handled_total{group,topic}         handled successfully
+//	<ns>_records_handled_total{group,topic}         handled successfully (duplicates included)
+//	<ns>_duplicates_total{group,topic}              redeliveries the inbox recognised and skipped
 //	<ns>_handler_failures_total{group,topic}        handler calls that failed
 //	<ns>_retries_total{group,topic}                 retries after a failure
 //	<ns>_dead_lettered_total{group,topic}           records sent to <topic>.DLT
@@ -30,13 +32,24 @@ import (
 //	<ns>_outbox_backlog{table}                      outbox rows not yet published
 //	<ns>_outbox_parked_total{table,topic}           outbox rows Kafka rejected for good
 type Metrics struct {
-	consumed, handled, failed, retried, deadLettered *prometheus.CounterVec
-	latency                                          *prometheus.HistogramVec
-	lag, backlog                                     *prometheus.GaugeVec
-	parked                                           *prometheus.CounterVec
+	consumed, handled, duplicates, failed, retried, deadLettered *prometheus.CounterVec
+	latency                                                      *prometheus.HistogramVec
+	lag, backlog                                                 *prometheus.GaugeVec
+	parked                                                       *prometheus.CounterVec
 }
 
-var _ event.Observer = (*Metrics)(nil)
+// Metrics observes everything the router and the relay report.
+var _ interface {
+	event.ConsumedObserver
+	event.HandledObserver
+	event.FailedObserver
+	event.RetriedObserver
+	event.DeadLetteredObserver
+	event.DuplicateObserver
+	event.LagObserver
+	event.OutboxBacklogObserver
+	event.OutboxParkedObserver
+} = (*Metrics)(nil)
 
 // Option tunes [New].
 type Option func(*options)
@@ -70,7 +83,8 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 	}
 	m := &Metrics{
 		consumed:     counter("records_consumed_total", "Records polled by the router."),
-		handled:      counter("records_handled_total", "Records whose handler succeeded."),
+		handled:      counter("records_handled_total", "Records whose handler succeeded, duplicates skipped by the inbox included."),
+		duplicates:   counter("duplicates_total", "Redelivered events the inbox had handled before and skipped."),
 		failed:       counter("handler_failures_total", "Handler calls that returned an error or panicked."),
 		retried:      counter("retries_total", "Handler retries after a failure."),
 		deadLettered: counter("dead_lettered_total", "Records written to their dead-letter topic."),
@@ -90,7 +104,7 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 			Help: "Outbox rows Kafka rejected for good, parked with their error.",
 		}, []string{"table", "topic"}),
 	}
-	for _, c := range []prometheus.Collector{m.consumed, m.handled, m.failed, m.retried, m.deadLettered, m.latency, m.lag, m.backlog, m.parked} {
+	for _, c := range []prometheus.Collector{m.consumed, m.handled, m.duplicates, m.failed, m.retried, m.deadLettered, m.latency, m.lag, m.backlog, m.parked} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("eventprom: register: %w", err)
 		}
@@ -98,40 +112,43 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 	return m, nil
 }
 
-// Consumed implements [event.Observer].
+// Consumed implements [event.ConsumedObserver].
 func (m *Metrics) Consumed(group, topic string, _ int32) {
 	m.consumed.WithLabelValues(group, topic).Inc()
 }
 
-// Handled implements [event.Observer].
+// Handled implements [event.HandledObserver].
 func (m *Metrics) Handled(group, topic string, d time.Duration) {
 	m.handled.WithLabelValues(group, topic).Inc()
 	m.latency.WithLabelValues(group, topic).Observe(d.Seconds())
 }
 
-// Failed implements [event.Observer].
+// Duplicate implements [event.DuplicateObserver].
+func (m *Metrics) Duplicate(group, topic string) { m.duplicates.WithLabelValues(group, topic).Inc() }
+
+// Failed implements [event.FailedObserver].
 func (m *Metrics) Failed(group, topic string, d time.Duration, _ error) {
 	m.failed.WithLabelValues(group, topic).Inc()
 	m.latency.WithLabelValues(group, topic).Observe(d.Seconds())
 }
 
-// Retried implements [event.Observer].
+// Retried implements [event.RetriedObserver].
 func (m *Metrics) Retried(group, topic string) { m.retried.WithLabelValues(group, topic).Inc() }
 
-// DeadLettered implements [event.Observer].
+// DeadLettered implements [event.DeadLetteredObserver].
 func (m *Metrics) DeadLettered(group, topic string) {
 	m.deadLettered.WithLabelValues(group, topic).Inc()
 }
 
-// Lag implements [event.Observer].
+// Lag implements [event.LagObserver].
 func (m *Metrics) Lag(group, topic string, partition int32, lag int64) {
 	m.lag.WithLabelValues(group, topic, strconv.Itoa(int(partition))).Set(float64(lag))
 }
 
-// OutboxBacklog implements [event.Observer].
+// OutboxBacklog implements [event.OutboxBacklogObserver].
 func (m *Metrics) OutboxBacklog(table string, rows int64) {
 	m.backlog.WithLabelValues(table).Set(float64(rows))
 }
 
-// OutboxParked implements [event.Observer].
+// OutboxParked implements [event.OutboxParkedObserver].
 func (m *Metrics) OutboxParked(table, topic string) { m.parked.WithLabelValues(table, topic).Inc() }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -92,6 +95,10 @@ func TestRouterMetrics(t *testing.T) {
 		if n, _ := testutil.GatherAndCount(reg, "ksuite_event_handler_duration_seconds"); n != 1 {
 			t.Errorf("latency histogram series = %d, want 1", n)
 		}
+		// A missing series would also sum to 0: the partition must be there.
+		if n, _ := testutil.GatherAndCount(reg, "ksuite_event_consumer_lag"); n != 1 {
+			t.Errorf("lag series = %d, want 1 (the topic's one partition)", n)
+		}
 		if got := gathered(t, reg, "ksuite_event_consumer_lag"); got != 0 {
 			t.Errorf("lag after consuming everything = %v, want 0", got)
 		}
@@ -108,18 +115,8 @@ func TestOutboxBacklogMetric(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := event.SQLite
-		if db.Postgres() {
-			d = event.Postgres
-		}
-		o, err := event.NewOutbox(event.OutboxConfig{DB: db.DB, Dialect: d, Source: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := newOutbox(t, db)
 		ctx := testkit.Context(t, 30*time.Second)
-		if err := o.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
 		err = o.WithTx(ctx, func(tx *sql.Tx) error {
 			for range 3 {
 				ev, _ := event.New("x", "k", nil)
@@ -133,28 +130,149 @@ func TestOutboxBacklogMetric(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Kafka is unreachable, so the rows stay and the relay reports them.
-		p, err := event.NewProducer(event.ProducerConfig{ClientOpts: []kgo.Opt{kgo.SeedBrokers("127.0.0.1:1")}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		rl, err := event.NewRelay(event.RelayConfig{Outbox: o, Producer: p, PublishTimeout: 200 * time.Millisecond, Observer: m})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- rl.Run(rctx) }()
+		runRelay(t, o, []kgo.Opt{kgo.SeedBrokers("127.0.0.1:1")}, m)
 		testkit.Eventually(t, 20*time.Second, "backlog reported", func() bool { return gathered(t, reg, "svc_outbox_backlog") == 3 })
-		m.OutboxParked("ksuite_outbox", "t") // what the relay reports for a row Kafka rejects
-		if got := gathered(t, reg, "svc_outbox_parked_total"); got != 1 {
-			t.Errorf("svc_outbox_parked_total = %v, want 1", got)
-		}
+	})
+}
+
+// A row Kafka rejects for good (too large) is counted when the relay parks
+// it, and only then.
+func TestOutboxParkedMetric(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		testkit.ForEachDB(t, func(t *testing.T, db testkit.DB) {
+			reg := prometheus.NewRegistry()
+			m, err := eventprom.New(reg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := newOutbox(t, db)
+			topic := c.CreateTopic(t, 1, 3)
+			opts, _ := c.Config().ClientOpts()
+			runRelay(t, o, opts, m)
+			ctx := testkit.Context(t, 60*time.Second)
+			huge, _ := event.New("x", "k", map[string]string{"blob": strings.Repeat("x", 2<<20)})
+			fine, _ := event.New("x", "k", nil)
+			if err := o.WithTx(ctx, func(tx *sql.Tx) error { return o.Add(ctx, tx, topic, huge, fine) }); err != nil {
+				t.Fatal(err)
+			}
+			testkit.Eventually(t, 30*time.Second, "parked row counted", func() bool {
+				return gathered(t, reg, "ksuite_event_outbox_parked_total") == 1
+			})
+			testkit.Eventually(t, 30*time.Second, "the row after it relayed", func() bool {
+				n, err := o.Backlog(ctx)
+				return err == nil && n == 0
+			})
+			if got := gathered(t, reg, "ksuite_event_outbox_parked_total"); got != 1 {
+				t.Errorf("outbox_parked_total = %v, want 1 (only the oversized row)", got)
+			}
+		})
+	})
+}
+
+// The same event delivered twice is handled twice and counted once as a
+// duplicate, per record and batched.
+func TestInboxDuplicateMetric(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		testkit.ForEachDB(t, func(t *testing.T, db testkit.DB) {
+			for _, batched := range []bool{false, true} {
+				t.Run(fmt.Sprintf("batched=%v", batched), func(t *testing.T) {
+					reg := prometheus.NewRegistry()
+					m, err := eventprom.New(reg)
+					if err != nil {
+						t.Fatal(err)
+					}
+					inbox, err := event.NewInbox(event.InboxConfig{DB: db.DB, Dialect: dialectOf(db), Table: "inbox_" + testkit.RandomSuffix()})
+					if err != nil {
+						t.Fatal(err)
+					}
+					ctx := testkit.Context(t, 60*time.Second)
+					if err := inbox.Migrate(ctx); err != nil {
+						t.Fatal(err)
+					}
+					topic := c.CreateTopic(t, 1, 3)
+					opts, _ := c.Config().ClientOpts()
+					r, err := event.NewRouter(event.RouterConfig{ClientOpts: append(opts, kgo.FetchMaxWait(250*time.Millisecond)), Observer: m})
+					if err != nil {
+						t.Fatal(err)
+					}
+					var applied atomic.Int32
+					apply := func(context.Context, *sql.Tx, *event.Message) error { applied.Add(1); return nil }
+					if batched {
+						r.HandleBatch("g", topic, inbox.BatchHandler(apply))
+					} else {
+						r.Handle("g", topic, inbox.Handler(apply))
+					}
+					p, err := event.NewProducer(event.ProducerConfig{ClientOpts: opts, Source: "test"})
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer p.Close()
+					ev, _ := event.New("x", "k", nil)
+					other, _ := event.New("x", "k", nil)
+					if err := p.Publish(ctx, topic, ev, ev, other); err != nil {
+						t.Fatal(err)
+					}
+					rctx, cancel := context.WithCancel(ctx)
+					done := make(chan error, 1)
+					go func() { done <- r.Run(rctx) }()
+					testkit.Eventually(t, 60*time.Second, "three records handled", func() bool {
+						return gathered(t, reg, "ksuite_event_records_handled_total") == 3
+					})
+					cancel()
+					if err := <-done; err != nil {
+						t.Fatal(err)
+					}
+					if got := gathered(t, reg, "ksuite_event_duplicates_total"); got != 1 || applied.Load() != 2 {
+						t.Errorf("duplicates_total = %v and %d effects applied, want 1 and 2", got, applied.Load())
+					}
+				})
+			}
+		})
+	})
+}
+
+func newOutbox(t *testing.T, db testkit.DB) *event.Outbox {
+	t.Helper()
+	o, err := event.NewOutbox(event.OutboxConfig{DB: db.DB, Dialect: dialectOf(db), Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Migrate(testkit.Context(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// runRelay runs a relay for o publishing with opts and observed by m until
+// the test ends.
+func runRelay(t *testing.T, o *event.Outbox, opts []kgo.Opt, m *eventprom.Metrics) {
+	t.Helper()
+	p, err := event.NewProducer(event.ProducerConfig{ClientOpts: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl, err := event.NewRelay(event.RelayConfig{Outbox: o, Producer: p, PublishTimeout: 500 * time.Millisecond,
+		PollInterval: 50 * time.Millisecond, Observer: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rl.Run(ctx) }()
+	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Fatal(err)
+			t.Error(err)
 		}
+		p.Close()
 	})
+}
+
+func dialectOf(db testkit.DB) event.Dialect {
+	if db.Postgres() {
+		return event.Postgres
+	}
+	return event.SQLite
 }
 
 // gathered sums every series of a metric in reg.

@@ -134,6 +134,7 @@ KSUITE_* environment variables, or a profile from ksuite.yaml.`,
 		a.doctorCmd(),
 		a.serveCmd(),
 		a.demoCmd(),
+		a.outboxCmd(),
 	)
 	return root
 }

@@ -93,7 +93,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("member: %w", err)
 	}
-	relay, err := event.NewRelay(event.RelayConfig{Outbox: outbox, Producer: producer, Observer: cfg.Observer, Logger: cfg.Logger})
+	relay, err := event.NewRelay(event.RelayConfig{Outbox: outbox, Producer: producer, Observer: cfg.Observer, Logger: cfg.Logger,
+		WakeUp: db.RelayWakeUp(outbox, cfg.Logger)})
 	if err != nil {
 		producer.Close()
 		return nil, err

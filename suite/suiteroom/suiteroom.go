@@ -135,7 +135,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("suiteroom: %w", err)
 	}
-	s.relay, err = event.NewRelay(event.RelayConfig{Outbox: s.outbox, Producer: s.producer, Observer: cfg.Observer, Logger: s.log})
+	s.relay, err = event.NewRelay(event.RelayConfig{Outbox: s.outbox, Producer: s.producer, Observer: cfg.Observer, Logger: s.log,
+		WakeUp: s.db.RelayWakeUp(s.outbox, s.log)})
 	if err == nil {
 		s.router, err = s.newRouter()
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/ksuite/ksuite/event"
+	"github.com/ksuite/ksuite/event/eventpg"
 )
 
 // DefaultPath is the SQLite database the services use when no --db is given.
@@ -43,6 +45,17 @@ type DB struct {
 
 // Postgres reports whether the database is PostgreSQL.
 func (db *DB) Postgres() bool { return db.Dialect == event.Postgres }
+
+// RelayWakeUp is the [event.RelayConfig.WakeUp] for o's relay: on
+// PostgreSQL, LISTEN/NOTIFY (so rows another replica commits are published
+// at once); nil on SQLite, whose only writers are in this process, which
+// wakes the relay itself.
+func (db *DB) RelayWakeUp(o *event.Outbox, log *slog.Logger) func(ctx context.Context, wake func()) {
+	if !db.Postgres() {
+		return nil
+	}
+	return eventpg.WakeUp(o, log)
+}
 
 // Open opens dsn and checks that it answers: a postgres:// or postgresql://
 // URL is PostgreSQL (driver pgx); anything else is SQLite, a file path
