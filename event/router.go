@@ -148,6 +148,7 @@ type Router struct {
 // route is what one group does with one topic.
 type route struct {
 	byType   map[string]HandlerFunc // "" is the catch-all
+	only     HandlerFunc            // the catch-all when there is no other handler
 	raw      map[string]handlerSpec
 	batch    BatchHandlerFunc
 	retry    RetryPolicy
@@ -161,6 +162,9 @@ type handlerSpec struct {
 
 // handler is the handler for an event type, nil when none applies.
 func (rt *route) handler(typ string) HandlerFunc {
+	if rt.only != nil {
+		return rt.only
+	}
 	if h, ok := rt.byType[typ]; ok {
 		return h
 	}
@@ -282,6 +286,9 @@ func (r *Router) Run(ctx context.Context) error {
 			rt.byType = make(map[string]HandlerFunc, len(rt.raw))
 			for typ, spec := range rt.raw {
 				rt.byType[typ] = Chain(Chain(spec.h, spec.mws...), r.mws...)
+			}
+			if len(rt.byType) == 1 {
+				rt.only = rt.byType[""] // nil when the one handler has a type
 			}
 			if !rt.hasRetry {
 				rt.retry = r.cfg.Retry
