@@ -64,13 +64,13 @@ var (
 
 // decodeShaped decodes v into e if it has a known shape, reporting whether
 // it did; e is untouched otherwise.
-func decodeShaped(e *Event, v []byte) bool {
+func decodeShaped(e *Event, v []byte, a *strArena) bool {
 	known := shapes.Load()
 	if known == nil {
 		return false
 	}
 	for _, sh := range *known {
-		if sh.decode(e, v) {
+		if sh.decode(e, v, a) {
 			return true
 		}
 	}
@@ -78,7 +78,7 @@ func decodeShaped(e *Event, v []byte) bool {
 }
 
 // decode is decodeShaped for one shape.
-func (sh *shape) decode(e *Event, v []byte) bool {
+func (sh *shape) decode(e *Event, v []byte, a *strArena) bool {
 	var (
 		id, subject, tm, data []byte
 		exts                  [maxShapeExts][]byte
@@ -156,7 +156,7 @@ func (sh *shape) decode(e *Event, v []byte) bool {
 		unique[n] = pending{&t.Subject, subject}
 		n++
 	}
-	setTogether(unique[:n])
+	a.set(unique[:n])
 	*e = t
 	return true
 }

@@ -17,7 +17,7 @@ func TestShapeAgreesWithFullScan(t *testing.T) {
 	const learntShort = `{"specversion":"1.0","id":"b-1","source":"shape-test","type":"t","subject":"k-1"}`
 	for _, v := range []string{learnt, learntShort} {
 		var first Event
-		if err := decodeJSON(&first, "x", []byte(v), time.Time{}, true); err != nil {
+		if err := decodeJSON(&first, "x", []byte(v), time.Time{}, true, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -54,12 +54,12 @@ func TestShapeAgreesWithFullScan(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var shaped Event
-			if got := decodeShaped(&shaped, []byte(tc.value)); got != tc.shaped {
+			if got := decodeShaped(&shaped, []byte(tc.value), nil); got != tc.shaped {
 				t.Errorf("decoded through the shape: %v, want %v", got, tc.shaped)
 			}
 			viaDecode, err := DecodeValue("x", []byte(tc.value), nil, time.Time{})
 			var full Event
-			fullErr := decodeJSON(&full, "x", []byte(tc.value), time.Time{}, false)
+			fullErr := decodeJSON(&full, "x", []byte(tc.value), time.Time{}, false, nil)
 			if (err == nil) != (fullErr == nil) || err != nil && err.Error() != fullErr.Error() {
 				t.Fatalf("Decode: %v; full scan: %v", err, fullErr)
 			}
