@@ -353,6 +353,7 @@ func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader, a *strAren
 		binary      bool
 		high        uint64 // the attribute bytes ORed in words: tells ASCII text, hence valid UTF-8
 		invalid     error  // the first bad attribute, reported once the mode is known
+		wrote       bool   // e is no longer zero
 	)
 	for i := range headers {
 		h := &headers[i]
@@ -363,12 +364,17 @@ func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader, a *strAren
 		if attr != hExtension {
 			high |= orBytes(h.Value)
 		}
+		if attr == hContentType && isStructuredType(h.Value) {
+			// Cleared only if written: clearing costs write barriers
+			// while the collector runs, and structured records pass here.
+			if wrote {
+				*e = Event{}
+			}
+			return false, nil
+		}
+		wrote = true
 		switch attr {
 		case hContentType:
-			if isStructuredType(h.Value) {
-				*e = Event{}
-				return false, nil
-			}
 			e.DataContentType, hasCT = recentContentType.intern(h.Value), true
 		case hSpecVersion:
 			binary = true
@@ -403,7 +409,9 @@ func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader, a *strAren
 		}
 	}
 	if !binary {
-		*e = Event{}
+		if wrote {
+			*e = Event{}
+		}
 		return false, nil
 	}
 	if invalid != nil {
