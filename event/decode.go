@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -456,12 +455,12 @@ type pending struct {
 }
 
 // strArena cuts strings from shared blocks, so the id and subject of many
-// events cost one allocation per block instead of one per event. A block
-// is only appended to, never written again, so the strings cut from it
-// never change (as strings.Builder does); a string kept alive keeps its
+// events cost one allocation per block instead of one per event. A block is
+// a strings.Builder: only appended to, so the strings cut from it never
+// change, and not zeroed when allocated. A string kept alive keeps its
 // block alive. One arena serves one goroutine.
 type strArena struct {
-	block []byte
+	block strings.Builder
 }
 
 // arenaBlock is the size of an arena's blocks: the id and subject of about
@@ -480,14 +479,15 @@ func (a *strArena) set(ps []pending) {
 		return
 	}
 	if a != nil && size <= arenaBlock/8 {
-		if cap(a.block)-len(a.block) < size {
-			a.block = make([]byte, 0, arenaBlock)
+		if a.block.Cap()-a.block.Len() < size {
+			a.block = strings.Builder{}
+			a.block.Grow(arenaBlock)
 		}
-		from := len(a.block)
+		from := a.block.Len()
 		for _, p := range ps {
-			a.block = append(a.block, p.inner...)
+			a.block.Write(p.inner)
 		}
-		all := unsafe.String(&a.block[from], size)
+		all := a.block.String()[from:]
 		for _, p := range ps {
 			*p.dst, all = all[:len(p.inner)], all[len(p.inner):]
 		}

@@ -47,10 +47,7 @@ func BenchmarkRound(b *testing.B) {
 			}
 			var handled atomic.Int64
 			r.Handle("g", topic, func(context.Context, *Message) error { handled.Add(1); return nil })
-			for _, rt := range r.groups["g"] {
-				rt.byType = map[string]HandlerFunc{"": rt.raw[""].h}
-				rt.retry = r.cfg.Retry
-			}
+			r.prepareRoutes()
 			gc := &groupConsumer{r: r, group: "g", routes: r.groups["g"], cl: cl}
 			ctx := context.Background()
 			// One op is one event: rounds of a poll's worth until b.N.

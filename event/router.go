@@ -269,18 +269,9 @@ func (r *Router) HandleBatch(group, topic string, h BatchHandlerFunc, opts ...Ha
 	rt.apply(o)
 }
 
-// Run consumes until ctx is cancelled, then shuts down gracefully: it stops
-// polling, lets in-flight handlers finish (cancelling them after
-// ShutdownTimeout), commits what succeeded and leaves the groups. It returns
-// nil after a clean shutdown, or an error at once if a client cannot be
-// created.
-func (r *Router) Run(ctx context.Context) error {
-	if !r.ran.CompareAndSwap(false, true) {
-		return ErrRouterClosed
-	}
-	if len(r.groups) == 0 {
-		return errors.New("event: router has no handlers")
-	}
+// prepareRoutes wraps the registered handlers in their middleware and
+// settles each route's retry policy, once, before Run starts consuming.
+func (r *Router) prepareRoutes() {
 	for _, topics := range r.groups {
 		for _, rt := range topics {
 			rt.byType = make(map[string]HandlerFunc, len(rt.raw))
@@ -295,6 +286,21 @@ func (r *Router) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// Run consumes until ctx is cancelled, then shuts down gracefully: it stops
+// polling, lets in-flight handlers finish (cancelling them after
+// ShutdownTimeout), commits what succeeded and leaves the groups. It returns
+// nil after a clean shutdown, or an error at once if a client cannot be
+// created.
+func (r *Router) Run(ctx context.Context) error {
+	if !r.ran.CompareAndSwap(false, true) {
+		return ErrRouterClosed
+	}
+	if len(r.groups) == 0 {
+		return errors.New("event: router has no handlers")
+	}
+	r.prepareRoutes()
 	dlt, err := kgo.NewClient(append(slices.Clone(r.cfg.ClientOpts), kgo.RequiredAcks(kgo.AllISRAcks()))...)
 	if err != nil {
 		return fmt.Errorf("event: dead-letter producer: %w", err)
