@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -165,7 +166,7 @@ func (a *app) withOutbox(cmd *cobra.Command, f outboxFlags, fn func(context.Cont
 	ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
-		return fmt.Errorf("--db %s: %w", redactPassword(f.db), err)
+		return fmt.Errorf("--db %s: %w", redactDSN(f.db), err)
 	}
 	o, err := event.NewOutbox(event.OutboxConfig{DB: db, Dialect: dialect, Table: f.table})
 	if err != nil {
@@ -184,27 +185,32 @@ func openOutboxDB(dsn string) (*sql.DB, event.Dialect, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db, err := sql.Open("pgx", dsn)
 		if err != nil {
-			return nil, 0, fmt.Errorf("--db %s: %w", redactPassword(dsn), err)
+			return nil, 0, fmt.Errorf("--db %s: %w", redactDSN(dsn), err)
 		}
 		return db, event.Postgres, nil
 	}
 	path := strings.TrimPrefix(dsn, "file:")
 	if st, err := os.Stat(path); err != nil || st.IsDir() {
-		return nil, 0, fmt.Errorf("--db %s: no SQLite database file there (--db takes a SQLite file path or a postgres:// URL)", dsn)
+		return nil, 0, fmt.Errorf("--db %s: no SQLite database file there (--db takes a SQLite file path or a postgres:// URL)", redactDSN(dsn))
 	}
 	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=rw&_pragma=busy_timeout(10000)")
 	if err != nil {
-		return nil, 0, fmt.Errorf("--db %s: %w", dsn, err)
+		return nil, 0, fmt.Errorf("--db %s: %w", redactDSN(dsn), err)
 	}
 	return db, event.SQLite, nil
 }
 
-// redactDSN hides a URL's password in messages.
-func redactPassword(dsn string) string {
+// dsnPassword is a password given as a parameter: ?password=... in a URL,
+// password=... in a key=value connection string.
+var dsnPassword = regexp.MustCompile(`(?i)\bpassword=[^&\s]*`)
+
+// redactDSN hides the passwords in a --db value, wherever they are
+// written, before it goes into a message.
+func redactDSN(dsn string) string {
 	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		return u.Redacted()
+		dsn = u.Redacted()
 	}
-	return dsn
+	return dsnPassword.ReplaceAllString(dsn, "password=xxxxx")
 }
 
 // parkedJSON is one row of list --output json.

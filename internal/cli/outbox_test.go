@@ -145,6 +145,8 @@ func TestOutboxCommandErrors(t *testing.T) {
 		{[]string{"outbox", "requeue", "--db", dbArg(sqlite), "--all", "3"}, "name the rows to requeue by seq, or pass --all"},
 		{[]string{"outbox", "requeue", "--db", dbArg(sqlite), "abc"}, `"abc" is not a row seq`},
 		{[]string{"outbox", "list", "--db", "postgres://svc:s3cret@127.0.0.1:1/db?connect_timeout=2"}, "postgres://svc:xxxxx@127.0.0.1:1/db"},
+		{[]string{"outbox", "list", "--db", "postgres://svc@127.0.0.1:1/db?connect_timeout=2&password=s3cret"}, "password=xxxxx"},
+		{[]string{"outbox", "list", "--db", "host=127.0.0.1 user=svc password=s3cret"}, "no SQLite database file there"},
 	} {
 		r := runKsuite(t, tc.args...)
 		if r.code != 1 || !strings.Contains(r.errOut, tc.want) || strings.Contains(r.errOut, "s3cret") {
