@@ -113,7 +113,10 @@ went out while it was parked.
 		Example: `  ksuite outbox requeue --db ./member-service.db 12 15
   ksuite outbox requeue --db postgres://svc@db:5432/members --all --output json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if all == (len(args) > 0) {
+			switch {
+			case all && len(args) > 0:
+				return fmt.Errorf("--all requeues every parked row: give it without seq numbers (got %s)", strings.Join(args, " "))
+			case !all && len(args) == 0:
 				return errors.New("name the rows to requeue by seq, or pass --all (ksuite outbox list shows the parked rows)")
 			}
 			seqs := make([]int64, len(args))

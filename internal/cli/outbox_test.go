@@ -142,7 +142,7 @@ func TestOutboxCommandErrors(t *testing.T) {
 		{[]string{"outbox", "list", "--db", dbArg(sqlite), "--table", "x; DROP TABLE other"}, "is not a plain SQL identifier"},
 		{[]string{"outbox", "list", "--db", dbArg(sqlite), "-o", "yaml"}, `--output "yaml": use text or json`},
 		{[]string{"outbox", "requeue", "--db", dbArg(sqlite)}, "name the rows to requeue by seq, or pass --all"},
-		{[]string{"outbox", "requeue", "--db", dbArg(sqlite), "--all", "3"}, "name the rows to requeue by seq, or pass --all"},
+		{[]string{"outbox", "requeue", "--db", dbArg(sqlite), "--all", "3"}, "--all requeues every parked row: give it without seq numbers (got 3)"},
 		{[]string{"outbox", "requeue", "--db", dbArg(sqlite), "abc"}, `"abc" is not a row seq`},
 		{[]string{"outbox", "list", "--db", "postgres://svc:s3cret@127.0.0.1:1/db?connect_timeout=2"}, "postgres://svc:xxxxx@127.0.0.1:1/db"},
 		{[]string{"outbox", "list", "--db", "postgres://svc@127.0.0.1:1/db?connect_timeout=2&password=s3cret"}, "password=xxxxx"},
