@@ -19,6 +19,7 @@ import (
 	_ "modernc.org/sqlite" // driver "sqlite" for a SQLite --db
 
 	"github.com/ksuite/ksuite/event"
+	"github.com/ksuite/ksuite/internal/kafka"
 )
 
 // outboxFlags are the flags both outbox commands take.
@@ -46,6 +47,8 @@ the service's relay then publishes them. See docs/events.md.
 
 --db is the service's database: the path of a SQLite file, or a PostgreSQL
 URL (postgres://user:password@host:5432/db?sslmode=disable).
+
+--timeout bounds connecting to the database and each statement.
 
 Exit codes: 0 success; 1 error (bad flags, database unreachable, no outbox
 table, or a row to requeue that is not parked: then nothing is requeued).`,
@@ -166,7 +169,14 @@ func (a *app) withOutbox(cmd *cobra.Command, f outboxFlags, fn func(context.Cont
 		return err
 	}
 	defer db.Close()
-	ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
+	// --timeout bounds connecting and each statement, as it bounds the
+	// Kafka commands' requests: a database that does not answer fails the
+	// command instead of hanging it.
+	timeout, err := cmd.Flags().GetDuration(kafka.FlagTimeout)
+	if err != nil || timeout <= 0 {
+		timeout = kafka.DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
 		return fmt.Errorf("--db %s: %w", redactDSN(f.db), err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -156,5 +157,36 @@ func TestOutboxCommandErrors(t *testing.T) {
 	r := mustRun(t, "", "outbox", "requeue", "--help")
 	if !strings.Contains(r.out, "ksuite outbox requeue --db ./member-service.db 12 15") {
 		t.Errorf("requeue --help has no example:\n%s", r.out)
+	}
+}
+
+// A database that accepts the connection but never answers fails the
+// command within --timeout instead of hanging it.
+func TestOutboxCommandTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, silent, until the test ends
+		}
+	}()
+	done := make(chan runResult, 1)
+	go func() {
+		done <- runKsuite(t, "outbox", "list", "--db", "postgres://svc@"+ln.Addr().String()+"/db?sslmode=disable", "--timeout", "300ms")
+	}()
+	select {
+	case r := <-done:
+		if r.code != 1 || !strings.Contains(r.errOut, "--db postgres://svc@") {
+			t.Fatalf("exit %d, stderr %q; want exit 1 naming --db", r.code, r.errOut)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("outbox list still waiting for a silent database 20s after a --timeout of 300ms")
 	}
 }
