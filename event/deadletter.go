@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -114,7 +115,12 @@ const maxErrorHeader = 4 << 10
 func deadLetterRecord(r *kgo.Record, group string, cause error, attempts int) *kgo.Record {
 	msg := cause.Error()
 	if len(msg) > maxErrorHeader {
-		msg = msg[:maxErrorHeader]
+		// Cut on a character boundary: consumers read the header as text.
+		n := maxErrorHeader
+		for n > 0 && !utf8.RuneStart(msg[n]) {
+			n--
+		}
+		msg = msg[:n]
 	}
 	headers := make([]kgo.RecordHeader, 0, len(r.Headers)+6)
 	headers = append(headers, r.Headers...)

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -495,5 +496,33 @@ func TestParseDeadLetter(t *testing.T) {
 		if got != tc.want || (tc.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
 			t.Errorf("%s: ParseDeadLetter = %+v, %v; want %+v, error %q", tc.name, got, err, tc.want, tc.wantErr)
 		}
+	}
+}
+
+// The error header is cut to 4 KiB on a character boundary, so consumers
+// that read headers as UTF-8 text (Java's new String(bytes, UTF_8), the
+// console) see no broken character at the end.
+func TestDeadLetterErrorHeaderCut(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		msg  string
+	}{
+		{"short", "boom"},
+		{"ASCII past the limit", strings.Repeat("x", 5000)},
+		{"multi-byte character across the limit", strings.Repeat("x", maxErrorHeader-1) + "é" + strings.Repeat("y", 10)},
+		{"four-byte characters past the limit", strings.Repeat("😀", 1100)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := deadLetterRecord(&kgo.Record{Topic: "members"}, "g", errors.New(tc.msg), 1)
+			d, err := ParseDeadLetter(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(d.Error) > maxErrorHeader || !utf8.ValidString(d.Error) || !strings.HasPrefix(tc.msg, d.Error) ||
+				len(d.Error) < min(len(tc.msg), maxErrorHeader-utf8.UTFMax) {
+				t.Errorf("error header of %d bytes (valid UTF-8: %v), want the longest prefix of at most %d bytes on a character boundary",
+					len(d.Error), utf8.ValidString(d.Error), maxErrorHeader)
+			}
+		})
 	}
 }
