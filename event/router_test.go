@@ -378,6 +378,41 @@ func TestRouterDeadLetterRetriedUntilTopicExists(t *testing.T) {
 	})
 }
 
+// The dead letter of an old record is written as a new record: stamped
+// now, the original time in a header. Stamped with the original time it
+// would time out at once under kgo.RecordDeliveryTimeout (franz-go measures
+// it from the record's timestamp), be refused by brokers limiting
+// message.timestamp.before.max.ms, and be deleted early by the DLT's
+// retention.ms: lost, or the partition stopped for good.
+func TestDeadLetterOfOldRecord(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := topicWithDLT(t, c, 1)
+		group := testkit.TopicName(t)
+		r := newTestRouter(t, c, func(cfg *RouterConfig) {
+			cfg.ClientOpts = append(cfg.ClientOpts, kgo.RecordDeliveryTimeout(10*time.Second))
+		})
+		r.Handle(group, topic, func(context.Context, *Message) error {
+			return Permanent(errors.New("member does not exist"))
+		})
+		old := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+		rec, err := mustEvent(t, "rejected", "k", seqData{1}).Record(topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.Timestamp = old
+		produceRaw(t, c, rec)
+		start(t, r)
+		dlt := readAll(t, c, DeadLetterTopic(topic), 1)[0]
+		d, err := ParseDeadLetter(dlt)
+		if err != nil || !d.Timestamp.Equal(old) {
+			t.Errorf("dead letter's original timestamp %v (%v), want %v", d.Timestamp, err, old)
+		}
+		if time.Since(dlt.Timestamp) > time.Minute {
+			t.Errorf("dead letter stamped %v, want the time it was written", dlt.Timestamp)
+		}
+	})
+}
+
 // A router killed without leaving its group (its connections cut, as when
 // its process dies) hands its partitions to a restarted one well within
 // franz-go's default 45s session timeout: with the router's default session
