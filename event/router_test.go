@@ -413,6 +413,49 @@ func TestDeadLetterOfOldRecord(t *testing.T) {
 	})
 }
 
+// A dead letter still unwritten when its poll round ends is not handled
+// again: the record is fetched again, and the dead letter, not the
+// handler, is retried (the handler gave up on it for good already).
+func TestRouterDeadLetterPendingAcrossRounds(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := c.CreateTopic(t, 1, 3)
+		group := testkit.TopicName(t)
+		var calls atomic.Int32
+		var logs counter
+		r := newTestRouter(t, c, func(cfg *RouterConfig) {
+			// Each dead-letter write fails within 2s, each round ends after 1s.
+			cfg.ClientOpts = append(cfg.ClientOpts, kgo.RecordDeliveryTimeout(2*time.Second))
+			cfg.Logger = newLogged(&logs)
+			cfg.RoundTimeout = time.Second
+			cfg.Retry = RetryPolicy{MaxAttempts: 1, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
+		})
+		r.Handle(group, topic, func(context.Context, *Message) error {
+			calls.Add(1)
+			return Permanent(errors.New("member does not exist"))
+		})
+		produceEvents(t, c, topic, mustEvent(t, "rejected", "k", seqData{1}))
+		start(t, r)
+		testkit.Eventually(t, 60*time.Second, "dead-letter writes failing over several rounds", func() bool {
+			return logs.count("event: dead-letter write failed") >= 3
+		})
+		adm := c.Admin(t)
+		ctx := testkit.Context(t, 30*time.Second)
+		if resp, err := adm.CreateTopic(ctx, 1, 3, nil, DeadLetterTopic(topic)); err != nil || resp.Err != nil {
+			t.Fatalf("create %s: %v %v", DeadLetterTopic(topic), err, resp.Err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, _ = adm.DeleteTopics(ctx, DeadLetterTopic(topic))
+		})
+		dlt := readAll(t, c, DeadLetterTopic(topic), 1)
+		if n := calls.Load(); n != 1 || header(dlt[0], HeaderDLTAttempts) != "1" {
+			t.Errorf("handler called %d times, dead letter says %s attempts; want 1 and 1: a round's end ran the handler again",
+				n, header(dlt[0], HeaderDLTAttempts))
+		}
+	})
+}
+
 // A router killed without leaving its group (its connections cut, as when
 // its process dies) hands its partitions to a restarted one well within
 // franz-go's default 45s session timeout: with the router's default session
