@@ -257,6 +257,11 @@ func (sl *slab) message(r *kgo.Record, group string) (*Message, error) {
 func (pw *partitionWork) deliver(ctx context.Context, msg *Message, h HandlerFunc) bool {
 	gc, obs, policy := pw.gc, &pw.gc.r.obs, pw.rt.retry
 	r := msg.Record
+	if g, ok := gc.retries.hasGivenUp(r); ok {
+		// A round ended before the dead letter could be written: write it
+		// now, without running the handler again.
+		return pw.giveUp(ctx, r, g)
+	}
 	attempt := gc.retries.made(r) + 1
 	msg.Attempt = attempt
 	var start time.Time
@@ -281,11 +286,7 @@ func (pw *partitionWork) deliver(ctx context.Context, msg *Message, h HandlerFun
 		return false // shutdown cut the handler short: not its fault
 	}
 	if IsPermanent(err) || attempt >= policy.MaxAttempts {
-		if !pw.deadLetter(ctx, r, err, attempt) {
-			return false
-		}
-		gc.retries.forget(r)
-		return true
+		return pw.giveUp(ctx, r, gaveUp{err, attempt})
 	}
 	gc.retries.failed(r, attempt)
 	pw.retryIn(policy.backoff(attempt))
@@ -299,6 +300,18 @@ func (pw *partitionWork) retryIn(d time.Duration) {
 	pw.mu.Lock()
 	defer pw.mu.Unlock()
 	pw.retryAfter = max(pw.retryAfter, d)
+}
+
+// giveUp dead-letters r, whose handler gave up on it. If the round ends
+// first, r is remembered as given up, so that when it is fetched again
+// only its dead letter is retried.
+func (pw *partitionWork) giveUp(ctx context.Context, r *kgo.Record, g gaveUp) bool {
+	if !pw.deadLetter(ctx, r, g.cause, g.attempts) {
+		pw.gc.retries.gaveUp(r, g)
+		return false
+	}
+	pw.gc.retries.forget(r)
+	return true
 }
 
 // deadLetter writes r to its dead-letter topic, retrying until the write
