@@ -360,9 +360,6 @@ func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader, a *strAren
 		if attr == hOther {
 			continue
 		}
-		if attr != hExtension {
-			high |= orBytes(h.Value)
-		}
 		if attr == hContentType && isStructuredType(h.Value) {
 			// Cleared only if written: clearing costs write barriers
 			// while the collector runs, and structured records pass here.
@@ -370,6 +367,9 @@ func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader, a *strAren
 				*e = Event{}
 			}
 			return false, nil
+		}
+		if attr != hExtension {
+			high |= orBytes(h.Value)
 		}
 		wrote = true
 		switch attr {
