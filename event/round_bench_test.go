@@ -16,7 +16,7 @@ import (
 func BenchmarkRound(b *testing.B) {
 	const partitions, perPartition = 6, 1000 / 6
 	for _, mode := range []ContentMode{Structured, Binary} {
-		b.Run(map[ContentMode]string{Structured: "structured", Binary: "binary"}[mode], func(b *testing.B) {
+		b.Run(mode.String(), func(b *testing.B) {
 			cl, err := kgo.NewClient(kgo.SeedBrokers("127.0.0.1:1"))
 			if err != nil {
 				b.Fatal(err)
