@@ -79,7 +79,8 @@ func decodeInto(e *Event, topic string, value []byte, headers []kgo.RecordHeader
 // learn lets it remember the shape of a structured record (see shape.go).
 func decodeJSON(e *Event, topic string, value []byte, ts time.Time, learn bool, a *strArena) error {
 	m := members{src: value, arena: a}
-	sc := scanner{b: value}
+	// The data's JSON is checked when it is read, not here (see skipComposite).
+	sc := scanner{b: value, lazyData: true}
 	if err := sc.members(m.add); err != nil {
 		return decodeErr("", "", ErrUnknownFormat, "value is not a JSON object: %v", err)
 	}
@@ -581,7 +582,9 @@ func fromStructured(e *Event, m *members, ascii bool) error {
 			return err
 		}
 	}
-	return validated(mode, e, m.has(mDataBase64), !ascii)
+	// The data is not checked here, whatever its form: JSON data is
+	// checked when read ([DataAs]) or encoded again, as in binary mode.
+	return validated(mode, e, false, !ascii)
 }
 
 // extension sets the extension name from its raw JSON value: null leaves it

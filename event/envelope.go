@@ -421,11 +421,12 @@ func appendJSONString(b []byte, s string) (_ []byte, plain bool) {
 	return append(b, '"'), true
 }
 
-// UnmarshalJSON reads a structured-mode CloudEvent. It does not accept the
-// legacy shape; use [Decode] or [DecodeValue] for that.
+// UnmarshalJSON reads a structured-mode CloudEvent, checked as [Decode]
+// checks it: everything but the data, which is checked when read. It does
+// not accept the legacy shape; use [Decode] or [DecodeValue] for that.
 func (e *Event) UnmarshalJSON(b []byte) error {
 	m := members{src: b}
-	sc := scanner{b: b}
+	sc := scanner{b: b, lazyData: true}
 	if err := sc.members(m.add); err != nil {
 		return decodeErr("structured", "", ErrMalformed, "%v", err)
 	}

@@ -12,7 +12,8 @@ import (
 // decoding cost more than fetching the record; this reads the top-level
 // object in one pass, validating as strictly as json.Valid, and returns each
 // member's raw value without decoding nested data (the handler decodes it,
-// once, into its own type).
+// once, into its own type). With lazyData, an object or array under "data"
+// is only skipped (see skipComposite): the data is checked when it is read.
 
 var errSyntax = errors.New("invalid JSON")
 
@@ -26,12 +27,16 @@ type scanner struct {
 	i     int
 	depth int
 	// high collects the bytes of the strings scanned; in valid JSON only
-	// strings can hold bytes ≥ 0x80, so it tells an ASCII document.
+	// strings can hold bytes ≥ 0x80, so it tells an ASCII document. Data
+	// skipped with lazyData is not in it: its text is not an attribute.
 	high uint64
+	// lazyData skips an object or array under the top-level "data" member
+	// instead of validating it.
+	lazyData bool
 }
 
-// ascii reports whether the scanned document is ASCII throughout, hence
-// valid UTF-8.
+// ascii reports whether the scanned document, apart from data skipped with
+// lazyData, is ASCII throughout, hence valid UTF-8.
 func (s *scanner) ascii() bool { return s.high&highs == 0 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -73,7 +78,13 @@ func (s *scanner) members(fn func(key, val span)) error {
 		s.i++
 		s.ws()
 		vstart := s.i
-		if err := s.value(); err != nil {
+		var err error
+		if s.lazyData && s.i < len(s.b) && (s.b[s.i] == '{' || s.b[s.i] == '[') && string(s.b[start:key.to]) == `"data"` {
+			err = s.skipComposite()
+		} else {
+			err = s.value()
+		}
+		if err != nil {
 			return err
 		}
 		fn(key, span{vstart, s.i})
@@ -175,6 +186,78 @@ func (s *scanner) composite(open byte) error {
 		default:
 			return errSyntax
 		}
+	}
+}
+
+// skipComposite skips the object or array starting at s.i, following only
+// strings (to their closing quote, past escapes) and the nesting of
+// brackets, a word at a time: it finds where the value ends, as the full
+// scan would for valid JSON, at a fraction of its cost, and checks nothing
+// else — not the members, commas, numbers, escapes or that each bracket
+// closes its own kind. An event's data is the bulk of its envelope and
+// most consumers route by attributes or decode the data once, into their
+// own type, which checks it then ([DataAs]); so the decoder skips it
+// rather than validate it twice. Input that ends inside the value is
+// an error.
+func (s *scanner) skipComposite() error {
+	b, i, depth := s.b, s.i, 0
+	for {
+		// Outside strings only quotes and brackets matter: '{' and '[' are
+		// the bytes that become 0x7B with bit 0x20 set, '}' and ']' 0x7D.
+		for len(b)-i >= 8 {
+			w := binary.LittleEndian.Uint64(b[i:])
+			f := w | ones*0x20
+			if m := zeroBytes(w^(ones*'"')) | zeroBytes(f^(ones*'{')) | zeroBytes(f^(ones*'}')); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		for i < len(b) && b[i] != '"' && b[i]|0x20 != '{' && b[i]|0x20 != '}' {
+			i++
+		}
+		if i >= len(b) {
+			return errSyntax
+		}
+		switch b[i] {
+		case '"':
+			if i = skipString(b, i+1); i < 0 {
+				return errSyntax
+			}
+		case '{', '[':
+			depth++
+		default: // '}', ']'
+			if depth--; depth == 0 {
+				s.i = i + 1
+				return nil
+			}
+		}
+		i++
+	}
+}
+
+// skipString returns the index of the quote closing the string whose
+// contents start at b[i], stepping over escaped characters, or -1.
+func skipString(b []byte, i int) int {
+	for {
+		for len(b)-i >= 8 {
+			w := binary.LittleEndian.Uint64(b[i:])
+			if m := zeroBytes(w^(ones*'"')) | zeroBytes(w^(ones*'\\')); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		for i < len(b) && b[i] != '"' && b[i] != '\\' {
+			i++
+		}
+		switch {
+		case i >= len(b):
+			return -1
+		case b[i] == '"':
+			return i
+		}
+		i += 2 // the backslash and the character it escapes
 	}
 }
 

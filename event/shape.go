@@ -21,10 +21,12 @@ import (
 // Nothing is trusted that was not checked: a shape is learnt only from a
 // record that decoded and validated in full, and a record matches only if
 // every byte outside the changing values equals the learnt record's and
-// every changing value is checked as the full path checks it (the data is
-// a valid JSON value, id/subject/time plain strings, extensions through the
-// same rules). Anything else — escapes, another member order, invalid data
-// — takes the full path, which reports the error.
+// every changing value is checked as the full path checks it (id/subject/
+// time plain strings, extensions through the same rules, and the data
+// skipped to its end as the full path skips it: like the full path, the
+// shape leaves the data's JSON to be checked when it is read). Anything
+// else — escapes, another member order, data that does not end where the
+// layout goes on — takes the full path, which reports the error.
 
 // slotKind is what changes between records of one shape.
 type slotKind uint8
@@ -110,9 +112,15 @@ func (sh *shape) decode(e *Event, v []byte, a *strArena) bool {
 			pos = end
 		default:
 			// As deep as inside the envelope, so nesting limits match the
-			// full scan's.
+			// full scan's; data is skipped as the full scan skips it.
 			sc := scanner{b: v, i: pos, depth: 1}
-			if sc.value() != nil {
+			var err error
+			if sl.kind == slotData && pos < len(v) && (v[pos] == '{' || v[pos] == '[') {
+				err = sc.skipComposite()
+			} else {
+				err = sc.value()
+			}
+			if err != nil {
 				return false
 			}
 			if sl.kind == slotData {
