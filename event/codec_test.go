@@ -576,3 +576,77 @@ func TestBinaryDataCheckedWhenRead(t *testing.T) {
 		t.Errorf("structured record with bad ce_ headers: %+v, %v", ev, err)
 	}
 }
+
+// A structured or legacy record's data is checked when read, as a
+// binary-mode record's: decoding skips it to its end (strings and nesting
+// only), DataAs reports invalid JSON as a DecodeError (dead-lettered by the
+// router) and the event cannot be encoded again. Data whose end cannot be
+// found still fails to decode, as does everything else in the envelope.
+func TestStructuredDataCheckedWhenRead(t *testing.T) {
+	const head = `{"specversion":"1.0","id":"1","source":"lazy-test","type":"t","subject":"k","data":`
+	for name, data := range map[string]string{
+		"missing value":         `{"name":1 2}`,
+		"bad literal":           `[tru]`,
+		"bad escape":            `{"name":"\q"}`,
+		"control character":     "{\"name\":\"a\tb\"}",
+		"mismatched brackets":   `{"name":[1}}`,
+		"trailing comma":        `{"name":"Ada",}`,
+		"bracket inside string": `{"name":"]}\"[" 1}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, value := range []string{head + data + `}`, `{"uuid":"u-1","data":` + data + `}`} {
+				// Twice: the first record may teach a shape the second one
+				// is read through.
+				for range 2 {
+					ev, err := Decode(&kgo.Record{Topic: "x", Value: []byte(value)})
+					if err != nil {
+						t.Fatalf("Decode(%s) = %v, want the envelope read and the data left for later", value, err)
+					}
+					if string(ev.Data) != data {
+						t.Fatalf("data = %s, want %s", ev.Data, data)
+					}
+					if _, err := DataAs[signup](ev); !IsDecodeError(err) || !IsPermanent(err) {
+						t.Errorf("DataAs = %v, want a permanent DecodeError", err)
+					}
+					if _, err := DataAs[json.RawMessage](ev); !IsDecodeError(err) {
+						t.Errorf("DataAs[json.RawMessage] = %v, want a DecodeError", err)
+					}
+					for mode, enc := range map[string]func(string) (*kgo.Record, error){"structured": ev.Record, "binary": ev.BinaryRecord} {
+						if _, err := enc("x"); !errors.Is(err, ErrInvalid) {
+							t.Errorf("%s re-encoding = %v, want ErrInvalid", mode, err)
+						}
+					}
+					if _, err := ev.MarshalJSON(); !errors.Is(err, ErrInvalid) {
+						t.Errorf("MarshalJSON = %v, want ErrInvalid", err)
+					}
+				}
+			}
+		})
+	}
+	for name, value := range map[string]string{
+		"unterminated object":   head + `{"name":"Ada"`,
+		"unterminated string":   head + `{"name":"Ada}}`,
+		"bracket inside string": head + `{"name":"]}"}`,
+		"junk after the data":   head + `{"name":"Ada"}]}`,
+		"bad member after data": head + `{"name":"Ada"},"x":tru}`,
+		"bad attribute":         strings.Replace(head, `"lazy-test"`, `"lazy test"`, 1) + `{}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Decode(&kgo.Record{Topic: "x", Value: []byte(value)}); !IsDecodeError(err) {
+				t.Errorf("Decode(%s) = %v, want a DecodeError", value, err)
+			}
+		})
+	}
+	// JSON data under data_base64 is read when DataAs reads it, too.
+	ev, err := Decode(&kgo.Record{Value: []byte(`{"specversion":"1.0","id":"1","source":"s","type":"t",` +
+		`"datacontenttype":"application/json","data_base64":"eyJuYW1lIjo="}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DataAs[signup](ev); !IsDecodeError(err) {
+		t.Errorf("DataAs of base64 data {\"name\": = %v, want a DecodeError", err)
+	}
+	if _, err := ev.Record("x"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("re-encoding = %v, want ErrInvalid", err)
+	}
+}

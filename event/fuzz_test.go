@@ -3,8 +3,10 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"maps"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -13,7 +15,9 @@ import (
 // data of a binary-mode record (with and without a content type), and as a
 // structured record carrying ce_* headers too: it must never panic, must
 // fail only with a *DecodeError, and every event it accepts must encode in
-// both modes and decode back to the same event.
+// both modes and decode back to the same event — unless its JSON data is
+// invalid (decoding leaves the data to be checked when read), in which
+// case DataAs and every encoding must refuse it.
 func FuzzDecode(f *testing.F) {
 	seeds := []string{
 		`{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"a":1}}`,
@@ -35,6 +39,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"specversion":"1.0","id":"\u00e9\"","source":"s","type":"t","data":[1,-2.5e3,{"x":[true,false,null]},"\n"]}`), uint8(0))
 	f.Add([]byte(`{"specversion":"1.0","id":"1","source":"s","type":"t","data":01}`), uint8(0))
 	f.Add([]byte{0xff, 0}, uint8(1))
+	f.Add([]byte(`{"specversion":"1.0","id":"1","source":"s","type":"t","data":{"a":[1 "]}\""}}}`), uint8(0))
+	f.Add([]byte(`{"uuid":"u","data":[tru]}`), uint8(3))
 	f.Fuzz(func(t *testing.T, value []byte, mode uint8) {
 		r := &kgo.Record{Topic: "fuzz", Value: value}
 		ce := []kgo.RecordHeader{
@@ -75,9 +81,37 @@ func FuzzDecode(f *testing.F) {
 				}
 			}
 		}
+		if r.Headers == nil || mode%4 == 3 {
+			// Checking the data as strictly as the envelope changes only
+			// that: what it accepts Decode accepts alike, and what only
+			// Decode accepts has data that is not JSON.
+			strict, strictErr := decodeStrict(value)
+			switch {
+			case strictErr == nil && err != nil:
+				t.Fatalf("Decode: %v; the strict scan accepts it", err)
+			case strictErr == nil:
+				sameEvent(t, ev, strict)
+			case err == nil && (!ev.dataIsJSON() || json.Valid(ev.Data)):
+				t.Fatalf("Decode accepts %q with valid data; the strict scan: %v", value, strictErr)
+			}
+		}
 		if err != nil {
 			if !IsDecodeError(err) {
 				t.Fatalf("error %v is not a *DecodeError", err)
+			}
+			return
+		}
+		if len(ev.Data) > 0 && ev.dataIsJSON() && !json.Valid(ev.Data) {
+			// Data checked when read: a handler's DataAs dead-letters it,
+			// and it is never written again.
+			if _, err := DataAs[json.RawMessage](ev); !IsDecodeError(err) {
+				t.Fatalf("DataAs of invalid data %q: %v, want a DecodeError", ev.Data, err)
+			}
+			if _, err := ev.MarshalJSON(); !errors.Is(err, ErrInvalid) {
+				t.Fatalf("MarshalJSON of invalid data %q: %v, want ErrInvalid", ev.Data, err)
+			}
+			if _, err := ev.BinaryRecord("fuzz"); !errors.Is(err, ErrInvalid) {
+				t.Fatalf("BinaryRecord of invalid data %q: %v, want ErrInvalid", ev.Data, err)
 			}
 			return
 		}
@@ -116,13 +150,38 @@ func sameEvent(t *testing.T, a, b *Event) {
 	}
 }
 
-// equalData compares data, modulo JSON whitespace for JSON content.
+// equalData compares data, modulo JSON whitespace for valid JSON content.
 func equalData(a, b *Event) bool {
-	if !a.dataIsJSON() {
+	var x, y bytes.Buffer
+	if !a.dataIsJSON() || json.Compact(&x, a.Data) != nil || json.Compact(&y, b.Data) != nil {
 		return bytes.Equal(a.Data, b.Data)
 	}
-	var x, y bytes.Buffer
-	return json.Compact(&x, a.Data) == nil && json.Compact(&y, b.Data) == nil && bytes.Equal(x.Bytes(), y.Bytes())
+	return bytes.Equal(x.Bytes(), y.Bytes())
+}
+
+// decodeStrict decodes a JSON value as decodeJSON does but validates its
+// data with the rest of the envelope, as decoding did before the data was
+// left to be checked when read.
+func decodeStrict(value []byte) (*Event, error) {
+	m := members{src: value}
+	sc := scanner{b: value}
+	if err := sc.members(m.add); err != nil {
+		return nil, err
+	}
+	var e Event
+	var err error
+	switch {
+	case m.has(mSpecVersion):
+		err = fromStructured(&e, &m, sc.ascii())
+	case m.has(mUUID):
+		err = fromLegacy(&e, "fuzz", &m, time.Time{}, sc.ascii())
+	default:
+		err = errSyntax
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &e, nil
 }
 
 func must[T any](v T, _ error) T { return v }

@@ -604,3 +604,54 @@ func TestDeadLetterErrorHeaderCut(t *testing.T) {
 		})
 	}
 }
+
+// A structured record whose data is not JSON reaches the handlers, as a
+// binary-mode one does: decoding leaves the data to be checked when read.
+// A typed handler's DataAs fails with a DecodeError, so the record is
+// dead-lettered after one attempt without calling the user's function; a
+// handler that never reads the data handles it.
+func TestRouterStructuredInvalidData(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := topicWithDLT(t, c, 1)
+		typedGroup, plainGroup := testkit.TopicName(t)+"-typed", testkit.TopicName(t)+"-plain"
+		var typed, plain counter
+		r := newTestRouter(t, c)
+		r.Handle(typedGroup, topic, Typed(func(ctx context.Context, msg *Message, d seqData) error {
+			typed.add(strconv.Itoa(d.Seq))
+			return nil
+		}))
+		r.Handle(plainGroup, topic, func(ctx context.Context, msg *Message) error {
+			plain.add(msg.Event.ID)
+			return nil
+		})
+		first, last := mustEvent(t, "ok", "k", seqData{1}), mustEvent(t, "ok", "k", seqData{2})
+		bad := []byte(`{"specversion":"1.0","id":"bad-1","source":"test","type":"ok","subject":"k","data":{"seq":2 3}}`)
+		produceEvents(t, c, topic, first)
+		produceRaw(t, c, &kgo.Record{Topic: topic, Key: []byte("k"), Value: bad,
+			Headers: []kgo.RecordHeader{{Key: HeaderContentType, Value: []byte(ContentTypeCloudEvents)}}})
+		produceEvents(t, c, topic, last)
+		stop := start(t, r)
+		testkit.Eventually(t, 60*time.Second, "the record after the bad one handled by both groups", func() bool {
+			return typed.count("2") == 1 && plain.count(last.ID) == 1
+		})
+		stop()
+
+		if got := strings.Join(typed.order(), ","); got != "1,2" {
+			t.Errorf("typed handler ran for %s, want 1,2 (never for the record with invalid data)", got)
+		}
+		if got, want := strings.Join(plain.order(), ","), first.ID+",bad-1,"+last.ID; got != want {
+			t.Errorf("plain handler saw %s, want %s", got, want)
+		}
+		dlt := readTopic(t, c, DeadLetterTopic(topic))
+		if len(dlt) != 1 {
+			t.Fatalf("%d dead letters, want 1 (the typed group's)", len(dlt))
+		}
+		rec := dlt[0]
+		if header(rec, HeaderDLTGroup) != typedGroup || header(rec, HeaderDLTOriginalOffset) != "1" ||
+			header(rec, HeaderDLTAttempts) != "1" || !strings.Contains(header(rec, HeaderDLTError), "data") ||
+			string(rec.Value) != string(bad) {
+			t.Errorf("dead letter %q with headers %s, want the original value, group %s, offset 1, 1 attempt, a data error",
+				rec.Value, headerString(rec), typedGroup)
+		}
+	})
+}
