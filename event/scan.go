@@ -190,75 +190,64 @@ func (s *scanner) composite(open byte) error {
 }
 
 // skipComposite skips the object or array starting at s.i, following only
-// strings (to their closing quote, past escapes) and the nesting of
-// brackets, a word at a time: it finds where the value ends, as the full
-// scan would for valid JSON, at a fraction of its cost, and checks nothing
-// else — not the members, commas, numbers, escapes or that each bracket
-// closes its own kind. An event's data is the bulk of its envelope and
-// most consumers route by attributes or decode the data once, into their
-// own type, which checks it then ([DataAs]); so the decoder skips it
-// rather than validate it twice. Input that ends inside the value is
-// an error.
+// strings and the nesting of brackets: it finds where the value ends, as
+// the full scan would for valid JSON, and checks nothing else — not the
+// members, commas, numbers, escapes or that each bracket closes its own
+// kind. An event's data is the bulk of its envelope, and a consumer routes
+// by attributes or decodes the data once, into its own type, which checks
+// it then ([DataAs]); so the decoder skips it rather than validate it
+// twice. Input that ends inside the value is an error.
 func (s *scanner) skipComposite() error {
-	b, i, depth := s.b, s.i, 0
-	for {
-		// Outside strings only quotes and brackets matter: '{' and '[' are
-		// the bytes that become 0x7B with bit 0x20 set, '}' and ']' 0x7D.
-		for len(b)-i >= 8 {
-			w := binary.LittleEndian.Uint64(b[i:])
-			f := w | ones*0x20
-			if m := zeroBytes(w^(ones*'"')) | zeroBytes(f^(ones*'{')) | zeroBytes(f^(ones*'}')); m != 0 {
-				i += bits.TrailingZeros64(m) / 8
-				break
-			}
-			i += 8
-		}
-		for i < len(b) && b[i] != '"' && b[i]|0x20 != '{' && b[i]|0x20 != '}' {
-			i++
-		}
-		if i >= len(b) {
-			return errSyntax
-		}
-		switch b[i] {
-		case '"':
-			if i = skipString(b, i+1); i < 0 {
-				return errSyntax
-			}
-		case '{', '[':
-			depth++
-		default: // '}', ']'
-			if depth--; depth == 0 {
-				s.i = i + 1
-				return nil
-			}
-		}
-		i++
+	end := compositeEnd(s.b, s.i)
+	if end < 0 {
+		return errSyntax
 	}
+	s.i = end
+	return nil
 }
 
-// skipString returns the index of the quote closing the string whose
-// contents start at b[i], stepping over escaped characters, or -1.
-func skipString(b []byte, i int) int {
-	for {
-		for len(b)-i >= 8 {
-			w := binary.LittleEndian.Uint64(b[i:])
-			if m := zeroBytes(w^(ones*'"')) | zeroBytes(w^(ones*'\\')); m != 0 {
-				i += bits.TrailingZeros64(m) / 8
-				break
+// compositeEnd is skipComposite on b from i: the index after the value's
+// closing bracket, or -1.
+func compositeEnd(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		// Outside strings the runs are short (`":"`, `","`, numbers): a
+		// byte at a time costs less than testing words.
+		switch b[i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return i + 1
 			}
-			i += 8
-		}
-		for i < len(b) && b[i] != '"' && b[i] != '\\' {
+		case '"':
+			// Strings are most of the data's bytes: runs of other bytes
+			// are skipped a word at a time, up to the closing quote, past
+			// escaped bytes. (Inline: a call per string costs more.)
 			i++
+			for {
+				for len(b)-i >= 8 {
+					w := binary.LittleEndian.Uint64(b[i:])
+					if m := zeroBytes(w^(ones*'"')) | zeroBytes(w^(ones*'\\')); m != 0 {
+						i += bits.TrailingZeros64(m) / 8
+						break
+					}
+					i += 8
+				}
+				for i < len(b) && b[i] != '"' && b[i] != '\\' {
+					i++
+				}
+				if i >= len(b) {
+					return -1
+				}
+				if b[i] == '"' {
+					break
+				}
+				i += 2 // the backslash and the byte it escapes
+			}
 		}
-		switch {
-		case i >= len(b):
-			return -1
-		case b[i] == '"':
-			return i
-		}
-		i += 2 // the backslash and the character it escapes
 	}
+	return -1
 }
 
 // str skips a string starting at its opening quote. Strings are most of an
