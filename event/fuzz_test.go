@@ -62,6 +62,9 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("scanner accepts %q: %v, json.Valid: %v", value, ok, !ok)
 			}
 		}
+		if v := bytes.TrimSpace(value); json.Valid(v) && (v[0] == '{' || v[0] == '[') && compositeEnd(v, 0) != len(v) {
+			t.Fatalf("compositeEnd(%q) = %d, want %d: the data skip ends valid JSON elsewhere than the full scan", v, compositeEnd(v, 0), len(v))
+		}
 		if validJSON(value) != json.Valid(value) {
 			t.Fatalf("validJSON(%q) = %v, json.Valid disagrees", value, !json.Valid(value))
 		}
