@@ -113,23 +113,22 @@ func (sh *shape) decode(e *Event, v []byte, a *strArena) bool {
 		default:
 			// As deep as inside the envelope, so nesting limits match the
 			// full scan's; data is skipped as the full scan skips it.
-			sc := scanner{b: v, i: pos, depth: 1}
-			var err error
+			end := -1
 			if sl.kind == slotData && pos < len(v) && (v[pos] == '{' || v[pos] == '[') {
-				err = sc.skipComposite()
-			} else {
-				err = sc.value()
+				end = compositeEnd(v, pos)
+			} else if sc := (scanner{b: v, i: pos, depth: 1}); sc.value() == nil {
+				end = sc.i
 			}
-			if err != nil {
+			if end < 0 {
 				return false
 			}
 			if sl.kind == slotData {
-				data = v[pos:sc.i]
+				data = v[pos:end]
 			} else {
-				exts[nExt] = v[pos:sc.i]
+				exts[nExt] = v[pos:end]
 				nExt++
 			}
-			pos = sc.i
+			pos = end
 		}
 	}
 	if string(v[pos:]) != string(sh.lits[len(sh.slots)]) || len(id) == 0 {
