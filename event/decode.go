@@ -45,6 +45,13 @@ const (
 //     becomes the id, the record's topic the type, [LegacySource] the source
 //     and the record timestamp the time.
 //
+// Everything but the data is checked. The data is checked when it is read:
+// in binary mode it is the value, and in structured mode only the end of
+// the value under "data" is found (following strings and brackets), not
+// its JSON validated, which would cost more than the rest of decoding.
+// [DataAs] reports data that is not JSON as a [*DecodeError], and encoding
+// the event again refuses it.
+//
 // Every failure is a [*DecodeError].
 func Decode(r *kgo.Record) (*Event, error) {
 	return DecodeValue(r.Topic, r.Value, r.Headers, r.Timestamp)
@@ -795,8 +802,10 @@ func (e *Event) binaryRecord(topic, source string) (*kgo.Record, error) {
 // Validate() error method, it is called on the result, so a type can
 // reject what JSON alone accepts, such as a missing required field. Every
 // failure is a [*DecodeError], which the router dead-letters without
-// retrying: ErrMalformed when the data does not decode into a T, ErrInvalid
-// when it is not JSON or Validate rejects it (the error wraps Validate's).
+// retrying: ErrMalformed when the data is not valid JSON (decoding a
+// record leaves that to be checked here) or does not decode into a T,
+// ErrInvalid when its content type is not JSON or Validate rejects it (the
+// error wraps Validate's).
 func DataAs[T any](e *Event) (T, error) {
 	var v T
 	if e.DataContentType != "" && !isJSON(e.DataContentType) {

@@ -56,7 +56,9 @@ type Event struct {
 	// absolute URI.
 	DataSchema string
 	// Data is the payload: JSON text when DataContentType is JSON, raw bytes
-	// otherwise.
+	// otherwise. A decoded event's Data is as the record carried it:
+	// decoding does not check that JSON data is valid JSON, [DataAs] does,
+	// and encoding the event again refuses it.
 	Data []byte
 	// Extensions holds extension attributes by name, e.g. "traceparent".
 	// Names are lower-case letters and digits. Values are the attribute's

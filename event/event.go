@@ -19,8 +19,10 @@
 // header decides, as the Kafka protocol binding says) and the legacy
 // {"uuid": ..., "data": ...} shape; [DataAs] (or the [Typed] handler
 // adapter) decodes the data into a struct and calls its Validate method if
-// it has one. Every decoding failure is a [*DecodeError]. Events are
-// validated whenever a record is built, never from a remembered check.
+// it has one. Every decoding failure is a [*DecodeError]. Decoding checks
+// the envelope; the data, in both modes, is checked when it is read
+// ([DataAs]) or encoded again. Events are validated whenever a record is
+// built, never from a remembered check.
 //
 // # Producing
 //
@@ -53,7 +55,9 @@
 //
 // # Errors never block a partition
 //
-// A record that does not decode goes to "<topic>.DLT" at once. A handler
+// A record that does not decode goes to "<topic>.DLT" at once; data that
+// is not JSON makes [DataAs] (and [Typed], [TypedTx]) fail with a
+// [*DecodeError], dead-lettered without retries. A handler
 // error is retried with bounded exponential backoff ([RetryPolicy]), then
 // dead-lettered; [Permanent] skips the retries. Dead letters keep the
 // original key, value and headers and add the ksuite-dlt-* headers
