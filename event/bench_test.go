@@ -377,9 +377,24 @@ func BenchmarkConsumeInbox(b *testing.B) {
 }
 
 // BenchmarkEnvelope measures the codec alone on a ~330-byte event, in
-// both content modes.
+// both content modes, and what decoding does with its data: skipped to its
+// end, beside validating it as decoding used to.
 func BenchmarkEnvelope(b *testing.B) {
 	ev := benchEvent(b, 1)
+	b.Run("data-skip", func(b *testing.B) {
+		for range b.N {
+			if compositeEnd(ev.Data, 0) != len(ev.Data) {
+				b.Fatal("the skip did not end at the data's end")
+			}
+		}
+	})
+	b.Run("data-validate", func(b *testing.B) {
+		for range b.N {
+			if !validJSON(ev.Data) {
+				b.Fatal("invalid data")
+			}
+		}
+	})
 	for _, mode := range []ContentMode{Structured, Binary} {
 		r, err := ev.record("t", "", mode)
 		if err != nil {
