@@ -19,7 +19,7 @@ import (
 // every member.
 //
 // Nothing is trusted that was not checked: a shape is learnt only from a
-// record that decoded and validated in full, and a record matches only if
+// record whose envelope decoded and validated in full, and a record matches only if
 // every byte outside the changing values equals the learnt record's and
 // every changing value is checked as the full path checks it (id/subject/
 // time plain strings, extensions through the same rules, and the data
