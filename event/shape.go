@@ -19,14 +19,14 @@ import (
 // every member.
 //
 // Nothing is trusted that was not checked: a shape is learnt only from a
-// record whose envelope decoded and validated in full, and a record matches only if
-// every byte outside the changing values equals the learnt record's and
-// every changing value is checked as the full path checks it (id/subject/
-// time plain strings, extensions through the same rules, and the data
-// skipped to its end as the full path skips it: like the full path, the
-// shape leaves the data's JSON to be checked when it is read). Anything
-// else — escapes, another member order, data that does not end where the
-// layout goes on — takes the full path, which reports the error.
+// record whose envelope decoded and validated in full, and a record matches
+// only if every byte outside the changing values equals the learnt
+// record's and every changing value is checked as the full path checks it
+// (id/subject/time plain strings, extensions through the same rules, and
+// the data skipped to its end as the full path skips it: like the full
+// path, the shape leaves the data's JSON to be checked when it is read).
+// Anything else — escapes, another member order, data that does not end
+// where the layout goes on — takes the full path, which reports the error.
 
 // slotKind is what changes between records of one shape.
 type slotKind uint8
