@@ -103,10 +103,11 @@ func (c *RelayConfig) Validate() error {
 // rows and [Outbox.Requeue] (or `ksuite outbox requeue`) queues them again
 // once the cause is fixed. Every other failure is retried.
 type Relay struct {
-	cfg   RelayConfig
-	obs   observers
-	o     *Outbox
-	rotor int // first shard of the next cycle (Run's goroutine only)
+	cfg        RelayConfig
+	obs        observers
+	o          *Outbox
+	rotor      int           // first shard of the next cycle (Run's goroutine only)
+	sessionFor time.Duration // see sessionFor; tests lengthen it
 }
 
 // NewRelay returns a relay; Run it.
@@ -115,7 +116,7 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
-	return &Relay{cfg: cfg, obs: resolveObserver(cfg.Observer), o: cfg.Outbox}, nil
+	return &Relay{cfg: cfg, obs: resolveObserver(cfg.Observer), o: cfg.Outbox, sessionFor: sessionFor}, nil
 }
 
 // Run relays until ctx is cancelled and returns nil then. Database and
@@ -206,7 +207,7 @@ type outboxRow struct {
 // with the queue. Its database work runs on a context detached from ctx: a
 // shutdown must not roll back the marks of rows Kafka already acknowledged.
 func (r *Relay) cycle(ctx context.Context) (caughtUp bool, err error) {
-	dbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sessionFor+r.cfg.PublishTimeout+30*time.Second)
+	dbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.sessionFor+r.cfg.PublishTimeout+30*time.Second)
 	defer cancel()
 	if r.o.cfg.Dialect == Postgres {
 		return r.cyclePostgres(ctx, dbCtx)
