@@ -364,3 +364,65 @@ func TestRelaySessionServesTrickle(t *testing.T) {
 		checkKeyOrder(t, readAll(t, c, topic, rows), 1, rows)
 	})
 }
+
+// On PostgreSQL a row can commit after the relay read a row with a higher
+// seq. A session that lingers for the next wake must not leave such a row,
+// below its first read, until it ends: it ends at once, and the next
+// session publishes the row. (SQLite has one writer at a time: its rows
+// commit in seq order.)
+func TestRelayLateRowBelowSessionPostgres(t *testing.T) {
+	pg, ok := testkit.NewPostgres(t)
+	if !ok {
+		t.Skip("needs PostgreSQL (" + testkit.EnvPostgres + ")")
+	}
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		// A table of its own: another subtest's queued rows would move the
+		// session's first read below the late row.
+		o, err := NewOutbox(OutboxConfig{DB: pg.DB, Dialect: Postgres, Table: "outbox_" + testkit.RandomSuffix(), Source: "member-service"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := testkit.Context(t, 2*time.Minute)
+		if err := o.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		topic := c.CreateTopic(t, 3, 3)
+		p, err := NewProducer(ProducerConfig{ClientOpts: testOpts(t, c)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		// Neither the poll nor the session's end may be what publishes it.
+		r, err := NewRelay(RelayConfig{Outbox: o, Producer: p, PollInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.sessionFor = time.Hour
+		late, err := pg.BeginTx(ctx, nil) // takes the lower seq, commits last
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer late.Rollback() //nolint:errcheck // a no-op after Commit
+		if err := o.Add(ctx, late, topic, mustEvent(t, "member-updated", "member-late", seqData{0})); err != nil {
+			t.Fatal(err)
+		}
+		addEvents(ctx, t, o, topic, 1, 0, 1)
+
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { _ = r.Run(rctx); close(done) }()
+		defer func() { cancel(); <-done }()
+		readAll(t, c, topic, 1) // the session read member-0 and lingers
+		if err := late.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		o.Notify()
+		subjects := make(map[string]bool)
+		for _, rec := range readAll(t, c, topic, 2) {
+			subjects[string(rec.Key)] = true
+		}
+		if !subjects["member-late"] {
+			t.Fatalf("relayed %v: the late row is missing", subjects)
+		}
+	})
+}

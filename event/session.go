@@ -219,6 +219,13 @@ func (s *session) read() error {
 	}
 	s.more = len(rows) == limit
 	if s.st.postgres() {
+		if len(rows) > 0 && rows[0].seq < s.floor {
+			// A row committed late below the floor (see postgresLoad): it
+			// stays queued, the session ends after what it read, and the
+			// next one starts with it.
+			rows = rows[1:]
+			s.more, s.stop = true, true
+		}
 		s.trackHoles(rows)
 	}
 	var ready []outboxRow
