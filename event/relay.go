@@ -27,8 +27,10 @@ type RelayConfig struct {
 	// PollInterval is how often the relay looks for rows when nothing wakes
 	// it. [Outbox.Notify] wakes the relays of its process and WakeUp those
 	// of every process, so it bounds the latency of rows committed by
-	// other processes when there is no WakeUp (always on SQLite). Default
-	// 100ms.
+	// other processes when there is no WakeUp (always on SQLite). It is
+	// also how long a session that caught up waits for a wake before it
+	// ends: rows trickling in keep one session (up to a second) going.
+	// Default 100ms.
 	PollInterval time.Duration
 	// WakeUp, when set, runs beside the relay in a goroutine of its own for
 	// as long as Run runs, and calls wake whenever rows may have been
@@ -92,8 +94,10 @@ func (c *RelayConfig) Validate() error {
 // relays never publish the same key at once.
 //
 // Delivery is at least once: a row whose publish succeeded but whose
-// "sent" mark did not commit is published again. Consumers dedupe by event
-// id (the [Inbox] does).
+// "sent" mark did not commit is published again. Marks are written once
+// BatchSize rows are acknowledged or when the session ends, within about a
+// second, so that is the window. Consumers dedupe by event id (the [Inbox]
+// does).
 //
 // A row Kafka rejects for good (too large for the topic, an invalid or
 // forbidden topic) is parked: it gets failed_at and last_error, is logged
