@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -286,6 +287,11 @@ func (r *Relay) cyclePostgres(ctx, dbCtx context.Context) (caughtUp bool, err er
 	return caughtUp, err
 }
 
+// lateWindow is how far below a PostgreSQL session's first read a late row
+// ends the session (see postgresLoad): more transactions than this would
+// have to take a seq after it and commit before it.
+const lateWindow = 64
+
 type queryFunc func(context.Context, string, ...any) (*sql.Rows, error)
 type execFunc func(context.Context, string, ...any) (sql.Result, error)
 
@@ -297,17 +303,19 @@ type execFunc func(context.Context, string, ...any) (sql.Result, error)
 // first and the last row read that were missing ($3), as they become
 // visible; and it leaves alone the rows of a key with a queued row below
 // the session's first row read ($4), which the next session reads first.
-// Either way a key's rows go out in order. The read also brings the first
-// such late row below the floor, if there is one: the session, which may
-// linger for a second, is not the one to publish it and ends so that the
-// next one does at once (see session.read).
+// Either way a key's rows go out in order. The read also brings a late row
+// below the floor, if there is one within lateWindow seqs of it: the
+// session, which may linger for a second, is not the one to publish it and
+// ends so that the next one does at once (see session.read). The window
+// keeps that probe to a few index entries however long the table is; a
+// row later still waits for the session's end.
 func (r *Relay) postgresLoad() string {
 	t := r.o.cfg.Table
 	cols := "o.seq, o.topic, o.record_key, o.value, o.headers"
 	mine := "o.sent_at IS NULL AND o.failed_at IS NULL AND o.shard = ANY($1)"
 	noEarlier := "NOT EXISTS (SELECT 1 FROM " + t + " l WHERE l.shard = o.shard AND l.record_key = o.record_key" +
 		" AND l.seq < $4 AND l.sent_at IS NULL AND l.failed_at IS NULL)"
-	return "(SELECT " + cols + " FROM " + t + " o WHERE " + mine + " AND o.seq < $4 ORDER BY o.seq LIMIT 1)" +
+	return "(SELECT " + cols + " FROM " + t + " o WHERE " + mine + " AND o.seq < $4 AND o.seq >= $4 - " + strconv.Itoa(lateWindow) + " LIMIT 1)" +
 		" UNION ALL (SELECT " + cols + " FROM " + t + " o WHERE " + mine + " AND o.seq = ANY($3) AND " + noEarlier + ")" +
 		" UNION ALL (SELECT " + cols + " FROM " + t + " o WHERE " + mine + " AND o.seq > $2 AND " + noEarlier +
 		" ORDER BY o.seq LIMIT $5) ORDER BY 1 LIMIT $5"
