@@ -143,7 +143,11 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 	backoff := RetryPolicy{InitialBackoff: 50 * time.Millisecond, MaxBackoff: 5 * time.Second}
 	failures := 0
-	var lastBacklog, lastPrune time.Time
+	// The backlog is observed between sessions, and a session may linger
+	// for a second: observe it at once too, so the gauge exists from the
+	// start.
+	r.observeBacklog(ctx)
+	lastBacklog, lastPrune := time.Now(), time.Time{}
 	for ctx.Err() == nil {
 		if r.cfg.KeepSent > 0 && time.Since(lastPrune) >= min(time.Hour, r.cfg.KeepSent/2) {
 			r.prune(ctx)
