@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -37,6 +39,13 @@ const (
 	HeaderDLTAttempts = "ksuite-dlt-attempts"
 	// HeaderDLTGroup is the consumer group whose handler gave up on it.
 	HeaderDLTGroup = "ksuite-dlt-group"
+	// HeaderDLTOriginalTimestamp is the record's timestamp, in milliseconds
+	// since the Unix epoch, decimal. The dead letter itself is stamped with
+	// the time it was written: an old timestamp would make brokers that
+	// bound message.timestamp.before.max.ms refuse it, the dead-letter
+	// topic's retention.ms delete it early, and franz-go's
+	// RecordDeliveryTimeout fail it at once.
+	HeaderDLTOriginalTimestamp = "ksuite-dlt-original-timestamp"
 )
 
 // DeadLetter is what the router recorded about a dead-letter record.
@@ -52,6 +61,9 @@ type DeadLetter struct {
 	// Attempts is how many times the handler ran; 0 for a record that
 	// could not be decoded.
 	Attempts int
+	// Timestamp is the record's own timestamp; zero for dead letters
+	// written before ksuite recorded it.
+	Timestamp time.Time
 }
 
 // Key is the dead letter's dedupe key, "<group>/<topic>/<partition>/<offset>":
@@ -93,6 +105,13 @@ func ParseDeadLetter(r *kgo.Record) (DeadLetter, error) {
 		return DeadLetter{}, fmt.Errorf("event: malformed dead-letter header: %w", err)
 	}
 	d.Partition, d.Offset, d.Attempts = int32(p), o, a
+	if ts, ok := last(HeaderDLTOriginalTimestamp); ok {
+		ms, err := strconv.ParseInt(ts, 10, 64)
+		if err != nil {
+			return DeadLetter{}, fmt.Errorf("event: malformed dead-letter header %s: %w", HeaderDLTOriginalTimestamp, err)
+		}
+		d.Timestamp = time.UnixMilli(ms)
+	}
 	return d, nil
 }
 
@@ -114,9 +133,14 @@ const maxErrorHeader = 4 << 10
 func deadLetterRecord(r *kgo.Record, group string, cause error, attempts int) *kgo.Record {
 	msg := cause.Error()
 	if len(msg) > maxErrorHeader {
-		msg = msg[:maxErrorHeader]
+		// Cut on a character boundary: consumers read the header as text.
+		n := maxErrorHeader
+		for n > 0 && !utf8.RuneStart(msg[n]) {
+			n--
+		}
+		msg = msg[:n]
 	}
-	headers := make([]kgo.RecordHeader, 0, len(r.Headers)+6)
+	headers := make([]kgo.RecordHeader, 0, len(r.Headers)+7)
 	headers = append(headers, r.Headers...)
 	headers = append(headers,
 		kgo.RecordHeader{Key: HeaderDLTOriginalTopic, Value: []byte(r.Topic)},
@@ -126,11 +150,15 @@ func deadLetterRecord(r *kgo.Record, group string, cause error, attempts int) *k
 		kgo.RecordHeader{Key: HeaderDLTAttempts, Value: strconv.AppendInt(nil, int64(attempts), 10)},
 		kgo.RecordHeader{Key: HeaderDLTGroup, Value: []byte(group)},
 	)
+	if !r.Timestamp.IsZero() {
+		headers = append(headers, kgo.RecordHeader{Key: HeaderDLTOriginalTimestamp, Value: strconv.AppendInt(nil, r.Timestamp.UnixMilli(), 10)})
+	}
+	// No Timestamp: franz-go stamps the dead letter when it is produced
+	// (see HeaderDLTOriginalTimestamp).
 	return &kgo.Record{
-		Topic:     DeadLetterTopic(r.Topic),
-		Key:       r.Key,
-		Value:     r.Value,
-		Headers:   headers,
-		Timestamp: r.Timestamp,
+		Topic:   DeadLetterTopic(r.Topic),
+		Key:     r.Key,
+		Value:   r.Value,
+		Headers: headers,
 	}
 }

@@ -54,30 +54,31 @@ func Decode(r *kgo.Record) (*Event, error) {
 // used for legacy events.
 func DecodeValue(topic string, value []byte, headers []kgo.RecordHeader, ts time.Time) (*Event, error) {
 	e := new(Event)
-	if err := decodeInto(e, topic, value, headers, ts); err != nil {
+	if err := decodeInto(e, topic, value, headers, ts, nil); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// decodeInto is [DecodeValue] into an Event the caller allocated, so the
-// router can allocate an event together with its message.
-func decodeInto(e *Event, topic string, value []byte, headers []kgo.RecordHeader, ts time.Time) error {
+// decodeInto is [DecodeValue] into a zero Event the caller allocated, so
+// the router can allocate events together with their messages; a cuts the
+// event's own strings (id, subject) from shared blocks, nil allocates them.
+func decodeInto(e *Event, topic string, value []byte, headers []kgo.RecordHeader, ts time.Time, a *strArena) error {
 	if len(headers) > 0 {
-		if binary, err := decodeBinary(e, value, headers); binary {
+		if binary, err := decodeBinary(e, value, headers, a); binary {
 			return err
 		}
 	}
-	if decodeShaped(e, value) {
+	if decodeShaped(e, value, a) {
 		return nil
 	}
-	return decodeJSON(e, topic, value, ts, true)
+	return decodeJSON(e, topic, value, ts, true, a)
 }
 
 // decodeJSON decodes a JSON value, structured or legacy, scanning it all;
 // learn lets it remember the shape of a structured record (see shape.go).
-func decodeJSON(e *Event, topic string, value []byte, ts time.Time, learn bool) error {
-	m := members{src: value}
+func decodeJSON(e *Event, topic string, value []byte, ts time.Time, learn bool, a *strArena) error {
+	m := members{src: value, arena: a}
 	sc := scanner{b: value}
 	if err := sc.members(m.add); err != nil {
 		return decodeErr("", "", ErrUnknownFormat, "value is not a JSON object: %v", err)
@@ -254,6 +255,7 @@ var memberNames = [numMembers]string{
 // allocates once for all of them.
 type members struct {
 	src   []byte
+	arena *strArena // for the id and subject
 	whole string
 	known [numMembers]span
 	set   [numMembers]bool
@@ -333,23 +335,24 @@ func (m *members) attributes(mode string, e *Event) error {
 			*dst = intern(raw[1 : len(raw)-1])
 		}
 	}
-	setTogether(unique[:n])
+	m.arena.set(unique[:n])
 	return nil
 }
 
-// decodeBinary decodes a binary-mode record into e and reports true, or
-// reports false, leaving e zero, when the headers do not make one: a
-// binary-mode record has a ce_specversion header and no structured content
-// type. One pass over the headers decides that and reads the attributes.
-func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader) (bool, error) {
+// decodeBinary decodes a binary-mode record into e, which must be zero,
+// and reports true, or reports false, leaving e zero, when the headers do
+// not make one: a binary-mode record has a ce_specversion header and no
+// structured content type. One pass over the headers decides that and
+// reads the attributes.
+func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader, a *strArena) (bool, error) {
 	const mode = "binary"
-	*e = Event{}
 	var (
 		id, subject []byte // allocated together at the end
 		hasCT       bool
 		binary      bool
-		high        uint64 // the attribute bytes ORed: tells ASCII text, hence valid UTF-8
+		high        uint64 // the attribute bytes ORed in words: tells ASCII text, hence valid UTF-8
 		invalid     error  // the first bad attribute, reported once the mode is known
+		wrote       bool   // e is no longer zero
 	)
 	for i := range headers {
 		h := &headers[i]
@@ -357,15 +360,20 @@ func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader) (bool, err
 		if attr == hOther {
 			continue
 		}
+		if attr == hContentType && isStructuredType(h.Value) {
+			// Cleared only if written: clearing costs write barriers
+			// while the collector runs, and structured records pass here.
+			if wrote {
+				*e = Event{}
+			}
+			return false, nil
+		}
 		if attr != hExtension {
 			high |= orBytes(h.Value)
 		}
+		wrote = true
 		switch attr {
 		case hContentType:
-			if isStructuredType(h.Value) {
-				*e = Event{}
-				return false, nil
-			}
 			e.DataContentType, hasCT = recentContentType.intern(h.Value), true
 		case hSpecVersion:
 			binary = true
@@ -400,13 +408,15 @@ func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader) (bool, err
 		}
 	}
 	if !binary {
-		*e = Event{}
+		if wrote {
+			*e = Event{}
+		}
 		return false, nil
 	}
 	if invalid != nil {
 		return true, invalid
 	}
-	setTogether([]pending{{&e.ID, id}, {&e.Subject, subject}})
+	a.set([]pending{{&e.ID, id}, {&e.Subject, subject}})
 	if len(value) > 0 {
 		e.Data = value
 		// With no content type the binding says nothing of the data: it is
@@ -417,11 +427,12 @@ func decodeBinary(e *Event, value []byte, headers []kgo.RecordHeader) (bool, err
 	// read ([DataAs] reports invalid JSON as a DecodeError, which the
 	// router dead-letters) and whenever the event is encoded again, not
 	// here, so a consumer that routes by attributes never parses it.
-	return true, validated(mode, e, false, high&0x80 != 0 || len(e.Extensions) > 0)
+	return true, validated(mode, e, false, high&highBits != 0 || len(e.Extensions) > 0)
 }
 
-// orBytes ORs the bytes of b, eight at a time: its 0x80 bit says whether
-// any byte is not ASCII.
+// orBytes ORs the bytes of b into a word, eight at a time: any of its
+// highBits set says a byte is not ASCII. Callers OR the words of several
+// values and test once.
 func orBytes(b []byte) uint64 {
 	var w uint64
 	for len(b) >= 8 {
@@ -431,8 +442,11 @@ func orBytes(b []byte) uint64 {
 	for _, c := range b {
 		w |= uint64(c)
 	}
-	return w | w>>8 | w>>16 | w>>24 | w>>32 | w>>40 | w>>48 | w>>56
+	return w
 }
+
+// highBits is the top bit of every byte of a word.
+const highBits = 0x8080808080808080
 
 // pending is a string attribute whose value is still bytes of the record.
 type pending struct {
@@ -440,13 +454,43 @@ type pending struct {
 	inner []byte
 }
 
-// setTogether sets the pending attributes from one allocation.
-func setTogether(ps []pending) {
+// strArena cuts strings from shared blocks, so the id and subject of many
+// events cost one allocation per block instead of one per event. A block is
+// a strings.Builder: only appended to, so the strings cut from it never
+// change, and not zeroed when allocated. A string kept alive keeps its
+// block alive. One arena serves one goroutine.
+type strArena struct {
+	block strings.Builder
+}
+
+// arenaBlock is the size of an arena's blocks: the id and subject of about
+// a hundred events, small enough that a few strings kept by a handler do
+// not pin much memory.
+const arenaBlock = 4 << 10
+
+// set sets the pending attributes from one copy of their bytes: cut from
+// a's block, or a string of their own when a is nil or they are large.
+func (a *strArena) set(ps []pending) {
 	size := 0
 	for _, p := range ps {
 		size += len(p.inner)
 	}
 	if size == 0 {
+		return
+	}
+	if a != nil && size <= arenaBlock/8 {
+		if a.block.Cap()-a.block.Len() < size {
+			a.block = strings.Builder{}
+			a.block.Grow(arenaBlock)
+		}
+		from := a.block.Len()
+		for _, p := range ps {
+			a.block.Write(p.inner)
+		}
+		all := a.block.String()[from:]
+		for _, p := range ps {
+			*p.dst, all = all[:len(p.inner)], all[len(p.inner):]
+		}
 		return
 	}
 	var sb strings.Builder

@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	_ "modernc.org/sqlite"
 
 	"github.com/ksuite/ksuite/event"
+	"github.com/ksuite/ksuite/third_party/kfake"
 )
 
 type Signup struct {

@@ -64,7 +64,7 @@ func FuzzDecode(f *testing.F) {
 			// Decode may have read v through a learnt shape: the full scan
 			// must agree, event for event and error for error.
 			var full Event
-			fullErr := decodeJSON(&full, r.Topic, value, r.Timestamp, false)
+			fullErr := decodeJSON(&full, r.Topic, value, r.Timestamp, false, nil)
 			if (err == nil) != (fullErr == nil) || err != nil && err.Error() != fullErr.Error() {
 				t.Fatalf("Decode: %v; full scan: %v", err, fullErr)
 			}

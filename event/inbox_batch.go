@@ -46,8 +46,9 @@ func (i *Inbox) TxBatchHandler(h TxBatchHandlerFunc) BatchHandlerFunc {
 type inboxKey struct{ consumer, source, id string }
 
 // claimBatch inserts the keys of msgs and returns, in order, the messages
-// whose key was new. A key repeated inside msgs (an event produced twice
-// and read in one batch) counts once, for its first message.
+// whose key was new; the others are marked as duplicates. A key repeated
+// inside msgs (an event produced twice and read in one batch) counts once,
+// for its first message.
 func (i *Inbox) claimBatch(ctx context.Context, tx *sql.Tx, msgs []*Message) ([]*Message, error) {
 	keys := make([]inboxKey, 0, len(msgs))
 	first := make(map[inboxKey]int, len(msgs)) // key → index of its first message
@@ -73,6 +74,9 @@ func (i *Inbox) claimBatch(ctx context.Context, tx *sql.Tx, msgs []*Message) ([]
 	}
 	fresh := msgs[:0:0]
 	for n, msg := range msgs {
+		// Every attempt's transaction decides anew, as in Handler; the
+		// router reports the duplicates once the batch commits.
+		msg.duplicate = !isNew[n]
 		if isNew[n] {
 			fresh = append(fresh, msg)
 		}

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ksuite/ksuite/internal/testkit"
+	"github.com/ksuite/ksuite/third_party/kfake"
 )
 
 func newOutbox(t testing.TB, db testkit.DB) *Outbox {

@@ -14,6 +14,9 @@ type partitionWork struct {
 	gc   *groupConsumer
 	rt   *route
 	recs []*kgo.Record
+	// slab serves the goroutine working through the records in order
+	// (lanes have one each).
+	slab slab
 	stop <-chan struct{}
 
 	mu         sync.Mutex
@@ -92,7 +95,7 @@ func (pw *partitionWork) process(ctx context.Context) {
 // has to abandon.
 func (pw *partitionWork) sequence(ctx context.Context) {
 	for i := range pw.recs {
-		if pw.stopped() || !pw.handle(ctx, i) {
+		if pw.stopped() || !pw.handle(ctx, i, &pw.slab) {
 			return
 		}
 		pw.finish(i)
@@ -113,8 +116,9 @@ func (pw *partitionWork) lanes(ctx context.Context, n int) {
 			continue
 		}
 		wg.Go(func() {
+			var sl slab
 			for _, i := range lane {
-				if pw.stopped() || !pw.handle(ctx, i) {
+				if pw.stopped() || !pw.handle(ctx, i, &sl) {
 					return
 				}
 				pw.finish(i)
@@ -143,9 +147,9 @@ func (pw *partitionWork) batches(ctx context.Context) {
 		if pw.stopped() {
 			return
 		}
-		var msgs []*Message
+		msgs := make([]*Message, 0, min(maxBatch, len(pw.recs)-i))
 		for j := i; j < len(pw.recs) && len(msgs) < maxBatch; j++ {
-			msg, err := newMessage(pw.recs[j], gc.group)
+			msg, err := pw.slab.message(pw.recs[j], gc.group)
 			if err != nil {
 				if len(msgs) == 0 {
 					if !pw.deadLetter(ctx, pw.recs[j], err, 0) {
@@ -193,9 +197,9 @@ func (pw *partitionWork) batches(ctx context.Context) {
 // handle delivers recs[i] to its handler. It returns true when the record
 // is done (handled, skipped or dead-lettered) and false when it was
 // abandoned and must be fetched again.
-func (pw *partitionWork) handle(ctx context.Context, i int) bool {
+func (pw *partitionWork) handle(ctx context.Context, i int, sl *slab) bool {
 	r := pw.recs[i]
-	msg, err := newMessage(r, pw.gc.group)
+	msg, err := sl.message(r, pw.gc.group)
 	if err != nil {
 		return pw.deadLetter(ctx, r, err, 0)
 	}
@@ -209,17 +213,35 @@ func (pw *partitionWork) handle(ctx context.Context, i int) bool {
 	return pw.deliver(ctx, msg, h)
 }
 
-// delivery is a message and its event, allocated together: the router
-// makes one per record.
+// delivery is a message and its event, allocated together.
 type delivery struct {
 	msg Message
 	ev  Event
 }
 
-// newMessage decodes r into a message for group.
-func newMessage(r *kgo.Record, group string) (*Message, error) {
-	d := new(delivery)
-	if err := decodeInto(&d.ev, r.Topic, r.Value, r.Headers, r.Timestamp); err != nil {
+// slab allocates the messages, events and event strings of one goroutine's
+// records in blocks, instead of one message and one string per record: a
+// poll of a thousand records costs a few dozen allocations. A handler that
+// keeps a message keeps its block's memory alive too, never its contents'
+// meaning: each message is written once, before its handler sees it.
+type slab struct {
+	msgs []delivery // not handed out yet
+	strs strArena
+}
+
+// slabMsgs is the number of messages per block: about 7 KiB, below the
+// 32 KiB past which Go allocates fresh zeroed pages per object.
+const slabMsgs = 32
+
+// message decodes r into a message for group.
+func (sl *slab) message(r *kgo.Record, group string) (*Message, error) {
+	if len(sl.msgs) == 0 {
+		sl.msgs = make([]delivery, slabMsgs)
+	}
+	// Taken even when decoding fails: the event is zero only once.
+	d := &sl.msgs[0]
+	sl.msgs = sl.msgs[1:]
+	if err := decodeInto(&d.ev, r.Topic, r.Value, r.Headers, r.Timestamp, &sl.strs); err != nil {
 		return nil, err
 	}
 	d.msg = Message{Event: &d.ev, Record: r, Group: group}
@@ -235,6 +257,11 @@ func newMessage(r *kgo.Record, group string) (*Message, error) {
 func (pw *partitionWork) deliver(ctx context.Context, msg *Message, h HandlerFunc) bool {
 	gc, obs, policy := pw.gc, &pw.gc.r.obs, pw.rt.retry
 	r := msg.Record
+	if g, ok := gc.retries.hasGivenUp(r); ok {
+		// A round ended before the dead letter could be written: write it
+		// now, without running the handler again.
+		return pw.giveUp(ctx, r, g)
+	}
 	attempt := gc.retries.made(r) + 1
 	msg.Attempt = attempt
 	var start time.Time
@@ -259,11 +286,7 @@ func (pw *partitionWork) deliver(ctx context.Context, msg *Message, h HandlerFun
 		return false // shutdown cut the handler short: not its fault
 	}
 	if IsPermanent(err) || attempt >= policy.MaxAttempts {
-		if !pw.deadLetter(ctx, r, err, attempt) {
-			return false
-		}
-		gc.retries.forget(r)
-		return true
+		return pw.giveUp(ctx, r, gaveUp{err, attempt})
 	}
 	gc.retries.failed(r, attempt)
 	pw.retryIn(policy.backoff(attempt))
@@ -277,6 +300,18 @@ func (pw *partitionWork) retryIn(d time.Duration) {
 	pw.mu.Lock()
 	defer pw.mu.Unlock()
 	pw.retryAfter = max(pw.retryAfter, d)
+}
+
+// giveUp dead-letters r, whose handler gave up on it. If the round ends
+// first, r is remembered as given up, so that when it is fetched again
+// only its dead letter is retried.
+func (pw *partitionWork) giveUp(ctx context.Context, r *kgo.Record, g gaveUp) bool {
+	if !pw.deadLetter(ctx, r, g.cause, g.attempts) {
+		pw.gc.retries.gaveUp(r, g)
+		return false
+	}
+	pw.gc.retries.forget(r)
+	return true
 }
 
 // deadLetter writes r to its dead-letter topic, retrying until the write

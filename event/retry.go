@@ -76,16 +76,24 @@ type recordPos struct {
 }
 
 // retryBook counts the attempts made on records that failed and wait to be
-// fetched again, and holds the timers that resume their paused partitions.
-// It is cleared for partitions this member loses, whose records start over
-// with their next owner.
+// fetched again, remembers the records whose handler gave up but whose
+// dead letter is not written yet, and holds the timers that resume their
+// paused partitions. It is cleared for partitions this member loses, whose
+// records start over with their next owner.
 type retryBook struct {
-	// waiting is len(attempts), read without the lock so the common case,
-	// no record waiting for a retry, costs no lock per record.
+	// waiting is len(attempts)+len(givenUp), read without the lock so the
+	// common case, no record waiting, costs no lock per record.
 	waiting  atomic.Int64
 	mu       sync.Mutex
 	attempts map[recordPos]int
+	givenUp  map[recordPos]gaveUp
 	timers   map[string]map[int32]*time.Timer
+}
+
+// gaveUp is why and after how many attempts a handler gave up on a record.
+type gaveUp struct {
+	cause    error
+	attempts int
 }
 
 func posOf(r *kgo.Record) recordPos { return recordPos{r.Topic, r.Partition, r.Offset} }
@@ -107,7 +115,30 @@ func (b *retryBook) failed(r *kgo.Record, attempts int) {
 		b.attempts = make(map[recordPos]int)
 	}
 	b.attempts[posOf(r)] = attempts
-	b.waiting.Store(int64(len(b.attempts)))
+	b.count()
+}
+
+// gaveUp records that r's handler gave up on it, so that when r is fetched
+// again its dead letter is written without running the handler again.
+func (b *retryBook) gaveUp(r *kgo.Record, g gaveUp) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.givenUp == nil {
+		b.givenUp = make(map[recordPos]gaveUp)
+	}
+	b.givenUp[posOf(r)] = g
+	b.count()
+}
+
+// hasGivenUp tells whether r's handler gave up on it in an earlier round.
+func (b *retryBook) hasGivenUp(r *kgo.Record) (gaveUp, bool) {
+	if b.waiting.Load() == 0 {
+		return gaveUp{}, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	g, ok := b.givenUp[posOf(r)]
+	return g, ok
 }
 
 func (b *retryBook) forget(r *kgo.Record) {
@@ -117,8 +148,12 @@ func (b *retryBook) forget(r *kgo.Record) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.attempts, posOf(r))
-	b.waiting.Store(int64(len(b.attempts)))
+	delete(b.givenUp, posOf(r))
+	b.count()
 }
+
+// count updates waiting; b.mu is held.
+func (b *retryBook) count() { b.waiting.Store(int64(len(b.attempts) + len(b.givenUp))) }
 
 // pause stops fetching a partition for d, then resumes it.
 func (b *retryBook) pause(cl *kgo.Client, topic string, partition int32, d time.Duration) {
@@ -160,7 +195,12 @@ func (b *retryBook) drop(cl *kgo.Client, partitions map[string][]int32) {
 			delete(b.attempts, pos)
 		}
 	}
-	b.waiting.Store(int64(len(b.attempts)))
+	for pos := range b.givenUp {
+		if owned(pos.topic, pos.partition) {
+			delete(b.givenUp, pos)
+		}
+	}
+	b.count()
 	for topic, ps := range b.timers {
 		for p, t := range ps {
 			if owned(topic, p) {

@@ -148,6 +148,7 @@ type Router struct {
 // route is what one group does with one topic.
 type route struct {
 	byType   map[string]HandlerFunc // "" is the catch-all
+	only     HandlerFunc            // the catch-all when there is no other handler
 	raw      map[string]handlerSpec
 	batch    BatchHandlerFunc
 	retry    RetryPolicy
@@ -161,6 +162,9 @@ type handlerSpec struct {
 
 // handler is the handler for an event type, nil when none applies.
 func (rt *route) handler(typ string) HandlerFunc {
+	if rt.only != nil {
+		return rt.only
+	}
 	if h, ok := rt.byType[typ]; ok {
 		return h
 	}
@@ -265,6 +269,25 @@ func (r *Router) HandleBatch(group, topic string, h BatchHandlerFunc, opts ...Ha
 	rt.apply(o)
 }
 
+// prepareRoutes wraps the registered handlers in their middleware and
+// settles each route's retry policy, once, before Run starts consuming.
+func (r *Router) prepareRoutes() {
+	for _, topics := range r.groups {
+		for _, rt := range topics {
+			rt.byType = make(map[string]HandlerFunc, len(rt.raw))
+			for typ, spec := range rt.raw {
+				rt.byType[typ] = Chain(Chain(spec.h, spec.mws...), r.mws...)
+			}
+			if len(rt.byType) == 1 {
+				rt.only = rt.byType[""] // nil when the one handler has a type
+			}
+			if !rt.hasRetry {
+				rt.retry = r.cfg.Retry
+			}
+		}
+	}
+}
+
 // Run consumes until ctx is cancelled, then shuts down gracefully: it stops
 // polling, lets in-flight handlers finish (cancelling them after
 // ShutdownTimeout), commits what succeeded and leaves the groups. It returns
@@ -277,17 +300,7 @@ func (r *Router) Run(ctx context.Context) error {
 	if len(r.groups) == 0 {
 		return errors.New("event: router has no handlers")
 	}
-	for _, topics := range r.groups {
-		for _, rt := range topics {
-			rt.byType = make(map[string]HandlerFunc, len(rt.raw))
-			for typ, spec := range rt.raw {
-				rt.byType[typ] = Chain(Chain(spec.h, spec.mws...), r.mws...)
-			}
-			if !rt.hasRetry {
-				rt.retry = r.cfg.Retry
-			}
-		}
-	}
+	r.prepareRoutes()
 	dlt, err := kgo.NewClient(append(slices.Clone(r.cfg.ClientOpts), kgo.RequiredAcks(kgo.AllISRAcks()))...)
 	if err != nil {
 		return fmt.Errorf("event: dead-letter producer: %w", err)

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -377,6 +378,84 @@ func TestRouterDeadLetterRetriedUntilTopicExists(t *testing.T) {
 	})
 }
 
+// The dead letter of an old record is written as a new record: stamped
+// now, the original time in a header. Stamped with the original time it
+// would time out at once under kgo.RecordDeliveryTimeout (franz-go measures
+// it from the record's timestamp), be refused by brokers limiting
+// message.timestamp.before.max.ms, and be deleted early by the DLT's
+// retention.ms: lost, or the partition stopped for good.
+func TestDeadLetterOfOldRecord(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := topicWithDLT(t, c, 1)
+		group := testkit.TopicName(t)
+		r := newTestRouter(t, c, func(cfg *RouterConfig) {
+			cfg.ClientOpts = append(cfg.ClientOpts, kgo.RecordDeliveryTimeout(10*time.Second))
+		})
+		r.Handle(group, topic, func(context.Context, *Message) error {
+			return Permanent(errors.New("member does not exist"))
+		})
+		old := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+		rec, err := mustEvent(t, "rejected", "k", seqData{1}).Record(topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.Timestamp = old
+		produceRaw(t, c, rec)
+		start(t, r)
+		dlt := readAll(t, c, DeadLetterTopic(topic), 1)[0]
+		d, err := ParseDeadLetter(dlt)
+		if err != nil || !d.Timestamp.Equal(old) {
+			t.Errorf("dead letter's original timestamp %v (%v), want %v", d.Timestamp, err, old)
+		}
+		if time.Since(dlt.Timestamp) > time.Minute {
+			t.Errorf("dead letter stamped %v, want the time it was written", dlt.Timestamp)
+		}
+	})
+}
+
+// A dead letter still unwritten when its poll round ends is not handled
+// again: the record is fetched again, and the dead letter, not the
+// handler, is retried (the handler gave up on it for good already).
+func TestRouterDeadLetterPendingAcrossRounds(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		topic := c.CreateTopic(t, 1, 3)
+		group := testkit.TopicName(t)
+		var calls atomic.Int32
+		var logs counter
+		r := newTestRouter(t, c, func(cfg *RouterConfig) {
+			// Each dead-letter write fails within 2s, each round ends after 1s.
+			cfg.ClientOpts = append(cfg.ClientOpts, kgo.RecordDeliveryTimeout(2*time.Second))
+			cfg.Logger = newLogged(&logs)
+			cfg.RoundTimeout = time.Second
+			cfg.Retry = RetryPolicy{MaxAttempts: 1, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
+		})
+		r.Handle(group, topic, func(context.Context, *Message) error {
+			calls.Add(1)
+			return Permanent(errors.New("member does not exist"))
+		})
+		produceEvents(t, c, topic, mustEvent(t, "rejected", "k", seqData{1}))
+		start(t, r)
+		testkit.Eventually(t, 60*time.Second, "dead-letter writes failing over several rounds", func() bool {
+			return logs.count("event: dead-letter write failed") >= 3
+		})
+		adm := c.Admin(t)
+		ctx := testkit.Context(t, 30*time.Second)
+		if resp, err := adm.CreateTopic(ctx, 1, 3, nil, DeadLetterTopic(topic)); err != nil || resp.Err != nil {
+			t.Fatalf("create %s: %v %v", DeadLetterTopic(topic), err, resp.Err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, _ = adm.DeleteTopics(ctx, DeadLetterTopic(topic))
+		})
+		dlt := readAll(t, c, DeadLetterTopic(topic), 1)
+		if n := calls.Load(); n != 1 || header(dlt[0], HeaderDLTAttempts) != "1" {
+			t.Errorf("handler called %d times, dead letter says %s attempts; want 1 and 1: a round's end ran the handler again",
+				n, header(dlt[0], HeaderDLTAttempts))
+		}
+	})
+}
+
 // A router killed without leaving its group (its connections cut, as when
 // its process dies) hands its partitions to a restarted one well within
 // franz-go's default 45s session timeout: with the router's default session
@@ -495,5 +574,33 @@ func TestParseDeadLetter(t *testing.T) {
 		if got != tc.want || (tc.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
 			t.Errorf("%s: ParseDeadLetter = %+v, %v; want %+v, error %q", tc.name, got, err, tc.want, tc.wantErr)
 		}
+	}
+}
+
+// The error header is cut to 4 KiB on a character boundary, so consumers
+// that read headers as UTF-8 text (Java's new String(bytes, UTF_8), the
+// console) see no broken character at the end.
+func TestDeadLetterErrorHeaderCut(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		msg  string
+	}{
+		{"short", "boom"},
+		{"ASCII past the limit", strings.Repeat("x", 5000)},
+		{"multi-byte character across the limit", strings.Repeat("x", maxErrorHeader-1) + "é" + strings.Repeat("y", 10)},
+		{"four-byte characters past the limit", strings.Repeat("😀", 1100)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := deadLetterRecord(&kgo.Record{Topic: "members"}, "g", errors.New(tc.msg), 1)
+			d, err := ParseDeadLetter(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(d.Error) > maxErrorHeader || !utf8.ValidString(d.Error) || !strings.HasPrefix(tc.msg, d.Error) ||
+				len(d.Error) < min(len(tc.msg), maxErrorHeader-utf8.UTFMax) {
+				t.Errorf("error header of %d bytes (valid UTF-8: %v), want the longest prefix of at most %d bytes on a character boundary",
+					len(d.Error), utf8.ValidString(d.Error), maxErrorHeader)
+			}
+		})
 	}
 }

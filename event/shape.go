@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 )
 
@@ -62,15 +63,15 @@ var (
 	shapeMisses atomic.Uint32
 )
 
-// decodeShaped decodes v into e if it has a known shape, reporting whether
-// it did; e is untouched otherwise.
-func decodeShaped(e *Event, v []byte) bool {
+// decodeShaped decodes v into e, which must be zero, if it has a known
+// shape, reporting whether it did; e is left zero otherwise.
+func decodeShaped(e *Event, v []byte, a *strArena) bool {
 	known := shapes.Load()
 	if known == nil {
 		return false
 	}
 	for _, sh := range *known {
-		if sh.decode(e, v) {
+		if sh.decode(e, v, a) {
 			return true
 		}
 	}
@@ -78,7 +79,7 @@ func decodeShaped(e *Event, v []byte) bool {
 }
 
 // decode is decodeShaped for one shape.
-func (sh *shape) decode(e *Event, v []byte) bool {
+func (sh *shape) decode(e *Event, v []byte, a *strArena) bool {
 	var (
 		id, subject, tm, data []byte
 		exts                  [maxShapeExts][]byte
@@ -126,10 +127,12 @@ func (sh *shape) decode(e *Event, v []byte) bool {
 	if string(v[pos:]) != string(sh.lits[len(sh.slots)]) || len(id) == 0 {
 		return false
 	}
-	var t Event
+	// Fields are set in e (zero) one by one: copying a whole Event in
+	// costs write barriers while the collector runs.
+	var t time.Time
 	if tm != nil {
 		var err error
-		if t.Time, err = parseTime(tm); err != nil {
+		if t, err = parseTime(tm); err != nil {
 			return false
 		}
 	}
@@ -141,23 +144,26 @@ func (sh *shape) decode(e *Event, v []byte) bool {
 			}
 			raw := exts[k]
 			k++
-			if !utf8.Valid(raw) || t.extension("structured", sl.name, raw) != nil {
+			if !utf8.Valid(raw) || e.extension("structured", sl.name, raw) != nil {
+				*e = Event{}
 				return false
 			}
 		}
 	}
-	t.Source, t.Type, t.DataContentType, t.DataSchema = sh.ev.Source, sh.ev.Type, sh.ev.DataContentType, sh.ev.DataSchema
-	t.Data = data
+	if tm != nil {
+		e.Time = t
+	}
+	e.Source, e.Type, e.DataContentType, e.DataSchema = sh.ev.Source, sh.ev.Type, sh.ev.DataContentType, sh.ev.DataSchema
+	e.Data = data
 	n := 0
 	var unique [2]pending
-	unique[n] = pending{&t.ID, id}
+	unique[n] = pending{&e.ID, id}
 	n++
 	if subject != nil {
-		unique[n] = pending{&t.Subject, subject}
+		unique[n] = pending{&e.Subject, subject}
 		n++
 	}
-	setTogether(unique[:n])
-	*e = t
+	a.set(unique[:n])
 	return true
 }
 

@@ -1,9 +1,12 @@
 package event
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // A record of a learnt shape decodes through it exactly as the full scan
@@ -17,7 +20,7 @@ func TestShapeAgreesWithFullScan(t *testing.T) {
 	const learntShort = `{"specversion":"1.0","id":"b-1","source":"shape-test","type":"t","subject":"k-1"}`
 	for _, v := range []string{learnt, learntShort} {
 		var first Event
-		if err := decodeJSON(&first, "x", []byte(v), time.Time{}, true); err != nil {
+		if err := decodeJSON(&first, "x", []byte(v), time.Time{}, true, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -54,12 +57,18 @@ func TestShapeAgreesWithFullScan(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var shaped Event
-			if got := decodeShaped(&shaped, []byte(tc.value)); got != tc.shaped {
+			got := decodeShaped(&shaped, []byte(tc.value), nil)
+			if got != tc.shaped {
 				t.Errorf("decoded through the shape: %v, want %v", got, tc.shaped)
+			}
+			// The full path decodes into the same event: a miss leaves
+			// nothing behind.
+			if !got && !reflect.DeepEqual(shaped, Event{}) {
+				t.Errorf("a shape miss left %+v", shaped)
 			}
 			viaDecode, err := DecodeValue("x", []byte(tc.value), nil, time.Time{})
 			var full Event
-			fullErr := decodeJSON(&full, "x", []byte(tc.value), time.Time{}, false)
+			fullErr := decodeJSON(&full, "x", []byte(tc.value), time.Time{}, false, nil)
 			if (err == nil) != (fullErr == nil) || err != nil && err.Error() != fullErr.Error() {
 				t.Fatalf("Decode: %v; full scan: %v", err, fullErr)
 			}
@@ -76,5 +85,30 @@ func TestShapeAgreesWithFullScan(t *testing.T) {
 				t.Errorf("encodings differ:\n%s\n%s", b1, b2)
 			}
 		})
+	}
+}
+
+// A structured record whose ce_* headers come before its content type is
+// read from its value alone: nothing the headers set stays in the event,
+// whichever path (shape or full scan) decodes the value.
+func TestStructuredIgnoresHeadersBeforeContentType(t *testing.T) {
+	const value = `{"specversion":"1.0","id":"s-1","source":"crm","type":"t","data":{"a":1}}`
+	headers := []kgo.RecordHeader{
+		{Key: "ce_specversion", Value: []byte("1.0")}, {Key: "ce_time", Value: []byte("2024-05-01T10:00:00Z")},
+		{Key: "ce_dataschema", Value: []byte("https://example.com/s")}, {Key: "ce_tenant", Value: []byte("acme")},
+		{Key: "content-type", Value: []byte(ContentTypeCloudEvents)},
+	}
+	want, err := DecodeValue("x", []byte(value), nil, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // the first record learns the shape, the second uses it
+		got, err := DecodeValue("x", []byte(value), headers, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("decode %d: %+v\nwant %+v", i, got, want)
+		}
 	}
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # ksuite carries franz-go's kfake (the embedded broker) as the upstream module plus a small,
 # ordered set of patches, each restoring one Apache Kafka behaviour and written so it could go
-# upstream. third_party/kfake is what builds (go.mod replaces the module with it); the patches
-# in third_party/kfake-patches/ (order: `series`) are the source of truth.
+# upstream. third_party/kfake is what builds: a package of the ksuite module itself
+# (github.com/ksuite/ksuite/third_party/kfake, upstream's go.mod dropped), so a module that
+# imports ksuite's packages gets the patched broker with no replace directive of its own. The
+# patches in third_party/kfake-patches/ (order: `series`) are the source of truth.
 #
 #   scripts/kfake.sh check        rebuild upstream + patches in a temp dir; fail unless it equals
 #                                 third_party/kfake exactly (make test runs this)
@@ -10,7 +12,8 @@
 #   scripts/kfake.sh new NAME     save what third_party/kfake changes beyond the current series
 #                                 as patches/NNNN-NAME.patch and append it to the series
 #
-# Upstream is the version go.mod requires, read from the Go module cache (go mod download).
+# Upstream is the module version in third_party/kfake-patches/upstream, fetched into the Go
+# module cache (go mod download).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +25,7 @@ log() { echo "kfake.sh: $*" >&2; }
 
 upstream_dir() {
 	local version
-	version=$(go list -m -f '{{.Version}}' "$module")
+	version=$(cat "$patches/upstream")
 	go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'
 }
 
@@ -34,7 +37,7 @@ pristine() {
 	mkdir -p "$dest"
 	for f in "$src"/*; do
 		case "$(basename "$f")" in
-		*_test.go | main.go | kafka_tests | run_tests.sh | CLAUDE.md | skipped_features) ;;
+		*_test.go | main.go | kafka_tests | run_tests.sh | CLAUDE.md | skipped_features | go.mod | go.sum) ;;
 		*) cp -r "$f" "$dest/" ;;
 		esac
 	done

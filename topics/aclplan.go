@@ -168,19 +168,9 @@ func (a *applier) createACLs(ctx context.Context, as []ACL) ([]ACL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create ACLs: %w", err)
 	}
-	var errs []error
-	var ok []ACL
-	for i, r := range resp.Results {
-		if i >= len(as) {
-			break
-		}
-		if r.ErrorCode != 0 {
-			errs = append(errs, fmt.Errorf("create ACL %s: %w%s", as[i], kerr.ErrorForCode(r.ErrorCode), errMessage(r.ErrorMessage)))
-			continue
-		}
-		ok = append(ok, as[i])
-	}
-	return ok, errors.Join(errs...)
+	return aclResults("create", as, resp.Results, func(r kmsg.CreateACLsResponseResult) (int16, *string) {
+		return r.ErrorCode, r.ErrorMessage
+	})
 }
 
 // deleteACLs sends one DeleteAcls with an exact filter per binding and
@@ -202,14 +192,23 @@ func (a *applier) deleteACLs(ctx context.Context, as []ACL) ([]ACL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("delete ACLs: %w", err)
 	}
+	return aclResults("delete", as, resp.Results, func(r kmsg.DeleteACLsResponseResult) (int16, *string) {
+		return r.ErrorCode, r.ErrorMessage
+	})
+}
+
+// aclResults pairs the results of a CreateAcls or DeleteAcls request (verb)
+// with the bindings asked for, in order: it returns those that succeeded
+// and an error naming each that did not.
+func aclResults[R any](verb string, as []ACL, results []R, outcome func(R) (int16, *string)) ([]ACL, error) {
 	var errs []error
 	var ok []ACL
-	for i, r := range resp.Results {
+	for i, r := range results {
 		if i >= len(as) {
 			break
 		}
-		if r.ErrorCode != 0 {
-			errs = append(errs, fmt.Errorf("delete ACL %s: %w%s", as[i], kerr.ErrorForCode(r.ErrorCode), errMessage(r.ErrorMessage)))
+		if code, msg := outcome(r); code != 0 {
+			errs = append(errs, fmt.Errorf("%s ACL %s: %w%s", verb, as[i], kerr.ErrorForCode(code), errMessage(msg)))
 			continue
 		}
 		ok = append(ok, as[i])

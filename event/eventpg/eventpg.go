@@ -10,7 +10,8 @@
 //	})
 //
 // The outbox's table has a statement trigger (see [event.Outbox.Schema])
-// that runs pg_notify('<table>', ”) when rows are inserted; PostgreSQL
+// that notifies the channel named after the table (pg_notify, empty
+// payload) when rows are inserted; PostgreSQL
 // delivers it when the inserting transaction commits. The wake-up holds one
 // connection of the outbox's pool that LISTENs on that channel, so rows
 // committed by another replica or a SQL script are published within

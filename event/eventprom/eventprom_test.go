@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -170,12 +169,12 @@ func TestOutboxParkedMetric(t *testing.T) {
 }
 
 // The same event delivered twice is handled twice and counted once as a
-// duplicate, per record and batched.
+// duplicate, per record, batched and in set-based batches.
 func TestInboxDuplicateMetric(t *testing.T) {
 	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
 		testkit.ForEachDB(t, func(t *testing.T, db testkit.DB) {
-			for _, batched := range []bool{false, true} {
-				t.Run(fmt.Sprintf("batched=%v", batched), func(t *testing.T) {
+			for _, handler := range []string{"Handler", "BatchHandler", "TxBatchHandler"} {
+				t.Run(handler, func(t *testing.T) {
 					reg := prometheus.NewRegistry()
 					m, err := eventprom.New(reg)
 					if err != nil {
@@ -197,10 +196,20 @@ func TestInboxDuplicateMetric(t *testing.T) {
 					}
 					var applied atomic.Int32
 					apply := func(context.Context, *sql.Tx, *event.Message) error { applied.Add(1); return nil }
-					if batched {
-						r.HandleBatch("g", topic, inbox.BatchHandler(apply))
-					} else {
+					switch handler {
+					case "Handler":
 						r.Handle("g", topic, inbox.Handler(apply))
+					case "BatchHandler":
+						r.HandleBatch("g", topic, inbox.BatchHandler(apply))
+					case "TxBatchHandler":
+						r.HandleBatch("g", topic, inbox.TxBatchHandler(func(ctx context.Context, tx *sql.Tx, msgs []*event.Message) error {
+							for _, msg := range msgs {
+								if err := apply(ctx, tx, msg); err != nil {
+									return err
+								}
+							}
+							return nil
+						}))
 					}
 					p, err := event.NewProducer(event.ProducerConfig{ClientOpts: opts, Source: "test"})
 					if err != nil {

@@ -51,6 +51,14 @@ local ksuite up.`,
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output %q: use text or json", output)
 			}
+			for _, share := range []struct {
+				flag string
+				v    float64
+			}{{"--refund-failure-rate", cfg.RefundFailureRate}, {"--contract-failure-rate", cfg.ContractFailureRate}} {
+				if share.v < 0 || share.v > 1 {
+					return fmt.Errorf("%s %g: give a share from 0 to 1, e.g. 0.2", share.flag, share.v)
+				}
+			}
 			kcfg, err := a.servicesKafka(cmd)
 			if err != nil {
 				return err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -18,6 +19,7 @@ import (
 	_ "modernc.org/sqlite" // driver "sqlite" for a SQLite --db
 
 	"github.com/ksuite/ksuite/event"
+	"github.com/ksuite/ksuite/internal/kafka"
 )
 
 // outboxFlags are the flags both outbox commands take.
@@ -45,6 +47,8 @@ the service's relay then publishes them. See docs/events.md.
 
 --db is the service's database: the path of a SQLite file, or a PostgreSQL
 URL (postgres://user:password@host:5432/db?sslmode=disable).
+
+--timeout bounds connecting to the database and each statement.
 
 Exit codes: 0 success; 1 error (bad flags, database unreachable, no outbox
 table, or a row to requeue that is not parked: then nothing is requeued).`,
@@ -112,7 +116,10 @@ went out while it was parked.
 		Example: `  ksuite outbox requeue --db ./member-service.db 12 15
   ksuite outbox requeue --db postgres://svc@db:5432/members --all --output json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if all == (len(args) > 0) {
+			switch {
+			case all && len(args) > 0:
+				return fmt.Errorf("--all requeues every parked row: give it without seq numbers (got %s)", strings.Join(args, " "))
+			case !all && len(args) == 0:
 				return errors.New("name the rows to requeue by seq, or pass --all (ksuite outbox list shows the parked rows)")
 			}
 			seqs := make([]int64, len(args))
@@ -162,10 +169,17 @@ func (a *app) withOutbox(cmd *cobra.Command, f outboxFlags, fn func(context.Cont
 		return err
 	}
 	defer db.Close()
-	ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
+	// --timeout bounds connecting and each statement, as it bounds the
+	// Kafka commands' requests: a database that does not answer fails the
+	// command instead of hanging it.
+	timeout, err := cmd.Flags().GetDuration(kafka.FlagTimeout)
+	if err != nil || timeout <= 0 {
+		timeout = kafka.DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
-		return fmt.Errorf("--db %s: %w", redactPassword(f.db), err)
+		return fmt.Errorf("--db %s: %w", redactDSN(f.db), err)
 	}
 	o, err := event.NewOutbox(event.OutboxConfig{DB: db, Dialect: dialect, Table: f.table})
 	if err != nil {
@@ -184,27 +198,32 @@ func openOutboxDB(dsn string) (*sql.DB, event.Dialect, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db, err := sql.Open("pgx", dsn)
 		if err != nil {
-			return nil, 0, fmt.Errorf("--db %s: %w", redactPassword(dsn), err)
+			return nil, 0, fmt.Errorf("--db %s: %w", redactDSN(dsn), err)
 		}
 		return db, event.Postgres, nil
 	}
 	path := strings.TrimPrefix(dsn, "file:")
 	if st, err := os.Stat(path); err != nil || st.IsDir() {
-		return nil, 0, fmt.Errorf("--db %s: no SQLite database file there (--db takes a SQLite file path or a postgres:// URL)", dsn)
+		return nil, 0, fmt.Errorf("--db %s: no SQLite database file there (--db takes a SQLite file path or a postgres:// URL)", redactDSN(dsn))
 	}
 	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=rw&_pragma=busy_timeout(10000)")
 	if err != nil {
-		return nil, 0, fmt.Errorf("--db %s: %w", dsn, err)
+		return nil, 0, fmt.Errorf("--db %s: %w", redactDSN(dsn), err)
 	}
 	return db, event.SQLite, nil
 }
 
-// redactDSN hides a URL's password in messages.
-func redactPassword(dsn string) string {
+// dsnPassword is a password given as a parameter: ?password=... in a URL,
+// password=... in a key=value connection string.
+var dsnPassword = regexp.MustCompile(`(?i)\bpassword=[^&\s]*`)
+
+// redactDSN hides the passwords in a --db value, wherever they are
+// written, before it goes into a message.
+func redactDSN(dsn string) string {
 	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		return u.Redacted()
+		dsn = u.Redacted()
 	}
-	return dsn
+	return dsnPassword.ReplaceAllString(dsn, "password=xxxxx")
 }
 
 // parkedJSON is one row of list --output json.

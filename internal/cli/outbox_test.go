@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -142,9 +143,11 @@ func TestOutboxCommandErrors(t *testing.T) {
 		{[]string{"outbox", "list", "--db", dbArg(sqlite), "--table", "x; DROP TABLE other"}, "is not a plain SQL identifier"},
 		{[]string{"outbox", "list", "--db", dbArg(sqlite), "-o", "yaml"}, `--output "yaml": use text or json`},
 		{[]string{"outbox", "requeue", "--db", dbArg(sqlite)}, "name the rows to requeue by seq, or pass --all"},
-		{[]string{"outbox", "requeue", "--db", dbArg(sqlite), "--all", "3"}, "name the rows to requeue by seq, or pass --all"},
+		{[]string{"outbox", "requeue", "--db", dbArg(sqlite), "--all", "3"}, "--all requeues every parked row: give it without seq numbers (got 3)"},
 		{[]string{"outbox", "requeue", "--db", dbArg(sqlite), "abc"}, `"abc" is not a row seq`},
 		{[]string{"outbox", "list", "--db", "postgres://svc:s3cret@127.0.0.1:1/db?connect_timeout=2"}, "postgres://svc:xxxxx@127.0.0.1:1/db"},
+		{[]string{"outbox", "list", "--db", "postgres://svc@127.0.0.1:1/db?connect_timeout=2&password=s3cret"}, "password=xxxxx"},
+		{[]string{"outbox", "list", "--db", "host=127.0.0.1 user=svc password=s3cret"}, "no SQLite database file there"},
 	} {
 		r := runKsuite(t, tc.args...)
 		if r.code != 1 || !strings.Contains(r.errOut, tc.want) || strings.Contains(r.errOut, "s3cret") {
@@ -154,5 +157,36 @@ func TestOutboxCommandErrors(t *testing.T) {
 	r := mustRun(t, "", "outbox", "requeue", "--help")
 	if !strings.Contains(r.out, "ksuite outbox requeue --db ./member-service.db 12 15") {
 		t.Errorf("requeue --help has no example:\n%s", r.out)
+	}
+}
+
+// A database that accepts the connection but never answers fails the
+// command within --timeout instead of hanging it.
+func TestOutboxCommandTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, silent, until the test ends
+		}
+	}()
+	done := make(chan runResult, 1)
+	go func() {
+		done <- runKsuite(t, "outbox", "list", "--db", "postgres://svc@"+ln.Addr().String()+"/db?sslmode=disable", "--timeout", "300ms")
+	}()
+	select {
+	case r := <-done:
+		if r.code != 1 || !strings.Contains(r.errOut, "--db postgres://svc@") {
+			t.Fatalf("exit %d, stderr %q; want exit 1 naming --db", r.code, r.errOut)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("outbox list still waiting for a silent database 20s after a --timeout of 300ms")
 	}
 }

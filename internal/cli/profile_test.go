@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/ksuite/ksuite/internal/pki"
 	"github.com/ksuite/ksuite/internal/testkit"
+	"github.com/ksuite/ksuite/third_party/kfake"
 )
 
 // TestProfileExportConnects: the exported profile, saved as team.yaml,

@@ -51,7 +51,7 @@ Ctrl-C or SIGTERM stops it gracefully. See docs/services.md.`,
 		Example: `  ksuite serve
   ksuite serve suiteroom --db postgres://suite:secret@db:5432/suite --brokers kafka-1:9092
   ksuite serve member --api-listen 0.0.0.0:9011`,
-		Args:      cobra.MatchAll(cobra.MaximumNArgs(1), cobra.OnlyValidArgs),
+		Args:      serviceArgs,
 		ValidArgs: []string{suite.Member, suite.SuiteRoom},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kcfg, err := a.servicesKafka(cmd)
@@ -88,6 +88,17 @@ Ctrl-C or SIGTERM stops it gracefully. See docs/services.md.`,
 	f.StringVar(&cfg.Listen, "api-listen", cfg.Listen, "address of the API, /metrics and /healthz (port 0 picks a free one)")
 	f.StringVar(&cfg.TopicPrefix, "topic-prefix", "", "put this before every topic and consumer group name (several developers on one shared cluster)")
 	return cmd
+}
+
+// serviceArgs accepts one service name or none (both).
+func serviceArgs(_ *cobra.Command, args []string) error {
+	switch {
+	case len(args) > 1:
+		return fmt.Errorf("%s: give one service (member or suiteroom), or none to run both", strings.Join(args, " "))
+	case len(args) == 1 && args[0] != suite.Member && args[0] != suite.SuiteRoom:
+		return fmt.Errorf("unknown service %q: give member or suiteroom, or none to run both", args[0])
+	}
+	return nil
 }
 
 // checkTopics proves the cluster answers and warns about the services'

@@ -201,12 +201,14 @@ func TestServeAndDemoBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"serve", "billing"}, `invalid argument "billing" for "ksuite serve"`},
-		{[]string{"serve", "member", "suiteroom"}, "accepts at most 1 arg"},
+		{[]string{"serve", "billing"}, `unknown service "billing": give member or suiteroom, or none to run both`},
+		{[]string{"serve", "member", "suiteroom"}, "member suiteroom: give one service (member or suiteroom), or none to run both"},
 		{[]string{"serve", "--brokers", "127.0.0.1:1", "--timeout", "1s"}, "cannot connect to Kafka at 127.0.0.1:1"},
 		{[]string{"demo", "--rate", "fast"}, `--rate "fast": give calls per second`},
 		{[]string{"demo", "--rate", "10/week"}, `--rate "10/week"`},
 		{[]string{"demo", "--output", "yaml"}, `--output "yaml": use text or json`},
+		{[]string{"demo", "--refund-failure-rate", "2"}, "--refund-failure-rate 2: give a share from 0 to 1"},
+		{[]string{"demo", "--contract-failure-rate", "-0.5"}, "--contract-failure-rate -0.5: give a share from 0 to 1"},
 		{[]string{"demo", "--brokers", "127.0.0.1:1", "--timeout", "1s"}, "cannot connect to Kafka at 127.0.0.1:1"},
 	}
 	for _, tt := range tests {

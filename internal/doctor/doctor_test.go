@@ -13,13 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ksuite/ksuite/internal/doctor"
 	"github.com/ksuite/ksuite/internal/kafka"
 	"github.com/ksuite/ksuite/internal/pki"
 	"github.com/ksuite/ksuite/internal/testkit"
+	"github.com/ksuite/ksuite/third_party/kfake"
 )
 
 func run(t *testing.T, cfg kafka.Config) doctor.Report {

@@ -4,11 +4,11 @@ import (
 	"context"
 	"testing"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ksuite/ksuite/internal/embedded"
 	"github.com/ksuite/ksuite/internal/testkit"
+	"github.com/ksuite/ksuite/third_party/kfake"
 )
 
 // BenchmarkStartToReady measures embedded.Start (3 brokers, ready = every

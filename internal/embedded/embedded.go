@@ -19,9 +19,9 @@ import (
 	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/ksuite/ksuite/internal/kafka"
+	"github.com/ksuite/ksuite/third_party/kfake"
 )
 
 // Defaults, matching the team's docker-compose cluster.

@@ -8,9 +8,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-
 	"github.com/ksuite/ksuite/internal/kafka"
+	"github.com/ksuite/ksuite/third_party/kfake"
 )
 
 // DefaultListenAddress is where an exposed cluster listens: every interface.

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ksuite/ksuite/internal/testkit"
+	"github.com/ksuite/ksuite/third_party/kfake"
 )
 
 // fakeAt starts a bare kfake cluster persisted in dir, closed at cleanup.

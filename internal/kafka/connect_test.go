@@ -8,10 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-
 	"github.com/ksuite/ksuite/internal/kafka"
 	"github.com/ksuite/ksuite/internal/testkit"
+	"github.com/ksuite/ksuite/third_party/kfake"
 )
 
 // closedPort returns a loopback address nothing listens on.

@@ -28,11 +28,11 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ksuite/ksuite/internal/kafka"
+	"github.com/ksuite/ksuite/third_party/kfake"
 )
 
 // Environment variables the test command sets.

@@ -3,7 +3,7 @@ package testkit
 import (
 	"testing"
 
-	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/ksuite/ksuite/third_party/kfake"
 )
 
 // ForEachClusterDB runs fn as a subtest per pairing of a cluster with a

@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ksuite/ksuite/internal/kafka"
 	"github.com/ksuite/ksuite/internal/pki"
+	"github.com/ksuite/ksuite/third_party/kfake"
 )
 
 // Environment variables for the real cluster's external listener.

@@ -17,6 +17,7 @@
 package events
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,6 +91,9 @@ func invalid(msg *event.Message, reason string) error {
 // encoding/json's only as text, so the data is decoded again, on this
 // failure path only, to get at the field.
 func dataError[T Data](data []byte, err error) string {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return "the event has no data (a legacy envelope without \"data\"?)"
+	}
 	var v T
 	if jerr := json.Unmarshal(data, &v); jerr != nil {
 		return describe(jerr)

@@ -116,6 +116,7 @@ func TestDecodeJoin(t *testing.T) {
 		{name: "wrong JSON type", data: `{"suiteRoomId":7,"authorizerDto":{"memberId":1,"email":5}}`, wantErr: "authorizerDto.email: number, want string"},
 		{name: "not an object", data: `[1,2]`, wantErr: "array, want object"},
 		{name: "not JSON", data: `{"suiteRoomId":`, wantErr: "data is not valid JSON"},
+		{name: "no data", data: ``, wantErr: "the event has no data"},
 		{name: "another type", typ: "signup-event", data: `{}`, wantErr: `event type "signup-event", want "suiteroom-join"`},
 	}
 	for _, tt := range tests {

@@ -119,6 +119,7 @@ func (s *Service) applyJoins(topic string) event.TxBatchHandlerFunc {
 			added     []newParticipant
 			requested []newParticipant // added members whose request is now answered
 			ready     [][2]int64       // hosts whose deposit is paid
+			filled    []int64          // rooms this batch filled
 		)
 		for i, j := range joins {
 			msg, id, member := msgs[i], int64(j.SuiteRoomID), int64(j.AuthorizerDto.MemberID)
@@ -146,6 +147,9 @@ func (s *Service) applyJoins(topic string) event.TxBatchHandlerFunc {
 				if room.requested[member] {
 					requested = append(requested, newParticipant{room: id, member: member})
 				}
+				if room.count == room.limit {
+					filled = append(filled, id)
+				}
 			}
 		}
 		if err := s.insertParticipants(ctx, tx, added); err != nil {
@@ -157,8 +161,25 @@ func (s *Service) applyJoins(topic string) event.TxBatchHandlerFunc {
 				return err
 			}
 		}
-		return s.deleteJoinRequests(ctx, tx, requested)
+		if err := s.deleteJoinRequests(ctx, tx, requested); err != nil {
+			return err
+		}
+		return s.dropJoinRequests(ctx, tx, filled...)
 	}
+}
+
+// dropJoinRequests forgets every request waiting on rooms that can no
+// longer take them (full, or started): their suiteroom-join will be
+// dead-lettered, and a request left behind would make the member's next
+// request, once the room takes participants again, publish no
+// deposit-payment.
+func (s *Service) dropJoinRequests(ctx context.Context, tx *sql.Tx, rooms ...int64) error {
+	if len(rooms) == 0 {
+		return nil
+	}
+	in, args := s.inList("suite_room_id", 1, rooms)
+	_, err := tx.ExecContext(ctx, "DELETE FROM suiteroom_join_requests WHERE "+in, args...)
+	return err
 }
 
 // lockRooms reads and locks the rooms of joins (in id order, so concurrent

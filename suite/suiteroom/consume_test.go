@@ -286,3 +286,61 @@ func TestConcurrentJoinsRespectCapacity(t *testing.T) {
 		}
 	})
 }
+
+// A join request the room could not answer (it filled up, or started)
+// does not block the member's next request once the room takes
+// participants again: that request publishes a new deposit-payment.
+func TestUnansweredJoinRequestDoesNotBlockTheNextOne(t *testing.T) {
+	testkit.ForEachDB(t, func(t *testing.T, db testkit.DB) {
+		s := newTestService(t, db)
+		ctx := testkit.Context(t, 30*time.Second)
+		deposits := func() int {
+			var n int
+			if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM "+OutboxTable+" WHERE topic = $1", events.TopicDepositPayment).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		request := func(room, member int64) {
+			t.Helper()
+			if _, err := s.requestJoin(ctx, room, member); err != nil {
+				t.Fatalf("member %d asks to join room %d: %v", member, room, err)
+			}
+		}
+		asksAgain := func(room, member int64) {
+			t.Helper()
+			before := deposits()
+			request(room, member)
+			if got := deposits(); got != before+1 {
+				t.Fatalf("member %d asks again to join room %d: %d deposit-payment(s) published, want 1", member, room, got-before)
+			}
+		}
+
+		// Full: members 2 and 3 ask for the one place; 2 pays first.
+		full := seed(t, s, 3, 2)
+		request(full, 2)
+		request(full, 3)
+		mustApply(t, s, events.TopicJoin, msg(t, events.TopicJoin, joinOf(full, 2, false)))
+		if err := apply(t, s, events.TopicJoin, msg(t, events.TopicJoin, joinOf(full, 3, false))); err == nil || !strings.Contains(err.Error(), "is full") {
+			t.Fatalf("join of a full room: %v", err)
+		}
+		if err := s.leave(ctx, full, 2); err != nil {
+			t.Fatal(err)
+		}
+		asksAgain(full, 3)
+
+		// Started: member 2's payment arrives after the start, which a
+		// contract failure then reverts.
+		started := seed(t, s, 3, 3)
+		mustApply(t, s, events.TopicJoin, msg(t, events.TopicJoin, joinOf(started, 1, true)))
+		request(started, 2)
+		if _, err := s.start(ctx, started); err != nil {
+			t.Fatal(err)
+		}
+		if err := apply(t, s, events.TopicJoin, msg(t, events.TopicJoin, joinOf(started, 2, false))); err == nil || !strings.Contains(err.Error(), "is START") {
+			t.Fatalf("join of a started room: %v", err)
+		}
+		mustApply(t, s, events.TopicStartError, msg(t, events.TopicStartError, events.RoomRef{SuiteRoomID: events.ID(started)}))
+		asksAgain(started, 2)
+	})
+}

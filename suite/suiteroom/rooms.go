@@ -347,6 +347,9 @@ func (s *Service) start(ctx context.Context, id int64) (Room, error) {
 		if _, err := tx.ExecContext(ctx, "UPDATE suiteroom_participants SET status = $1 WHERE suite_room_id = $2", ParticipantStart, id); err != nil {
 			return err
 		}
+		if err := s.dropJoinRequests(ctx, tx, id); err != nil {
+			return err
+		}
 		room.Status = RoomStart
 		room.Participants = ps[id]
 		for i := range room.Participants {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -120,6 +121,26 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
+// jsonKind names what a Go type takes in JSON terms, for the client who
+// wrote the JSON.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "an object"
+	}
+}
+
 // maxBody bounds a request body.
 const maxBody = 1 << 20
 
@@ -147,8 +168,11 @@ func ReadJSON(r *http.Request, v any) error {
 		problem = "the request body is empty: send a JSON object"
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		problem = "the request body is not valid JSON: " + err.Error()
+	case errors.As(err, &typ) && typ.Field != "" && strings.Contains(typ.Value, ", want "):
+		// A type of the API's own (a time, say) said what it wants.
+		problem = fmt.Sprintf("field %s: %s", typ.Field, typ.Value)
 	case errors.As(err, &typ) && typ.Field != "":
-		problem = fmt.Sprintf("field %s: %s is not a valid %s", typ.Field, typ.Value, typ.Type.Kind())
+		problem = fmt.Sprintf("field %s: %s, want %s", typ.Field, typ.Value, jsonKind(typ.Type))
 	case errors.As(err, &typ):
 		problem = "the request body must be a JSON object, not " + typ.Value
 	case errors.As(err, &tooBig):

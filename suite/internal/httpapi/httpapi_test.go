@@ -11,11 +11,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/ksuite/ksuite/suite/events"
 )
 
 type body struct {
-	Name  string `json:"name"`
-	Count int    `json:"count"`
+	Name  string      `json:"name"`
+	Count int         `json:"count"`
+	Due   events.Time `json:"due"`
 }
 
 func newMux(logs io.Writer) http.Handler {
@@ -58,7 +61,9 @@ func TestProblems(t *testing.T) {
 		{"POST", "/things", ``, 400, "the request body is empty: send a JSON object"},
 		{"POST", "/things", `{"name":`, 400, "the request body is not valid JSON"},
 		{"POST", "/things", `{"name":"a","nmae":"b"}`, 400, `unknown field "nmae"`},
-		{"POST", "/things", `{"count":"two"}`, 400, `field count: string is not a valid int`},
+		{"POST", "/things", `{"count":"two"}`, 400, `field count: string, want an integer$`},
+		{"POST", "/things", `{"name":2}`, 400, `field name: number, want a string`},
+		{"POST", "/things", `{"due":"2027/06/01"}`, 400, `field due: "2027/06/01", want an RFC 3339 time$`},
 		{"POST", "/things", `[1]`, 400, "the request body must be a JSON object, not array"},
 		{"POST", "/things", `{} {}`, 400, "more than one JSON value"},
 		{"POST", "/things", `{"name":"` + strings.Repeat("x", maxBody) + `"}`, 400, "larger than 1048576 bytes"},
@@ -93,7 +98,10 @@ func TestProblems(t *testing.T) {
 			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
 				t.Fatal(err)
 			}
-			if p.Status != tt.status || p.Title != http.StatusText(tt.status) || p.Instance != tt.path || !strings.Contains(p.Detail, tt.detail) {
+			// A detail ending in $ must end the problem's detail.
+			want, whole := strings.CutSuffix(tt.detail, "$")
+			if p.Status != tt.status || p.Title != http.StatusText(tt.status) || p.Instance != tt.path ||
+				!strings.Contains(p.Detail, want) || whole && !strings.HasSuffix(p.Detail, want) {
 				t.Fatalf("problem %+v, want status %d and detail containing %q", p, tt.status, tt.detail)
 			}
 			if tt.status == 500 && !strings.Contains(logs.String(), "disk on fire") {
