@@ -114,7 +114,14 @@ func (o *Outbox) Schema() []string {
 	failed_at TIMESTAMPTZ,
 	last_error TEXT
 )`,
-		"CREATE INDEX IF NOT EXISTS " + idx + " ON " + t + " (shard, seq) WHERE " + queued,
+		// Both indexes hold queued rows only, so a read costs the backlog,
+		// never the sent rows kept (KeepSent): one walks them in seq order,
+		// the other answers "is there an earlier row of this key" (see
+		// Relay.postgresLoad). An index on (shard, seq) left the planner the
+		// primary key for the ordered read, through every sent row.
+		"CREATE INDEX IF NOT EXISTS " + idx + "_seq ON " + t + " (seq) WHERE " + queued,
+		"CREATE INDEX IF NOT EXISTS " + idx + "_key ON " + t + " (shard, record_key, seq) WHERE " + queued,
+		"DROP INDEX IF EXISTS " + t + "_unsent", // (shard, seq), before 2026-11-30
 		// One row per shard: a relay owns a shard while it holds the row lock.
 		"CREATE TABLE IF NOT EXISTS " + o.shardTable() + " (shard INTEGER PRIMARY KEY)",
 		"INSERT INTO " + o.shardTable() + " (shard) SELECT generate_series(0, " +

@@ -295,3 +295,134 @@ func TestOutboxConcurrentRelaysPostgres(t *testing.T) {
 		checkKeyOrder(t, readTopic(t, c, topic), keys, perKey)
 	})
 }
+
+// ackSignal is a client hook that signals each acknowledged record.
+type ackSignal chan struct{}
+
+func (a ackSignal) OnProduceRecordUnbuffered(_ *kgo.Record, err error) {
+	if err == nil {
+		a <- struct{}{}
+	}
+}
+
+// A relay session serves a trickle of rows, each committed after the
+// previous one was acknowledged, and marks them together at its end: a
+// session ending whenever it caught up cost each row a session and a mark
+// of its own (see session.linger). The rows are acknowledged while the
+// session goes on and stay queued (unmarked) until it ends.
+func TestRelaySessionServesTrickle(t *testing.T) {
+	testkit.ForEachClusterDB(t, func(t *testing.T, c testkit.Cluster, db testkit.DB) {
+		o := newOutbox(t, db)
+		topic := c.CreateTopic(t, 3, 3)
+		acked := make(ackSignal, 16)
+		p, err := NewProducer(ProducerConfig{ClientOpts: append(testOpts(t, c), kgo.WithHooks(acked))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		const linger = 5 * time.Second
+		r, err := NewRelay(RelayConfig{Outbox: o, Producer: p, PollInterval: linger, PublishTimeout: 10 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.sessionFor = time.Minute // a loaded real cluster may take a second per ack
+		ctx := testkit.Context(t, 2*time.Minute)
+		type outcome struct {
+			caughtUp bool
+			err      error
+		}
+		done := make(chan outcome, 1)
+		go func() {
+			caughtUp, err := r.cycle(ctx)
+			done <- outcome{caughtUp, err}
+		}()
+		const rows = 4
+		for i := range rows {
+			addEvents(ctx, t, o, topic, 1, i, i+1)
+			select {
+			case <-acked:
+			case res := <-done:
+				t.Fatalf("the session ended (%+v) before row %d was published", res, i)
+			case <-time.After(time.Minute):
+				t.Fatalf("row %d not published within a minute", i)
+			}
+		}
+		if n, err := o.Backlog(ctx); err != nil || n != rows {
+			t.Fatalf("backlog %d (%v) while the session goes on, want its %d rows queued until it marks them", n, err, rows)
+		}
+		select {
+		case res := <-done:
+			if !res.caughtUp || res.err != nil {
+				t.Fatalf("session ended caughtUp=%v err=%v", res.caughtUp, res.err)
+			}
+		case <-time.After(linger + time.Minute):
+			t.Fatal("the session did not end after lingering")
+		}
+		if n, err := o.Backlog(ctx); err != nil || n != 0 {
+			t.Fatalf("backlog %d (%v) after the session, want 0", n, err)
+		}
+		checkKeyOrder(t, readAll(t, c, topic, rows), 1, rows)
+	})
+}
+
+// On PostgreSQL a row can commit after the relay read a row with a higher
+// seq. A session that lingers for the next wake must not leave such a row,
+// below its first read, until it ends: it ends at once, and the next
+// session publishes the row. (SQLite has one writer at a time: its rows
+// commit in seq order.)
+func TestRelayLateRowBelowSessionPostgres(t *testing.T) {
+	pg, ok := testkit.NewPostgres(t)
+	if !ok {
+		t.Skip("needs PostgreSQL (" + testkit.EnvPostgres + ")")
+	}
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		// A table of its own: another subtest's queued rows would move the
+		// session's first read below the late row.
+		o, err := NewOutbox(OutboxConfig{DB: pg.DB, Dialect: Postgres, Table: "outbox_" + testkit.RandomSuffix(), Source: "member-service"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := testkit.Context(t, 2*time.Minute)
+		if err := o.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		topic := c.CreateTopic(t, 3, 3)
+		p, err := NewProducer(ProducerConfig{ClientOpts: testOpts(t, c)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		// Neither the poll nor the session's end may be what publishes it.
+		r, err := NewRelay(RelayConfig{Outbox: o, Producer: p, PollInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.sessionFor = time.Hour
+		late, err := pg.BeginTx(ctx, nil) // takes the lower seq, commits last
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer late.Rollback() //nolint:errcheck // a no-op after Commit
+		if err := o.Add(ctx, late, topic, mustEvent(t, "member-updated", "member-late", seqData{0})); err != nil {
+			t.Fatal(err)
+		}
+		addEvents(ctx, t, o, topic, 1, 0, 1)
+
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { _ = r.Run(rctx); close(done) }()
+		defer func() { cancel(); <-done }()
+		readAll(t, c, topic, 1) // the session read member-0 and lingers
+		if err := late.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		o.Notify()
+		subjects := make(map[string]bool)
+		for _, rec := range readAll(t, c, topic, 2) {
+			subjects[string(rec.Key)] = true
+		}
+		if !subjects["member-late"] {
+			t.Fatalf("relayed %v: the late row is missing", subjects)
+		}
+	})
+}

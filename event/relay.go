@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -27,8 +28,10 @@ type RelayConfig struct {
 	// PollInterval is how often the relay looks for rows when nothing wakes
 	// it. [Outbox.Notify] wakes the relays of its process and WakeUp those
 	// of every process, so it bounds the latency of rows committed by
-	// other processes when there is no WakeUp (always on SQLite). Default
-	// 100ms.
+	// other processes when there is no WakeUp (always on SQLite). It is
+	// also how long a session that caught up waits for a wake before it
+	// ends: rows trickling in keep one session (up to a second) going.
+	// Default 100ms.
 	PollInterval time.Duration
 	// WakeUp, when set, runs beside the relay in a goroutine of its own for
 	// as long as Run runs, and calls wake whenever rows may have been
@@ -92,8 +95,10 @@ func (c *RelayConfig) Validate() error {
 // relays never publish the same key at once.
 //
 // Delivery is at least once: a row whose publish succeeded but whose
-// "sent" mark did not commit is published again. Consumers dedupe by event
-// id (the [Inbox] does).
+// "sent" mark did not commit is published again. Marks are written once
+// BatchSize rows are acknowledged or when the session ends, within about a
+// second, so that is the window. Consumers dedupe by event id (the [Inbox]
+// does).
 //
 // A row Kafka rejects for good (too large for the topic, an invalid or
 // forbidden topic) is parked: it gets failed_at and last_error, is logged
@@ -103,10 +108,11 @@ func (c *RelayConfig) Validate() error {
 // rows and [Outbox.Requeue] (or `ksuite outbox requeue`) queues them again
 // once the cause is fixed. Every other failure is retried.
 type Relay struct {
-	cfg   RelayConfig
-	obs   observers
-	o     *Outbox
-	rotor int // first shard of the next cycle (Run's goroutine only)
+	cfg        RelayConfig
+	obs        observers
+	o          *Outbox
+	rotor      int           // first shard of the next cycle (Run's goroutine only)
+	sessionFor time.Duration // see sessionFor; tests lengthen it
 }
 
 // NewRelay returns a relay; Run it.
@@ -115,7 +121,7 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
-	return &Relay{cfg: cfg, obs: resolveObserver(cfg.Observer), o: cfg.Outbox}, nil
+	return &Relay{cfg: cfg, obs: resolveObserver(cfg.Observer), o: cfg.Outbox, sessionFor: sessionFor}, nil
 }
 
 // Run relays until ctx is cancelled and returns nil then. Database and
@@ -137,7 +143,11 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 	backoff := RetryPolicy{InitialBackoff: 50 * time.Millisecond, MaxBackoff: 5 * time.Second}
 	failures := 0
-	var lastBacklog, lastPrune time.Time
+	// The backlog is observed between sessions, and a session may linger
+	// for a second: observe it at once too, so the gauge exists from the
+	// start.
+	r.observeBacklog(ctx)
+	lastBacklog, lastPrune := time.Now(), time.Time{}
 	for ctx.Err() == nil {
 		if r.cfg.KeepSent > 0 && time.Since(lastPrune) >= min(time.Hour, r.cfg.KeepSent/2) {
 			r.prune(ctx)
@@ -206,7 +216,7 @@ type outboxRow struct {
 // with the queue. Its database work runs on a context detached from ctx: a
 // shutdown must not roll back the marks of rows Kafka already acknowledged.
 func (r *Relay) cycle(ctx context.Context) (caughtUp bool, err error) {
-	dbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sessionFor+r.cfg.PublishTimeout+30*time.Second)
+	dbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.sessionFor+r.cfg.PublishTimeout+30*time.Second)
 	defer cancel()
 	if r.o.cfg.Dialect == Postgres {
 		return r.cyclePostgres(ctx, dbCtx)
@@ -281,6 +291,11 @@ func (r *Relay) cyclePostgres(ctx, dbCtx context.Context) (caughtUp bool, err er
 	return caughtUp, err
 }
 
+// lateWindow is how far below a PostgreSQL session's first read a late row
+// ends the session (see postgresLoad): more transactions than this would
+// have to take a seq after it and commit before it.
+const lateWindow = 64
+
 type queryFunc func(context.Context, string, ...any) (*sql.Rows, error)
 type execFunc func(context.Context, string, ...any) (sql.Result, error)
 
@@ -292,14 +307,20 @@ type execFunc func(context.Context, string, ...any) (sql.Result, error)
 // first and the last row read that were missing ($3), as they become
 // visible; and it leaves alone the rows of a key with a queued row below
 // the session's first row read ($4), which the next session reads first.
-// Either way a key's rows go out in order.
+// Either way a key's rows go out in order. The read also brings a late row
+// below the floor, if there is one within lateWindow seqs of it: the
+// session, which may linger for a second, is not the one to publish it and
+// ends so that the next one does at once (see session.read). The window
+// keeps that probe to a few index entries however long the table is; a
+// row later still waits for the session's end.
 func (r *Relay) postgresLoad() string {
 	t := r.o.cfg.Table
 	cols := "o.seq, o.topic, o.record_key, o.value, o.headers"
 	mine := "o.sent_at IS NULL AND o.failed_at IS NULL AND o.shard = ANY($1)"
 	noEarlier := "NOT EXISTS (SELECT 1 FROM " + t + " l WHERE l.shard = o.shard AND l.record_key = o.record_key" +
 		" AND l.seq < $4 AND l.sent_at IS NULL AND l.failed_at IS NULL)"
-	return "(SELECT " + cols + " FROM " + t + " o WHERE " + mine + " AND o.seq = ANY($3) AND " + noEarlier + ")" +
+	return "(SELECT " + cols + " FROM " + t + " o WHERE " + mine + " AND o.seq < $4 AND o.seq >= $4 - " + strconv.Itoa(lateWindow) + " LIMIT 1)" +
+		" UNION ALL (SELECT " + cols + " FROM " + t + " o WHERE " + mine + " AND o.seq = ANY($3) AND " + noEarlier + ")" +
 		" UNION ALL (SELECT " + cols + " FROM " + t + " o WHERE " + mine + " AND o.seq > $2 AND " + noEarlier +
 		" ORDER BY o.seq LIMIT $5) ORDER BY 1 LIMIT $5"
 }

@@ -16,7 +16,8 @@ import (
 // sessionFor bounds how long a relay session goes on reading new rows. On
 // PostgreSQL a session's transaction holds its shards and its marks, so
 // ending it every so often commits the marks and lets other relays take
-// shards; then a new session starts at once.
+// shards; then a new session starts at once. A session that caught up
+// lingers for the next wake (see linger) within that bound.
 const sessionFor = time.Second
 
 // A session publishes queued rows as a pipeline: it reads and produces the
@@ -139,7 +140,7 @@ func (s *session) run() (caughtUp bool, err error) {
 			s.handleAll()
 			s.expire(time.Time{})
 		}
-		if !s.stop && time.Since(s.begun) >= sessionFor {
+		if !s.stop && time.Since(s.begun) >= s.r.sessionFor {
 			s.stop = true
 		}
 		// The next batch is read while at most one is outstanding: two in
@@ -151,7 +152,7 @@ func (s *session) run() (caughtUp bool, err error) {
 			}
 		}
 		if s.nFlight == 0 { // nothing is held either: rows are held only behind rows in flight
-			if s.stop || !s.more {
+			if s.stop || !s.more && !s.linger(timer) {
 				break
 			}
 			continue
@@ -179,6 +180,31 @@ func (s *session) run() (caughtUp bool, err error) {
 	return !s.more && s.err == nil, s.err
 }
 
+// linger waits, caught up with nothing in flight, for a wake: under a
+// steady trickle of rows (sign-ups one at a time) one session then serves
+// them all, and marks them together at its end or once BatchSize are
+// acknowledged. Ending it whenever it caught up cost every row a session
+// and a mark of its own: on PostgreSQL a transaction, a lock of the shards
+// and a read; on SQLite an extra write on the one connection the writers
+// queue for. Those statements were most of the relay's database work and
+// made the tail of the writers' queue. It reports whether to read again:
+// false when no wake came within PollInterval or the session's time.
+func (s *session) linger(timer *time.Timer) bool {
+	left := s.r.sessionFor - time.Since(s.begun)
+	if left <= 0 {
+		return false
+	}
+	timer.Reset(min(left, s.r.cfg.PollInterval))
+	select {
+	case <-s.r.o.wake:
+		s.more = true
+		return true
+	case <-timer.C:
+	case <-s.ctx.Done():
+	}
+	return false
+}
+
 // read reads a batch and produces the rows whose key has nothing in
 // flight; the others wait behind it.
 func (s *session) read() error {
@@ -193,6 +219,13 @@ func (s *session) read() error {
 	}
 	s.more = len(rows) == limit
 	if s.st.postgres() {
+		if len(rows) > 0 && rows[0].seq < s.floor {
+			// A row committed late below the floor (see postgresLoad): it
+			// stays queued, the session ends after what it read, and the
+			// next one starts with it.
+			rows = rows[1:]
+			s.more, s.stop = true, true
+		}
 		s.trackHoles(rows)
 	}
 	var ready []outboxRow
