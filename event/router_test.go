@@ -123,8 +123,10 @@ func TestRouterPerKeyOrder(t *testing.T) {
 		if len(lanes) < 2 {
 			t.Fatal("test keys all hash to one lane: pick other keys")
 		}
-		// The first event waits until another handler runs beside it, which
-		// only happens if keys really run in parallel.
+		// key-0's events wait until another handler runs beside them, which
+		// only happens if keys really run in parallel. Every one of them
+		// waits, not only the first: a round stopped by a rebalance stops
+		// the other lanes at once, and the next round must try again.
 		parallel := make(chan struct{})
 		var closeOnce sync.Once
 		r := newTestRouter(t, c, func(cfg *RouterConfig) { cfg.KeyConcurrency = 4 })
@@ -134,9 +136,11 @@ func TestRouterPerKeyOrder(t *testing.T) {
 			if n > 1 {
 				closeOnce.Do(func() { close(parallel) })
 			}
-			if msg.Event.Subject == "key-0" && d.Seq == 1 {
+			if msg.Event.Subject == "key-0" {
 				select {
 				case <-parallel:
+				case <-ctx.Done():
+					return ctx.Err()
 				case <-time.After(10 * time.Second):
 				}
 			}
