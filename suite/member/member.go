@@ -66,7 +66,6 @@ type Service struct {
 	producer *event.Producer
 	relay    *event.Relay
 	topic    string
-	turns    *turns // SQLite: sign-ups take the one connection in arrival order
 }
 
 // New migrates the database and prepares the service; [Service.Run] starts
@@ -100,12 +99,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		producer.Close()
 		return nil, err
 	}
-	s := &Service{cfg: cfg, db: db, outbox: outbox, producer: producer, relay: relay,
-		topic: cfg.TopicPrefix + events.TopicSignup}
-	if !db.Postgres() {
-		s.turns = &turns{}
-	}
-	return s, nil
+	return &Service{cfg: cfg, db: db, outbox: outbox, producer: producer, relay: relay,
+		topic: cfg.TopicPrefix + events.TopicSignup}, nil
 }
 
 // Run relays the outbox to Kafka until ctx is cancelled.

@@ -50,13 +50,7 @@ func (in SignUp) validate() error {
 // signUp stores the member and its signup-event in one transaction.
 func (s *Service) signUp(ctx context.Context, in SignUp) (Member, error) {
 	m := Member{Email: in.Email, Name: in.Name, NickName: in.NickName, SignedUpAt: time.Now().UTC().Truncate(time.Millisecond)}
-	if s.turns != nil {
-		if err := s.turns.take(ctx); err != nil {
-			return m, err
-		}
-		defer s.turns.release()
-	}
-	err := s.outbox.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.OutboxTx(ctx, s.outbox, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO member_members (email, email_key, name, nick_name, signed_up_at)
 			VALUES ($1, $2, $3, $4, $5) RETURNING member_id`,
 			m.Email, strings.ToLower(m.Email), m.Name, m.NickName, m.SignedUpAt).Scan(&m.MemberID)

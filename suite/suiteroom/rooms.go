@@ -137,7 +137,7 @@ func (s *Service) authorizer(ctx context.Context, q queryer, id int64) (events.A
 // for the host's deposit.
 func (s *Service) createRoom(ctx context.Context, in NewRoom) (Room, error) {
 	var room Room
-	err := s.outbox.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.OutboxTx(ctx, s.outbox, func(tx *sql.Tx) error {
 		host, err := s.authorizer(ctx, tx, in.HostMemberID)
 		if err != nil {
 			return err
@@ -233,7 +233,7 @@ func (s *Service) rooms(ctx context.Context, status string, after int64, limit i
 // new: one deposit per request.
 func (s *Service) requestJoin(ctx context.Context, id, member int64) (JoinAccepted, error) {
 	acc := JoinAccepted{SuiteRoomID: id, MemberID: member}
-	err := s.outbox.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.OutboxTx(ctx, s.outbox, func(tx *sql.Tx) error {
 		room, err := s.lockRoom(ctx, tx, id)
 		if err != nil {
 			return err
@@ -275,7 +275,7 @@ func (s *Service) requestJoin(ctx context.Context, id, member int64) (JoinAccept
 
 // leave removes a participant from an OPEN room and asks for the refund.
 func (s *Service) leave(ctx context.Context, id, member int64) error {
-	return s.outbox.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.db.OutboxTx(ctx, s.outbox, func(tx *sql.Tx) error {
 		room, err := s.lockRoom(ctx, tx, id)
 		if err != nil {
 			return err
@@ -317,7 +317,7 @@ func (s *Service) leave(ctx context.Context, id, member int64) error {
 // study contract.
 func (s *Service) start(ctx context.Context, id int64) (Room, error) {
 	var room Room
-	err := s.outbox.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.OutboxTx(ctx, s.outbox, func(tx *sql.Tx) error {
 		var err error
 		if room, err = s.lockRoom(ctx, tx, id); err != nil {
 			return err

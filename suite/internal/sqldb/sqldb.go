@@ -41,6 +41,22 @@ type DB struct {
 	Dialect event.Dialect
 	// Name describes the database for logs, without a password.
 	Name string
+
+	turns Turns
+}
+
+// OutboxTx runs fn in a transaction of o (see [event.Outbox.WithTx]) for
+// an API request. On SQLite requests take the one connection in arrival
+// order (see [Turns]) rather than as database/sql's random hand-off lets
+// them; PostgreSQL's pool serves them in parallel.
+func (db *DB) OutboxTx(ctx context.Context, o *event.Outbox, fn func(*sql.Tx) error) error {
+	if !db.Postgres() {
+		if err := db.turns.Take(ctx); err != nil {
+			return err
+		}
+		defer db.turns.Release()
+	}
+	return o.WithTx(ctx, fn)
 }
 
 // Postgres reports whether the database is PostgreSQL.

@@ -1,4 +1,4 @@
-package member
+package sqldb
 
 import (
 	"context"
@@ -6,21 +6,21 @@ import (
 	"sync"
 )
 
-// turns lets callers hold something one at a time, in the order they
-// asked. The member service queues its SQLite sign-ups with it: the
+// Turns lets callers hold something one at a time, in the order they
+// asked. The services queue their API's SQLite writes with it: the
 // database has one connection, and database/sql hands a freed connection to
-// a random waiter, so under a queue a sign-up could be passed over again
+// a random waiter, so under a queue a request could be passed over again
 // and again (a p99 of tens of milliseconds at a median under one), and the
-// outbox relay waited among all of them.
-type turns struct {
+// outbox relay waited among all of them. The zero value is ready.
+type Turns struct {
 	mu      sync.Mutex
 	busy    bool
 	waiting []chan struct{} // in arrival order
 }
 
-// take waits for the caller's turn, or for ctx to end (then the caller
-// holds nothing). A successful take must be followed by release.
-func (t *turns) take(ctx context.Context) error {
+// Take waits for the caller's turn, or for ctx to end (then the caller
+// holds nothing). A successful Take must be followed by Release.
+func (t *Turns) Take(ctx context.Context) error {
 	t.mu.Lock()
 	if !t.busy {
 		t.busy = true
@@ -45,14 +45,14 @@ func (t *turns) take(ctx context.Context) error {
 	}
 }
 
-// release ends the caller's turn and starts the next one's.
-func (t *turns) release() {
+// Release ends the caller's turn and starts the next one's.
+func (t *Turns) Release() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.next()
 }
 
-func (t *turns) next() {
+func (t *Turns) next() {
 	if len(t.waiting) == 0 {
 		t.busy = false
 		return
@@ -61,8 +61,8 @@ func (t *turns) next() {
 	t.waiting = t.waiting[1:]
 }
 
-// queued is how many callers wait.
-func (t *turns) queued() int {
+// Queued is how many callers wait.
+func (t *Turns) Queued() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.waiting)

@@ -1,4 +1,4 @@
-package member
+package sqldb
 
 import (
 	"context"
@@ -14,9 +14,9 @@ import (
 // Callers get their turns in the order they asked, and one who gives up
 // waiting neither holds a turn nor loses the next caller theirs.
 func TestTurnsInArrivalOrder(t *testing.T) {
-	var tn turns
+	var tn Turns
 	ctx := testkit.Context(t, 30*time.Second)
-	if err := tn.take(ctx); err != nil {
+	if err := tn.Take(ctx); err != nil {
 		t.Fatal(err)
 	}
 	const n = 20
@@ -32,7 +32,7 @@ func TestTurnsInArrivalOrder(t *testing.T) {
 			c = quit // gives up below, before its turn
 		}
 		wg.Go(func() {
-			if err := tn.take(c); err != nil {
+			if err := tn.Take(c); err != nil {
 				if i != 5 || !errors.Is(err, context.Canceled) {
 					t.Errorf("caller %d: %v", i, err)
 				}
@@ -41,13 +41,13 @@ func TestTurnsInArrivalOrder(t *testing.T) {
 			mu.Lock()
 			order = append(order, i)
 			mu.Unlock()
-			tn.release()
+			tn.Release()
 		})
-		testkit.Eventually(t, 10*time.Second, "caller queued", func() bool { return tn.queued() == i+1 })
+		testkit.Eventually(t, 10*time.Second, "caller queued", func() bool { return tn.Queued() == i+1 })
 	}
 	cancel()
-	testkit.Eventually(t, 10*time.Second, "caller 5 gone", func() bool { return tn.queued() == n-1 })
-	tn.release()
+	testkit.Eventually(t, 10*time.Second, "caller 5 gone", func() bool { return tn.Queued() == n-1 })
+	tn.Release()
 	wg.Wait()
 	var want []int
 	for i := range n {
@@ -58,7 +58,7 @@ func TestTurnsInArrivalOrder(t *testing.T) {
 	if !slices.Equal(order, want) {
 		t.Fatalf("turns taken in order %v, want %v", order, want)
 	}
-	if err := tn.take(ctx); err != nil { // free again
+	if err := tn.Take(ctx); err != nil { // free again
 		t.Fatal(err)
 	}
 }
