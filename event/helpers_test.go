@@ -38,6 +38,13 @@ func testOpts(t testing.TB, c testkit.Cluster) []kgo.Opt {
 func topicWithDLT(t testing.TB, c testkit.Cluster, partitions int32) string {
 	t.Helper()
 	topic := c.CreateTopic(t, partitions, 3)
+	createDLT(t, c, topic, partitions)
+	return topic
+}
+
+// createDLT creates topic's dead-letter topic, deleted when the test ends.
+func createDLT(t testing.TB, c testkit.Cluster, topic string, partitions int32) {
+	t.Helper()
 	adm := c.Admin(t)
 	ctx := testkit.Context(t, 30*time.Second)
 	resp, err := adm.CreateTopic(ctx, partitions, 3, nil, DeadLetterTopic(topic))
@@ -52,7 +59,6 @@ func topicWithDLT(t testing.TB, c testkit.Cluster, partitions int32) string {
 		defer cancel()
 		_, _ = adm.DeleteTopics(ctx, DeadLetterTopic(topic))
 	})
-	return topic
 }
 
 // newTestRouter is a router on c with fast retries.

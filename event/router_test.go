@@ -356,17 +356,9 @@ func TestRouterDeadLetterRetriedUntilTopicExists(t *testing.T) {
 		testkit.Eventually(t, 60*time.Second, "dead-letter writes failing on the missing topic", func() bool {
 			return logs.count("event: dead-letter write failed") >= 2
 		})
-		adm := c.Admin(t)
-		ctx := testkit.Context(t, 30*time.Second)
-		if resp, err := adm.CreateTopic(ctx, 1, 3, nil, DeadLetterTopic(topic)); err != nil || resp.Err != nil {
-			t.Fatalf("create %s: %v %v", DeadLetterTopic(topic), err, resp.Err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			_, _ = adm.DeleteTopics(ctx, DeadLetterTopic(topic))
-		})
+		createDLT(t, c, topic, 1)
 		created := time.Now()
+		adm, ctx := c.Admin(t), testkit.Context(t, 30*time.Second)
 		testkit.Eventually(t, 30*time.Second, "dead letter written after its topic appeared", func() bool {
 			ends, err := adm.ListEndOffsets(ctx, DeadLetterTopic(topic))
 			if err != nil {
@@ -442,16 +434,7 @@ func TestRouterDeadLetterPendingAcrossRounds(t *testing.T) {
 		testkit.Eventually(t, 60*time.Second, "dead-letter writes failing over several rounds", func() bool {
 			return logs.count("event: dead-letter write failed") >= 3
 		})
-		adm := c.Admin(t)
-		ctx := testkit.Context(t, 30*time.Second)
-		if resp, err := adm.CreateTopic(ctx, 1, 3, nil, DeadLetterTopic(topic)); err != nil || resp.Err != nil {
-			t.Fatalf("create %s: %v %v", DeadLetterTopic(topic), err, resp.Err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			_, _ = adm.DeleteTopics(ctx, DeadLetterTopic(topic))
-		})
+		createDLT(t, c, topic, 1)
 		dlt := readAll(t, c, DeadLetterTopic(topic), 1)
 		if n := calls.Load(); n != 1 || header(dlt[0], HeaderDLTAttempts) != "1" {
 			t.Errorf("handler called %d times, dead letter says %s attempts; want 1 and 1: a round's end ran the handler again",
