@@ -1,13 +1,11 @@
 package main_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,29 +13,11 @@ import (
 	"github.com/ksuite/ksuite/internal/testkit"
 )
 
-// lockedBuffer is a buffer a process writes while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // proc is a ksuite command running as a subprocess.
 type proc struct {
 	cmd         *exec.Cmd
 	stdin       io.WriteCloser
-	out, errOut *lockedBuffer
+	out, errOut *testkit.LockedBuffer
 	done        chan struct{}
 }
 
@@ -50,7 +30,7 @@ func run(t *testing.T, args ...string) *proc {
 // runCmd starts cmd, a ksuite command, with a stdin pipe.
 func runCmd(t *testing.T, cmd *exec.Cmd) *proc {
 	t.Helper()
-	p := &proc{cmd: cmd, out: &lockedBuffer{}, errOut: &lockedBuffer{}, done: make(chan struct{})}
+	p := &proc{cmd: cmd, out: &testkit.LockedBuffer{}, errOut: &testkit.LockedBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.errOut
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
