@@ -19,7 +19,7 @@ import (
 
 // exposedUp is a `ksuite up --external-host` running in-process.
 type exposedUp struct {
-	*upProcess
+	*cliProcess
 	args    []string
 	dataDir string
 	host    string
@@ -33,7 +33,7 @@ func startExposed(t *testing.T, host string, topicsYAML string, extra ...string)
 	u := &exposedUp{dataDir: t.TempDir(), host: host, base: testkit.FreePortBase(t, 3)}
 	u.args = append([]string{"--external-host", host, "--listen-address", host, "--data-dir", u.dataDir,
 		"--port-base", strconv.Itoa(u.base), "--topics", writeTopics(t, topicsYAML), "--no-services"}, extra...)
-	u.upProcess = startUp(t, u.args...)
+	u.cliProcess = startUp(t, u.args...)
 	return u
 }
 
@@ -43,7 +43,7 @@ func (u *exposedUp) restart(t *testing.T) {
 	if code := u.stop(t); code != 0 {
 		t.Fatalf("up exited %d: %s", code, u.err.String())
 	}
-	u.upProcess = startUp(t, u.args...)
+	u.cliProcess = startUp(t, u.args...)
 }
 
 func (u *exposedUp) bootstrap() string {

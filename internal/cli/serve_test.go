@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -18,7 +17,6 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
-	"github.com/ksuite/ksuite/internal/cli"
 	"github.com/ksuite/ksuite/internal/testkit"
 	"github.com/ksuite/ksuite/ksuitetest"
 	"github.com/ksuite/ksuite/suite/demo"
@@ -110,45 +108,15 @@ func TestUpAPIPortInUse(t *testing.T) {
 
 // serveProcess is a `ksuite serve` running in-process.
 type serveProcess struct {
-	out, err *syncBuffer
-	cancel   context.CancelFunc
-	done     chan int
-	api      string
+	*cliProcess
+	api string
 }
 
 func startServe(t *testing.T, args ...string) *serveProcess {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &serveProcess{out: &syncBuffer{}, err: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
-	go func() {
-		p.done <- cli.Run(ctx, append([]string{"serve"}, args...), cli.IO{In: strings.NewReader(""), Out: p.out, Err: p.err,
-			Getenv: func(string) string { return "" }})
-	}()
-	t.Cleanup(func() { p.stop(t) })
-	testkit.Eventually(t, 60*time.Second, "ksuite serve prints its ready line", func() bool {
-		select {
-		case code := <-p.done:
-			p.done <- code
-			t.Fatalf("ksuite serve exited %d: %s", code, p.err.String())
-		default:
-		}
-		return strings.HasPrefix(p.out.String(), "ready api=")
-	})
+	p := &serveProcess{cliProcess: startCLI(t, nil, 60*time.Second, append([]string{"serve"}, args...)...)}
 	p.api = strings.TrimSpace(strings.TrimPrefix(p.out.String(), "ready api="))
 	return p
-}
-
-func (p *serveProcess) stop(t *testing.T) int {
-	t.Helper()
-	p.cancel()
-	select {
-	case code := <-p.done:
-		p.done <- code
-		return code
-	case <-time.After(60 * time.Second):
-		t.Fatal("ksuite serve did not stop within 60s")
-		return -1
-	}
 }
 
 // `ksuite serve` and `ksuite demo` on a cluster shared under a prefix:

@@ -16,36 +16,43 @@ import (
 	"github.com/ksuite/ksuite/internal/testkit"
 )
 
-// upProcess is a `ksuite up` running in-process.
-type upProcess struct {
+// cliProcess is a ksuite command (up, serve) running in-process until the
+// test stops it.
+type cliProcess struct {
 	out, err *syncBuffer
 	cancel   context.CancelFunc
 	done     chan int
 }
 
 // startUp runs `ksuite up args...` and waits for its ready line.
-func startUp(t *testing.T, args ...string) *upProcess {
+func startUp(t *testing.T, args ...string) *cliProcess {
 	t.Helper()
 	return startUpEnv(t, nil, args...)
 }
 
 // startUpEnv is startUp with environment variables.
-func startUpEnv(t *testing.T, env map[string]string, args ...string) *upProcess {
+func startUpEnv(t *testing.T, env map[string]string, args ...string) *cliProcess {
 	t.Helper()
-	args = testkit.FreeAPIPort(args)
+	return startCLI(t, env, 30*time.Second, append([]string{"up"}, testkit.FreeAPIPort(args)...)...)
+}
+
+// startCLI runs `ksuite args...` with env and waits up to wait for its
+// ready line on stdout.
+func startCLI(t *testing.T, env map[string]string, wait time.Duration, args ...string) *cliProcess {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &upProcess{out: &syncBuffer{}, err: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
+	p := &cliProcess{out: &syncBuffer{}, err: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
 	go func() {
-		p.done <- cli.Run(ctx, append([]string{"up"}, args...), cli.IO{
+		p.done <- cli.Run(ctx, args, cli.IO{
 			In: strings.NewReader(""), Out: p.out, Err: p.err, Getenv: func(k string) string { return env[k] },
 		})
 	}()
 	t.Cleanup(func() { p.stop(t) })
-	testkit.Eventually(t, 30*time.Second, "ksuite up prints its ready line", func() bool {
+	testkit.Eventually(t, wait, "ksuite "+args[0]+" prints its ready line", func() bool {
 		select {
 		case code := <-p.done:
 			p.done <- code
-			t.Fatalf("ksuite up exited %d before ready: %s", code, p.err.String())
+			t.Fatalf("ksuite %s exited %d before ready: %s", args[0], code, p.err.String())
 		default:
 		}
 		return strings.HasPrefix(p.out.String(), "ready ")
@@ -53,16 +60,16 @@ func startUpEnv(t *testing.T, env map[string]string, args ...string) *upProcess 
 	return p
 }
 
-// stop cancels up (as SIGINT does) and returns its exit code.
-func (p *upProcess) stop(t *testing.T) int {
+// stop cancels the command (as SIGINT does) and returns its exit code.
+func (p *cliProcess) stop(t *testing.T) int {
 	t.Helper()
 	p.cancel()
 	select {
 	case code := <-p.done:
 		p.done <- code
 		return code
-	case <-time.After(30 * time.Second):
-		t.Fatal("ksuite up did not stop within 30s of cancellation")
+	case <-time.After(60 * time.Second):
+		t.Fatal("ksuite did not stop within 60s of cancellation")
 		return -1
 	}
 }
