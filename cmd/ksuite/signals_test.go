@@ -103,12 +103,7 @@ func TestProduceGivesUpWhenClusterDies(t *testing.T) {
 	p := run(t, "produce", "dying", "--brokers", strings.Join(u.bootstrapOf(), ","), "--timeout", "3s")
 	fmt.Fprintln(p.stdin, "before")
 	// The first record is acknowledged once the topic shows up.
-	adm := testkit.Cluster{Brokers: u.bootstrapOf()}.Admin(t)
-	testkit.Eventually(t, 20*time.Second, "the first record is acknowledged", func() bool {
-		ends, err := adm.ListEndOffsets(testkit.Context(t, 5*time.Second), "dying")
-		o, ok := ends.Lookup("dying", 0)
-		return err == nil && ok && o.Offset == 1
-	})
+	waitFirstRecord(t, u, "dying")
 	u.kill9(t)
 	for i := range 100 {
 		fmt.Fprintf(p.stdin, "after-%d\n", i)
@@ -129,12 +124,7 @@ func TestProduceEndsOnSignal(t *testing.T) {
 	u := startBinary(t, t.TempDir(), "--in-memory", "--port-base", strconv.Itoa(base))
 	p := run(t, "produce", "typed", "--brokers", strings.Join(u.bootstrapOf(), ","), "--timeout", "3s")
 	fmt.Fprintln(p.stdin, "typed-1")
-	adm := testkit.Cluster{Brokers: u.bootstrapOf()}.Admin(t)
-	testkit.Eventually(t, 20*time.Second, "the typed record is acknowledged", func() bool {
-		ends, err := adm.ListEndOffsets(testkit.Context(t, 5*time.Second), "typed")
-		o, ok := ends.Lookup("typed", 0)
-		return err == nil && ok && o.Offset == 1
-	})
+	waitFirstRecord(t, u, "typed")
 	p.signal(t, syscall.SIGINT)
 	if code := p.exitWithin(t, 5*time.Second, "produce after SIGINT"); code != 0 {
 		t.Fatalf("exit %d, want 0 (everything read was acknowledged); stderr: %s", code, p.errOut)
@@ -203,4 +193,16 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 			t.Fatalf("repeated SIGINTs did not end consume within 10s; stderr: %s", p.errOut)
 		}
 	}
+}
+
+// waitFirstRecord waits until topic's partition 0 holds one record: the
+// first line a produce read was acknowledged.
+func waitFirstRecord(t *testing.T, u *upBinary, topic string) {
+	t.Helper()
+	adm := testkit.Cluster{Brokers: u.bootstrapOf()}.Admin(t)
+	testkit.Eventually(t, 20*time.Second, "the first record of "+topic+" is acknowledged", func() bool {
+		ends, err := adm.ListEndOffsets(testkit.Context(t, 5*time.Second), topic)
+		o, ok := ends.Lookup(topic, 0)
+		return err == nil && ok && o.Offset == 1
+	})
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ksuite/ksuite/internal/testkit"
 )
@@ -66,7 +65,7 @@ func TestConsumeGroupSignalWithFrozenCluster(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d, want 1 and a message that the group's printed records were not committed; stderr: %s", code, got)
 		}
-		if lag := groupLag(t, bootstrap, group, "frozen"); lag != 0 {
+		if lag := groupLag(t, u.bootstrapOf(), group, "frozen"); lag != 0 {
 			t.Fatalf("exit 0 after SIGINT with %d printed records not committed; stderr: %s", lag, got)
 		}
 		t.Logf("attempt %d: the autocommit committed the printed records before the freeze; again", attempt)
@@ -99,15 +98,10 @@ func TestSecondSignalWhenStartedIgnoringIt(t *testing.T) {
 }
 
 // groupLag is how many of topic's records group has not committed.
-func groupLag(t *testing.T, bootstrap, group, topic string) int64 {
+func groupLag(t *testing.T, brokers []string, group, topic string) int64 {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(bootstrap, ",")...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
 	ctx := testkit.Context(t, 15*time.Second)
-	adm := kadm.NewClient(cl)
+	adm := testkit.Cluster{Brokers: brokers}.Admin(t)
 	committed, err := adm.FetchOffsets(ctx, group)
 	if err != nil {
 		t.Fatal(err)
