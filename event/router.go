@@ -288,6 +288,20 @@ func (r *Router) prepareRoutes() {
 	}
 }
 
+// dltMetadataMinAge is how soon the dead-letter producer looks again for a
+// topic it could not find. franz-go's 5s default would hold a dead letter
+// up to 5s past its topic's creation, longer than the retry backoff that
+// the router promises; this client only produces on the error path, so
+// asking often costs nothing when all is well.
+const dltMetadataMinAge = 250 * time.Millisecond
+
+// dltClientOpts are the dead-letter producer's options: the router's
+// ClientOpts (which may override the metadata age) and acks from every
+// in-sync replica, which they may not.
+func dltClientOpts(opts []kgo.Opt) []kgo.Opt {
+	return append(append([]kgo.Opt{kgo.MetadataMinAge(dltMetadataMinAge)}, opts...), kgo.RequiredAcks(kgo.AllISRAcks()))
+}
+
 // Run consumes until ctx is cancelled, then shuts down gracefully: it stops
 // polling, lets in-flight handlers finish (cancelling them after
 // ShutdownTimeout), commits what succeeded and leaves the groups. It returns
@@ -301,7 +315,7 @@ func (r *Router) Run(ctx context.Context) error {
 		return errors.New("event: router has no handlers")
 	}
 	r.prepareRoutes()
-	dlt, err := kgo.NewClient(append(slices.Clone(r.cfg.ClientOpts), kgo.RequiredAcks(kgo.AllISRAcks()))...)
+	dlt, err := kgo.NewClient(dltClientOpts(r.cfg.ClientOpts)...)
 	if err != nil {
 		return fmt.Errorf("event: dead-letter producer: %w", err)
 	}
