@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -648,5 +649,23 @@ func TestStructuredDataCheckedWhenRead(t *testing.T) {
 	}
 	if _, err := ev.Record("x"); !errors.Is(err, ErrInvalid) {
 		t.Errorf("re-encoding = %v, want ErrInvalid", err)
+	}
+}
+
+// orBytes must see a non-ASCII byte wherever it is, whatever the length:
+// its words overlap at the tail.
+func TestOrBytesSeesEveryByte(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		b := bytes.Repeat([]byte{'a'}, n)
+		if orBytes(b)&highBits != 0 {
+			t.Fatalf("len %d: ASCII taken for non-ASCII", n)
+		}
+		for i := range n {
+			b[i] = 0xC3
+			if orBytes(b)&highBits == 0 {
+				t.Fatalf("len %d: non-ASCII byte at %d missed", n, i)
+			}
+			b[i] = 'a'
+		}
 	}
 }
