@@ -169,7 +169,7 @@ func (o *Outbox) Add(ctx context.Context, tx *sql.Tx, topic string, events ...*E
 		}
 		r, err := ev.record(topic, o.cfg.Source, o.cfg.ContentMode)
 		if err != nil {
-			return err
+			return errCannotPublish(topic, ev, err)
 		}
 		addTraceparent(ctx, r)
 		headers, err := json.Marshal(r.Headers)
