@@ -72,6 +72,7 @@ func TestRouterConfigRejectsOwnedClientOpts(t *testing.T) {
 		{kgo.ClientID("member-service"), ""},
 		{kgo.AutoCommitMarks(), ""}, // what the router sets anyway
 		{kgo.BlockRebalanceOnPoll(), ""},
+		{kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) {}), ""}, // the router leaves it to the user
 		{kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()), "kgo.ConsumeResetOffset, which the router sets itself: set RouterConfig.ResetOffset"},
 		{kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), "set RouterConfig.ResetOffset"}, // even franz-go's default value
 		{kgo.ConsumerGroup("g"), "kgo.ConsumerGroup, which the router sets itself: the group is the first argument of Router.Handle"},
@@ -82,7 +83,7 @@ func TestRouterConfigRejectsOwnedClientOpts(t *testing.T) {
 		{kgo.Balancers(kgo.RangeBalancer()), "kgo.Balancers"},
 		{kgo.FetchIsolationLevel(kgo.ReadUncommitted()), "kgo.FetchIsolationLevel"},
 		{kgo.DisableAutoCommit(), "kgo.DisableAutoCommit"},
-		{kgo.OnPartitionsRevoked(func(context.Context, *kgo.Client, map[string][]int32) {}), "kgo.OnPartitionsRevoked"},
+		{kgo.OnPartitionsRevoked(func(context.Context, *kgo.Client, map[string][]int32) {}), "kgo.OnPartitionsRevoked, which the router sets itself: the router commits finished work on revoke; see new assignments with kgo.OnPartitionsAssigned"},
 		{kgo.OnPartitionsLost(func(context.Context, *kgo.Client, map[string][]int32) {}), "kgo.OnPartitionsLost"},
 		{kgo.OnPartitionsCallbackBlocked(func(context.Context, *kgo.Client) {}), "kgo.OnPartitionsCallbackBlocked"},
 		{kgo.RequiredAcks(kgo.LeaderAck()), "kgo.RequiredAcks"},
