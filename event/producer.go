@@ -24,7 +24,8 @@ type ProducerConfig struct {
 	// overrides it.
 	ClientOpts []kgo.Opt
 	// Source stands for Event.Source when an event leaves it empty, e.g.
-	// "member-service" (the event itself is not written to). Default: ""
+	// "member-service" (the event itself is not written to). Like
+	// Event.Source it must be a URI-reference; Validate checks. Default: ""
 	// (every event must then carry one).
 	Source string
 	// ContentMode is how events are laid out in records: [Structured] (the
@@ -43,7 +44,19 @@ func (c *ProducerConfig) Validate() error {
 	if (c.Client == nil) == (len(c.ClientOpts) == 0) {
 		return errors.New("event: producer needs exactly one of Client or ClientOpts")
 	}
+	if err := checkConfigSource("ProducerConfig.Source", c.Source); err != nil {
+		return err
+	}
 	return c.ContentMode.Validate()
+}
+
+// checkConfigSource refuses a default source that every event published
+// without its own would fail on.
+func checkConfigSource(field, source string) error {
+	if source != "" && !validSource(source) {
+		return fmt.Errorf("event: %s %q is not a URI-reference (RFC 3986): percent-encode spaces and other reserved characters, or use a name such as member-service", field, source)
+	}
+	return nil
 }
 
 // Producer publishes events as CloudEvents records (in its config's
