@@ -435,6 +435,29 @@ func TestOpaqueDataWithoutContentType(t *testing.T) {
 	}
 }
 
+// Opaque data stays opaque only while DataContentType stays empty: a caller
+// who then sets a JSON content type (and JSON data) gets JSON under "data",
+// as for any event, not a remembered "opaque" that contradicts the field.
+func TestOpaqueDataGivenContentType(t *testing.T) {
+	ev, err := Decode(&kgo.Record{Value: []byte("\x89PNG"), Headers: ceHeaders()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.DataContentType = ContentTypeJSON
+	ev.Data = []byte(`{"name":"Ada"}`)
+	r, err := ev.Record("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(r.Value), `"data":{"name":"Ada"}`) {
+		t.Errorf("structured encoding %s, want the JSON data under \"data\"", r.Value)
+	}
+	ev.Data = []byte("{")
+	if _, err := ev.Record("x"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Record of invalid JSON data with a JSON content type = %v, want ErrInvalid", err)
+	}
+}
+
 // source is a URI-reference and dataschema an absolute URI (item 19), on
 // both paths.
 func TestURIAttributes(t *testing.T) {

@@ -3,6 +3,7 @@ package event
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,7 @@ func TestRouterConfigRejectsOwnedClientOpts(t *testing.T) {
 		{kgo.ClientID("member-service"), ""},
 		{kgo.AutoCommitMarks(), ""}, // what the router sets anyway
 		{kgo.BlockRebalanceOnPoll(), ""},
+		{kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) {}), ""}, // the router leaves it to the user
 		{kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()), "kgo.ConsumeResetOffset, which the router sets itself: set RouterConfig.ResetOffset"},
 		{kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), "set RouterConfig.ResetOffset"}, // even franz-go's default value
 		{kgo.ConsumerGroup("g"), "kgo.ConsumerGroup, which the router sets itself: the group is the first argument of Router.Handle"},
@@ -82,7 +84,7 @@ func TestRouterConfigRejectsOwnedClientOpts(t *testing.T) {
 		{kgo.Balancers(kgo.RangeBalancer()), "kgo.Balancers"},
 		{kgo.FetchIsolationLevel(kgo.ReadUncommitted()), "kgo.FetchIsolationLevel"},
 		{kgo.DisableAutoCommit(), "kgo.DisableAutoCommit"},
-		{kgo.OnPartitionsRevoked(func(context.Context, *kgo.Client, map[string][]int32) {}), "kgo.OnPartitionsRevoked"},
+		{kgo.OnPartitionsRevoked(func(context.Context, *kgo.Client, map[string][]int32) {}), "kgo.OnPartitionsRevoked, which the router sets itself: the router commits finished work on revoke; see new assignments with kgo.OnPartitionsAssigned"},
 		{kgo.OnPartitionsLost(func(context.Context, *kgo.Client, map[string][]int32) {}), "kgo.OnPartitionsLost"},
 		{kgo.OnPartitionsCallbackBlocked(func(context.Context, *kgo.Client) {}), "kgo.OnPartitionsCallbackBlocked"},
 		{kgo.RequiredAcks(kgo.LeaderAck()), "kgo.RequiredAcks"},
@@ -121,13 +123,35 @@ func TestStoreConfigValidate(t *testing.T) {
 		{"ok", db, SQLite, "my_schema.events", ""},
 		{"no DB", nil, Postgres, "t", "needs a DB"},
 		{"no dialect", db, 0, "t", "unknown SQL dialect"},
-		{"table with SQL in it", db, Postgres, "t; DROP TABLE users", "is not a plain SQL identifier"},
+		{"default table", db, SQLite, "", ""}, // "" means the default, as NewOutbox/NewInbox take it
+		{"table with SQL in it", db, Postgres, "t; DROP TABLE users", `Table "t; DROP TABLE users" is not a plain SQL identifier: use letters, digits and _`},
 	} {
 		outbox := (&OutboxConfig{DB: tc.db, Dialect: tc.d, Table: tc.tbl}).Validate()
 		inbox := (&InboxConfig{DB: tc.db, Dialect: tc.d, Table: tc.tbl}).Validate()
 		for what, err := range map[string]error{"outbox": outbox, "inbox": inbox} {
 			if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 				t.Errorf("%s: %s config Validate = %v, want %q", tc.name, what, err, tc.want)
+			}
+		}
+	}
+}
+
+// A config Source that is not a URI-reference would fail every event
+// published without its own source: Validate (so NewProducer and
+// NewOutbox) refuses it, naming the field.
+func TestConfigSourceValidate(t *testing.T) {
+	seeds := []kgo.Opt{kgo.SeedBrokers("127.0.0.1:1")}
+	db := &sql.DB{}
+	for _, tc := range []struct {
+		source string
+		ok     bool
+	}{{"", true}, {"member-service", true}, {"/members", true}, {"member service", false}, {"member%zz", false}} {
+		p := (&ProducerConfig{ClientOpts: seeds, Source: tc.source}).Validate()
+		o := (&OutboxConfig{DB: db, Dialect: SQLite, Source: tc.source}).Validate()
+		for field, err := range map[string]error{"ProducerConfig.Source": p, "OutboxConfig.Source": o} {
+			want := field + " " + strconv.Quote(tc.source) + " is not a URI-reference"
+			if tc.ok && err != nil || !tc.ok && (err == nil || !strings.Contains(err.Error(), want)) {
+				t.Errorf("Validate with %s %q = %v, want ok=%v naming %q", field, tc.source, err, tc.ok, want)
 			}
 		}
 	}

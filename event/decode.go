@@ -819,7 +819,7 @@ func DataAs[T any](e *Event) (T, error) {
 		return v, decodeErr("", "data", ErrInvalid, "data of type %q is not JSON", e.DataContentType)
 	}
 	if err := json.Unmarshal(e.Data, &v); err != nil {
-		if e.opaque {
+		if e.opaqueData() {
 			return v, decodeErr("", "data", ErrMalformed, "data has no content type and is not JSON: %v", err)
 		}
 		return v, decodeErr("", "data", ErrMalformed, "data into %T: %v", v, err)

@@ -85,15 +85,19 @@ func (d Dialect) args(from, n int) string {
 }
 
 // validateStore checks what the outbox and the inbox (what) both need: a
-// database, a known dialect and a table name safe to splice into SQL.
-func validateStore(what string, db *sql.DB, d Dialect, table string) error {
+// database, a known dialect and a table name safe to splice into SQL; field
+// names the table's config field. An empty table stands for the default.
+func validateStore(what, field string, db *sql.DB, d Dialect, table string) error {
 	if db == nil {
 		return fmt.Errorf("event: %s needs a DB", what)
 	}
 	if err := d.validate(); err != nil {
 		return err
 	}
-	return checkTable(table)
+	if table == "" {
+		return nil
+	}
+	return checkTable(field, table)
 }
 
 // migrate runs the DDL statements of what's table, in order.
@@ -110,9 +114,9 @@ var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0
 
 // checkTable rejects table names that are not plain (optionally
 // schema-qualified) identifiers, since they are spliced into SQL text.
-func checkTable(name string) error {
+func checkTable(field, name string) error {
 	if !identifier.MatchString(name) {
-		return fmt.Errorf("event: table name %q is not a plain SQL identifier", name)
+		return fmt.Errorf("event: %s %q is not a plain SQL identifier: use letters, digits and _, optionally after a schema (app.events)", field, name)
 	}
 	return nil
 }

@@ -70,7 +70,9 @@ type Event struct {
 	Extensions map[string]string
 
 	// opaque marks Data as bytes of unknown type although DataContentType
-	// is empty, so the encoder writes it as data_base64, not as JSON.
+	// is empty, so the encoder writes it as data_base64, not as JSON. It
+	// holds only while DataContentType stays empty: a content type the
+	// caller sets later decides (see opaqueData).
 	opaque bool
 	// kinds holds the extensions that are integers or booleans, by name;
 	// absent means string.
@@ -192,7 +194,11 @@ func isInt32(v string) bool {
 }
 
 // dataIsJSON reports whether Data is JSON text.
-func (e *Event) dataIsJSON() bool { return !e.opaque && isJSON(e.DataContentType) }
+func (e *Event) dataIsJSON() bool { return !e.opaqueData() && isJSON(e.DataContentType) }
+
+// opaqueData reports whether Data is bytes of unknown type: decoded with no
+// content type, and given none since.
+func (e *Event) opaqueData() bool { return e.opaque && e.DataContentType == "" }
 
 // isJSON reports whether the content type carries JSON data, which
 // structured mode embeds as a JSON value rather than base64.
@@ -311,7 +317,7 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 
 // contentType is DataContentType, defaulted for JSON data that has none.
 func (e *Event) contentType() string {
-	if e.DataContentType == "" && len(e.Data) > 0 && !e.opaque {
+	if e.DataContentType == "" && len(e.Data) > 0 && !e.opaqueData() {
 		return ContentTypeJSON
 	}
 	return e.DataContentType

@@ -34,7 +34,9 @@ func (c *InboxConfig) setDefaults() {
 }
 
 // Validate reports a config that cannot work.
-func (c *InboxConfig) Validate() error { return validateStore("inbox", c.DB, c.Dialect, c.Table) }
+func (c *InboxConfig) Validate() error {
+	return validateStore("inbox", "InboxConfig.Table", c.DB, c.Dialect, c.Table)
+}
 
 // Inbox gives handlers exactly-once effects on a SQL database. Each event's
 // (group, source, id) is inserted into the inbox table in the same

@@ -21,7 +21,8 @@ type OutboxConfig struct {
 	// gets "<Table>_shards".
 	Table string
 	// Source stands for Event.Source when an event leaves it empty (the
-	// event itself is not written to).
+	// event itself is not written to); a URI-reference, as
+	// [ProducerConfig.Source].
 	Source string
 	// ContentMode is how the rows' records lay events out: [Structured]
 	// (default) or [Binary], as [ProducerConfig.ContentMode].
@@ -43,7 +44,10 @@ func (c *OutboxConfig) setDefaults() {
 
 // Validate reports a config that cannot work.
 func (c *OutboxConfig) Validate() error {
-	if err := validateStore("outbox", c.DB, c.Dialect, c.Table); err != nil {
+	if err := validateStore("outbox", "OutboxConfig.Table", c.DB, c.Dialect, c.Table); err != nil {
+		return err
+	}
+	if err := checkConfigSource("OutboxConfig.Source", c.Source); err != nil {
 		return err
 	}
 	return c.ContentMode.Validate()
@@ -169,7 +173,7 @@ func (o *Outbox) Add(ctx context.Context, tx *sql.Tx, topic string, events ...*E
 		}
 		r, err := ev.record(topic, o.cfg.Source, o.cfg.ContentMode)
 		if err != nil {
-			return err
+			return errCannotPublish(topic, ev, err)
 		}
 		addTraceparent(ctx, r)
 		headers, err := json.Marshal(r.Headers)

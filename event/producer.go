@@ -24,7 +24,8 @@ type ProducerConfig struct {
 	// overrides it.
 	ClientOpts []kgo.Opt
 	// Source stands for Event.Source when an event leaves it empty, e.g.
-	// "member-service" (the event itself is not written to). Default: ""
+	// "member-service" (the event itself is not written to). Like
+	// Event.Source it must be a URI-reference; Validate checks. Default: ""
 	// (every event must then carry one).
 	Source string
 	// ContentMode is how events are laid out in records: [Structured] (the
@@ -43,7 +44,19 @@ func (c *ProducerConfig) Validate() error {
 	if (c.Client == nil) == (len(c.ClientOpts) == 0) {
 		return errors.New("event: producer needs exactly one of Client or ClientOpts")
 	}
+	if err := checkConfigSource("ProducerConfig.Source", c.Source); err != nil {
+		return err
+	}
 	return c.ContentMode.Validate()
+}
+
+// checkConfigSource refuses a default source that every event published
+// without its own would fail on.
+func checkConfigSource(field, source string) error {
+	if source != "" && !validSource(source) {
+		return fmt.Errorf("event: %s %q is not a URI-reference (RFC 3986): percent-encode spaces and other reserved characters, or use a name such as member-service", field, source)
+	}
+	return nil
 }
 
 // Producer publishes events as CloudEvents records (in its config's
@@ -90,7 +103,7 @@ func (p *Producer) record(ctx context.Context, topic string, ev *Event) (*kgo.Re
 	}
 	r, err := ev.record(topic, p.source, p.mode)
 	if err != nil {
-		return nil, err
+		return nil, errCannotPublish(topic, ev, err)
 	}
 	addTraceparent(ctx, r)
 	return r, nil
@@ -192,6 +205,31 @@ func (p *Producer) Close() {
 // event nor the config: a mistake in the publishing code, not in data, so
 // the message names where a source goes.
 func errNoSource(topic string, ev *Event, field string) error {
-	return fmt.Errorf("event: cannot publish %q event %s to %s: it has no source: set %s (or Event.Source): %w",
-		ev.Type, ev.ID, topic, field, ErrInvalid)
+	return &publishError{
+		msg: fmt.Sprintf("event: cannot publish %q event %s to %s: it has no source: set %s (or Event.Source): %v",
+			ev.Type, ev.ID, topic, field, ErrInvalid),
+		err: decodeErr("", "source", ErrInvalid, "source is empty"),
+	}
 }
+
+// errCannotPublish is the error for an event that fails validation on the
+// produce path (Publish, Outbox.Add). It names the event and the topic and
+// says what is wrong, in place of the *DecodeError's "event: decode field
+// ..." wording, which reads as a consumer's failure; errors.Is and errors.As
+// still find the *DecodeError and ErrInvalid.
+func errCannotPublish(topic string, ev *Event, err error) error {
+	var de *DecodeError
+	if !errors.As(err, &de) {
+		return err
+	}
+	return &publishError{msg: fmt.Sprintf("event: cannot publish %q event %s to %s: %v", ev.Type, ev.ID, topic, de.Err), err: de}
+}
+
+// publishError is what errCannotPublish returns.
+type publishError struct {
+	msg string
+	err *DecodeError
+}
+
+func (e *publishError) Error() string { return e.msg }
+func (e *publishError) Unwrap() error { return e.err }

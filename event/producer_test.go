@@ -114,8 +114,8 @@ func TestPublishWithoutSource(t *testing.T) {
 	check := func(what string, err error, field string) {
 		t.Helper()
 		if err == nil || !strings.Contains(err.Error(), "has no source: set "+field) ||
-			strings.Contains(err.Error(), "decode") || !errors.Is(err, ErrInvalid) {
-			t.Errorf("%s = %v, want an ErrInvalid naming %s, not a decode error", what, err, field)
+			strings.Contains(err.Error(), "decode") || !errors.Is(err, ErrInvalid) || !IsDecodeError(err) {
+			t.Errorf("%s = %v, want a *DecodeError wrapping ErrInvalid naming %s, not saying decode", what, err, field)
 		}
 	}
 	ev, _ := New("signup-event", "m-1", nil)
@@ -137,4 +137,50 @@ func TestPublishWithoutSource(t *testing.T) {
 			t.Errorf("backlog %d (%v) after a refused Add, want 0", n, err)
 		}
 	})
+}
+
+// Any other invalid event fails on the produce path as the missing source
+// does: the error names the event, the topic and what is wrong with it,
+// not a "decode" failure, and still is a *DecodeError wrapping ErrInvalid.
+func TestPublishInvalidEvent(t *testing.T) {
+	p, err := NewProducer(ProducerConfig{ClientOpts: []kgo.Opt{kgo.SeedBrokers("127.0.0.1:1")}, Source: "member-service"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := testkit.Context(t, 10*time.Second)
+	cases := []struct {
+		name string
+		edit func(*Event)
+		want string
+	}{
+		{"source", func(e *Event) { e.Source = "member service" }, `source "member service" is not a URI-reference`},
+		{"data", func(e *Event) { e.Data = []byte("{") }, "data is not valid JSON"},
+		{"dataschema", func(e *Event) { e.DataSchema = "signup.json" }, `dataschema "signup.json" is not an absolute URI`},
+		{"extension", func(e *Event) { e.Extensions = map[string]string{"Trace-Id": "x"} }, `extension name "Trace-Id"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ev, _ := New("signup-event", "m-1", nil)
+			tc.edit(ev)
+			check := func(what string, err error) {
+				t.Helper()
+				prefix := `event: cannot publish "signup-event" event ` + ev.ID + " to members: "
+				var de *DecodeError
+				if err == nil || !strings.HasPrefix(err.Error(), prefix) || !strings.Contains(err.Error(), tc.want) ||
+					strings.Contains(err.Error(), "decode") || !errors.Is(err, ErrInvalid) || !errors.As(err, &de) {
+					t.Errorf("%s = %v, want a *DecodeError wrapping ErrInvalid, starting %q and naming %q", what, err, prefix, tc.want)
+				}
+			}
+			check("Publish", p.Publish(ctx, "members", ev))
+			var asyncErr error
+			p.PublishAsync(ctx, "members", ev, func(err error) { asyncErr = err })
+			check("PublishAsync", asyncErr)
+			o, err := NewOutbox(OutboxConfig{DB: &sql.DB{}, Dialect: SQLite, Source: "member-service"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			check("Outbox.Add", o.Add(ctx, nil, "members", ev))
+		})
+	}
 }

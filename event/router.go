@@ -25,9 +25,12 @@ type RouterConfig struct {
 	// The router adds the options its guarantees need itself: consumer
 	// group and topics (from Handle), AutoCommitMarks, BlockRebalanceOnPoll,
 	// cooperative-sticky balancing, read-committed isolation, the reset
-	// offset (ResetOffset), the instance id (InstanceID), and acks=all for
-	// dead letters. Validate rejects those options here, naming the field
-	// to use instead, rather than silently overriding them.
+	// offset (ResetOffset), the instance id (InstanceID), the revoke and
+	// lost callbacks (kgo.OnPartitionsAssigned is left to you), and
+	// acks=all for dead letters. Validate rejects those options here
+	// (DisableAutoCommit and TransactionalID too), naming the field to use
+	// instead, rather than silently overriding them; AutoCommitMarks and
+	// BlockRebalanceOnPoll, which would change nothing, are accepted.
 	ClientOpts []kgo.Opt
 	// InstanceID turns on static group membership (KIP-345): a router
 	// restarted with the same InstanceID takes its partitions back at

@@ -9,6 +9,7 @@
 package eventprom
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -68,7 +69,8 @@ func Namespace(ns string) Option { return func(o *options) { o.namespace = ns } 
 func Buckets(b ...float64) Option { return func(o *options) { o.buckets = b } }
 
 // New creates the collectors and registers them on reg. It fails if reg
-// already holds metrics of the same names (e.g. New called twice on it).
+// already holds metrics of the same names (e.g. New called twice on it),
+// and then registers none.
 func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 	o := options{
 		namespace: "ksuite_event",
@@ -104,9 +106,19 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 			Help: "Outbox rows Kafka rejected for good, parked with their error.",
 		}, []string{"table", "topic"}),
 	}
-	for _, c := range []prometheus.Collector{m.consumed, m.handled, m.duplicates, m.failed, m.retried, m.deadLettered, m.latency, m.lag, m.backlog, m.parked} {
+	cs := []prometheus.Collector{m.consumed, m.handled, m.duplicates, m.failed, m.retried, m.deadLettered, m.latency, m.lag, m.backlog, m.parked}
+	for i, c := range cs {
 		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("eventprom: register: %w", err)
+			// All or nothing: a half-registered set would make the
+			// retry the error suggests fail too.
+			for _, done := range cs[:i] {
+				reg.Unregister(done)
+			}
+			if errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+				return nil, fmt.Errorf("eventprom: the registry already has %s_* metrics (New called twice on it?): "+
+					"share the first Metrics, or give this one another registry or eventprom.Namespace: %w", o.namespace, err)
+			}
+			return nil, fmt.Errorf("eventprom: register the %s_* metrics: %w", o.namespace, err)
 		}
 	}
 	return m, nil

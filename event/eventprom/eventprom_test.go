@@ -307,3 +307,62 @@ func gathered(t testing.TB, reg *prometheus.Registry, name string) float64 {
 	}
 	return sum
 }
+
+// New on a registry that already has the metrics fails naming the way out
+// (another registry, or a Namespace), and registers nothing: a retry with a
+// Namespace then works on the same registry.
+func TestNewTwiceOnOneRegistry(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	if _, err := eventprom.New(reg); err != nil {
+		t.Fatal(err)
+	}
+	_, err := eventprom.New(reg)
+	if err == nil || !strings.Contains(err.Error(), "ksuite_event") || !strings.Contains(err.Error(), "eventprom.Namespace") {
+		t.Errorf("second New = %v, want an error naming the namespace and eventprom.Namespace", err)
+	}
+	if _, err := eventprom.New(reg, eventprom.Namespace("second")); err != nil {
+		t.Errorf("New with another namespace = %v", err)
+	}
+
+	// A registry holding one metric of the set: New fails and leaves none
+	// of its own registered.
+	rec := &countingRegisterer{Registerer: prometheus.NewRegistry()}
+	mine := prometheus.NewGauge(prometheus.GaugeOpts{Name: "ksuite_event_outbox_backlog", Help: "the user's own"})
+	rec.MustRegister(mine)
+	if _, err := eventprom.New(rec); err == nil {
+		t.Fatal("New registered over the user's metric")
+	}
+	if rec.n != 1 {
+		t.Errorf("%d collectors registered after a failed New, want the user's one", rec.n)
+	}
+}
+
+// countingRegisterer counts the collectors registered on it.
+type countingRegisterer struct {
+	prometheus.Registerer
+	n int
+}
+
+func (r *countingRegisterer) Register(c prometheus.Collector) error {
+	err := r.Registerer.Register(c)
+	if err == nil {
+		r.n++
+	}
+	return err
+}
+
+func (r *countingRegisterer) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := r.Register(c); err != nil {
+			panic(err)
+		}
+	}
+}
+
+func (r *countingRegisterer) Unregister(c prometheus.Collector) bool {
+	ok := r.Registerer.Unregister(c)
+	if ok {
+		r.n--
+	}
+	return ok
+}
