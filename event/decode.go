@@ -697,7 +697,11 @@ var specVersionValue = []byte(SpecVersion)
 // the subject (nil key when the subject is empty). The event is validated
 // first, data included. Key and value share one allocation.
 func (e *Event) Record(topic string) (*kgo.Record, error) {
-	return e.record(topic, e.Source, Structured)
+	r, err := e.record(topic, e.Source, Structured)
+	if err != nil {
+		return nil, errInvalidEvent("encode", "for", topic, e, err)
+	}
+	return r, nil
 }
 
 // BinaryRecord returns the event as a binary-mode record for topic: the
@@ -705,7 +709,11 @@ func (e *Event) Record(topic string) (*kgo.Record, error) {
 // the value and its media type in the content-type header. It is keyed and
 // validated as [Event.Record].
 func (e *Event) BinaryRecord(topic string) (*kgo.Record, error) {
-	return e.record(topic, e.Source, Binary)
+	r, err := e.record(topic, e.Source, Binary)
+	if err != nil {
+		return nil, errInvalidEvent("encode", "for", topic, e, err)
+	}
+	return r, nil
 }
 
 // record builds e's record in mode. source stands for e.Source when that is

@@ -218,14 +218,20 @@ func errNoSource(topic string, ev *Event, field string) error {
 // ..." wording, which reads as a consumer's failure; errors.Is and errors.As
 // still find the *DecodeError and ErrInvalid.
 func errCannotPublish(topic string, ev *Event, err error) error {
+	return errInvalidEvent("publish", "to", topic, ev, err)
+}
+
+// errInvalidEvent words a validation error of ev for what the caller was
+// doing with it (publish to a topic, encode for one).
+func errInvalidEvent(verb, prep, topic string, ev *Event, err error) error {
 	var de *DecodeError
 	if !errors.As(err, &de) {
 		return err
 	}
-	return &publishError{msg: fmt.Sprintf("event: cannot publish %q event %s to %s: %v", ev.Type, ev.ID, topic, de.Err), err: de}
+	return &publishError{msg: fmt.Sprintf("event: cannot %s %q event %s %s %s: %v", verb, ev.Type, ev.ID, prep, topic, de.Err), err: de}
 }
 
-// publishError is what errCannotPublish returns.
+// publishError is what errInvalidEvent returns.
 type publishError struct {
 	msg string
 	err *DecodeError

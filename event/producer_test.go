@@ -166,6 +166,9 @@ func TestPublishInvalidEvent(t *testing.T) {
 			check := func(what string, err error) {
 				t.Helper()
 				prefix := `event: cannot publish "signup-event" event ` + ev.ID + " to members: "
+				if strings.HasSuffix(what, "Record") {
+					prefix = `event: cannot encode "signup-event" event ` + ev.ID + " for members: "
+				}
 				var de *DecodeError
 				if err == nil || !strings.HasPrefix(err.Error(), prefix) || !strings.Contains(err.Error(), tc.want) ||
 					strings.Contains(err.Error(), "decode") || !errors.Is(err, ErrInvalid) || !errors.As(err, &de) {
@@ -181,6 +184,14 @@ func TestPublishInvalidEvent(t *testing.T) {
 				t.Fatal(err)
 			}
 			check("Outbox.Add", o.Add(ctx, nil, "members", ev))
+			// Encoding it directly: no producer's default source to fall back on.
+			if ev.Source == "" {
+				ev.Source = "member-service"
+			}
+			_, err = ev.Record("members")
+			check("Record", err)
+			_, err = ev.BinaryRecord("members")
+			check("BinaryRecord", err)
 		})
 	}
 }
