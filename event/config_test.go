@@ -3,6 +3,7 @@ package event
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -155,4 +156,39 @@ func TestConfigSourceValidate(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A negative setting is a mistake, not its default: MaxAttempts -1 is no
+// "retry forever". Validate names the field; WithRetry panics naming it.
+func TestRouterConfigNegativeSettings(t *testing.T) {
+	seeds := kgo.SeedBrokers("127.0.0.1:1")
+	for _, tc := range []struct {
+		edit func(*RouterConfig)
+		want string
+	}{
+		{func(c *RouterConfig) { c.Retry.MaxAttempts = -1 }, "RouterConfig.Retry.MaxAttempts is -1"},
+		{func(c *RouterConfig) { c.Retry.InitialBackoff = -time.Second }, "RouterConfig.Retry.InitialBackoff is -1s"},
+		{func(c *RouterConfig) { c.Retry.MaxBackoff = -time.Second }, "RouterConfig.Retry.MaxBackoff"},
+		{func(c *RouterConfig) { c.MaxPollRecords = -5 }, "RouterConfig.MaxPollRecords is -5"},
+		{func(c *RouterConfig) { c.KeyConcurrency = -2 }, "RouterConfig.KeyConcurrency is -2"},
+		{func(c *RouterConfig) { c.MaxBatch = -1 }, "RouterConfig.MaxBatch"},
+		{func(c *RouterConfig) { c.RoundTimeout = -time.Second }, "RouterConfig.RoundTimeout"},
+		{func(c *RouterConfig) { c.ShutdownTimeout = -time.Second }, "RouterConfig.ShutdownTimeout"},
+	} {
+		cfg := RouterConfig{ClientOpts: []kgo.Opt{seeds}}
+		tc.edit(&cfg)
+		err := cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "use 0 for its default") {
+			t.Errorf("Validate = %v, want an error containing %q and the fix", err, tc.want)
+		}
+	}
+	if err := (&RouterConfig{ClientOpts: []kgo.Opt{seeds}}).Validate(); err != nil {
+		t.Errorf("Validate of zero settings (the defaults) = %v", err)
+	}
+	defer func() {
+		if v := recover(); v == nil || !strings.Contains(fmt.Sprint(v), "WithRetry RetryPolicy.MaxAttempts is -1") {
+			t.Errorf("WithRetry(MaxAttempts: -1) panicked with %v, want the field named", v)
+		}
+	}()
+	WithRetry(RetryPolicy{MaxAttempts: -1})
 }

@@ -2,6 +2,8 @@ package event
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -25,6 +27,24 @@ type RetryPolicy struct {
 	// backoff. A partition that moves to another member starts its count
 	// afresh there.
 	MaxBackoff time.Duration
+}
+
+// validate reports a negative field. Zero means the default; a negative
+// value is a mistake, not a setting (MaxAttempts -1 does not mean "retry
+// forever": a record that keeps failing ends in the dead-letter topic).
+func (p RetryPolicy) validate(name string) error {
+	return errors.Join(
+		notNegative(name+".MaxAttempts", p.MaxAttempts),
+		notNegative(name+".InitialBackoff", p.InitialBackoff),
+		notNegative(name+".MaxBackoff", p.MaxBackoff))
+}
+
+// notNegative reports a config field below zero, naming it and the fix.
+func notNegative[T int | time.Duration](field string, v T) error {
+	if v < 0 {
+		return fmt.Errorf("event: %s is %v: use 0 for its default or a positive value", field, v)
+	}
+	return nil
 }
 
 func (p *RetryPolicy) setDefaults() {

@@ -121,6 +121,14 @@ func (c *RouterConfig) Validate() error {
 	if err := checkRouterClientOpts(c.ClientOpts); err != nil {
 		return err
 	}
+	if err := errors.Join(c.Retry.validate("RouterConfig.Retry"),
+		notNegative("RouterConfig.MaxPollRecords", c.MaxPollRecords),
+		notNegative("RouterConfig.KeyConcurrency", c.KeyConcurrency),
+		notNegative("RouterConfig.MaxBatch", c.MaxBatch),
+		notNegative("RouterConfig.RoundTimeout", c.RoundTimeout),
+		notNegative("RouterConfig.ShutdownTimeout", c.ShutdownTimeout)); err != nil {
+		return err
+	}
 	return checkObserver("RouterConfig.Observer", c.Observer)
 }
 
@@ -208,7 +216,12 @@ func WithMiddleware(mws ...Middleware) HandleOption {
 }
 
 // WithRetry overrides the router's retry policy for the topic in this group.
+// It panics on a negative field, as registering a handler without a group
+// does: a mistake in the code, found at start-up.
 func WithRetry(p RetryPolicy) HandleOption {
+	if err := p.validate("WithRetry RetryPolicy"); err != nil {
+		panic(err.Error())
+	}
 	return func(o *handleOptions) { p.setDefaults(); o.retry, o.hasRetry = p, true }
 }
 
