@@ -336,6 +336,22 @@ func TestSetExtension(t *testing.T) {
 	if v := string(r.Value); !strings.Contains(v, `"n":"seven"`) || !strings.Contains(v, `"b":"false"`) || strings.Contains(v, `"s":`) {
 		t.Errorf("after changes: %s", v)
 	}
+	// Text that is not an integer as JSON writes one stays a string, so
+	// it comes back as it was ("-0" read back as a number is "0").
+	for _, text := range []string{"-0", "007", "+5", "1e3", "2147483648"} {
+		if err := ev.SetExtension("n", 7); err != nil {
+			t.Fatal(err)
+		}
+		ev.Extensions["n"] = text
+		r, err := ev.Record("x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Decode(r)
+		if err != nil || back.Extensions["n"] != text {
+			t.Errorf("integer extension set to %q: encoded %s, read back %q (%v)", text, r.Value, back.Extensions["n"], err)
+		}
+	}
 	for _, bad := range []struct {
 		name string
 		v    any

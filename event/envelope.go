@@ -178,10 +178,11 @@ func (e *Event) jsonLiteral(name, v string) bool {
 }
 
 // isInt32 reports whether v is an integer in the int32 range written as
-// JSON writes it: an optional "-", no leading zeros.
+// JSON writes it: an optional "-", no leading zeros, and no "-0", which
+// reads back as 0.
 func isInt32(v string) bool {
 	digits := strings.TrimPrefix(v, "-")
-	if digits == "" || (digits[0] == '0' && len(digits) > 1) {
+	if digits == "" || (digits[0] == '0' && len(digits) > 1) || v == "-0" {
 		return false
 	}
 	for i := 0; i < len(digits); i++ {
