@@ -205,7 +205,7 @@ func (p *Producer) Close() {
 // event nor the config: a mistake in the publishing code, not in data, so
 // the message names where a source goes.
 func errNoSource(topic string, ev *Event, field string) error {
-	return &publishError{
+	return &invalidEventError{
 		msg: fmt.Sprintf("event: cannot publish %q event %s to %s: it has no source: set %s (or Event.Source): %v",
 			ev.Type, ev.ID, topic, field, ErrInvalid),
 		err: decodeErr("", "source", ErrInvalid, "source is empty"),
@@ -228,14 +228,14 @@ func errInvalidEvent(verb, prep, topic string, ev *Event, err error) error {
 	if !errors.As(err, &de) {
 		return err
 	}
-	return &publishError{msg: fmt.Sprintf("event: cannot %s %q event %s %s %s: %v", verb, ev.Type, ev.ID, prep, topic, de.Err), err: de}
+	return &invalidEventError{msg: fmt.Sprintf("event: cannot %s %q event %s %s %s: %v", verb, ev.Type, ev.ID, prep, topic, de.Err), err: de}
 }
 
-// publishError is what errInvalidEvent returns.
-type publishError struct {
+// invalidEventError is what errInvalidEvent returns.
+type invalidEventError struct {
 	msg string
 	err *DecodeError
 }
 
-func (e *publishError) Error() string { return e.msg }
-func (e *publishError) Unwrap() error { return e.err }
+func (e *invalidEventError) Error() string { return e.msg }
+func (e *invalidEventError) Unwrap() error { return e.err }
