@@ -103,7 +103,11 @@ func TestRouterDeadLetters(t *testing.T) {
 }
 
 // With KeyConcurrency, keys of one partition run in parallel but each key's
-// events are handled exactly in the order they were produced.
+// events are handled in the order they were produced: never one before an
+// earlier one of its key. A round that ends early (a rebalance) fetches the
+// partition again from its watermark, so events past it that other lanes
+// had finished come again: that restarts a key at an earlier event, which
+// is not a break of order.
 func TestRouterPerKeyOrder(t *testing.T) {
 	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
 		// One partition, so all events arrive in one poll and only the
@@ -112,10 +116,11 @@ func TestRouterPerKeyOrder(t *testing.T) {
 		group := testkit.TopicName(t)
 		const keys, perKey = 12, 40
 		var (
-			seen             counter
-			inFlight, peak   atomic.Int32
-			outOfOrder, dups atomic.Int32
-			last             [keys]atomic.Int32
+			seen           counter
+			inFlight, peak atomic.Int32
+			outOfOrder     atomic.Int32
+			redelivered    atomic.Int32
+			last           [keys]atomic.Int32
 		)
 		lanes := make(map[int]bool)
 		for k := range keys {
@@ -124,10 +129,10 @@ func TestRouterPerKeyOrder(t *testing.T) {
 		if len(lanes) < 2 {
 			t.Fatal("test keys all hash to one lane: pick other keys")
 		}
-		// key-0's events wait until another handler runs beside them, which
-		// only happens if keys really run in parallel. Every one of them
-		// waits, not only the first: a round stopped by a rebalance stops
-		// the other lanes at once, and the next round must try again.
+		// Every handler waits until two run at once, which only happens if
+		// keys really run in parallel; after that nobody waits. (Only key-0's
+		// waiting let the other lanes finish first when they were scheduled
+		// first, then each key-0 event waited alone and the round timed out.)
 		parallel := make(chan struct{})
 		var closeOnce sync.Once
 		r := newTestRouter(t, c, func(cfg *RouterConfig) { cfg.KeyConcurrency = 4 })
@@ -137,23 +142,20 @@ func TestRouterPerKeyOrder(t *testing.T) {
 			if n > 1 {
 				closeOnce.Do(func() { close(parallel) })
 			}
-			if msg.Event.Subject == "key-0" {
-				select {
-				case <-parallel:
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(10 * time.Second):
-				}
+			select {
+			case <-parallel:
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Second):
 			}
 			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 			}
 			k, _ := strconv.Atoi(strings.TrimPrefix(msg.Event.Subject, "key-"))
-			if prev := last[k].Swap(int32(d.Seq)); int32(d.Seq) != prev+1 {
-				if int32(d.Seq) <= prev {
-					dups.Add(1)
-				} else {
-					outOfOrder.Add(1)
-				}
+			switch prev := last[k].Swap(int32(d.Seq)); {
+			case int32(d.Seq) > prev+1:
+				outOfOrder.Add(1) // handled before an earlier event of its key
+			case int32(d.Seq) <= prev:
+				redelivered.Add(1)
 			}
 			seen.add(msg.Event.ID)
 			return nil
@@ -167,8 +169,11 @@ func TestRouterPerKeyOrder(t *testing.T) {
 		produceEvents(t, c, topic, evs...)
 		start(t, r)
 		testkit.Eventually(t, 60*time.Second, "all events handled", func() bool { return seen.distinct() == len(evs) })
-		if outOfOrder.Load() != 0 || dups.Load() != 0 {
-			t.Errorf("%d events out of order, %d repeated", outOfOrder.Load(), dups.Load())
+		if outOfOrder.Load() != 0 {
+			t.Errorf("%d events handled before an earlier event of their key", outOfOrder.Load())
+		}
+		if n := redelivered.Load(); n > 0 {
+			t.Logf("%d events redelivered after a round ended early", n)
 		}
 		if peak.Load() < 2 {
 			t.Errorf("peak concurrency %d: keys were not handled in parallel", peak.Load())
