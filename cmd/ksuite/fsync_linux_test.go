@@ -32,14 +32,21 @@ func TestUpSyncsSegmentsAtRollAndShutdown(t *testing.T) {
 		t.Skip("strace is not installed")
 	}
 	dir := t.TempDir()
-	trace := filepath.Join(dir, "fsync.trace")
+	traces := filepath.Join(dir, "traces")
+	if err := os.Mkdir(traces, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	data := filepath.Join(dir, "data")
 	base := testkit.FreePortBase(t, 3)
 	// strace and up in a process group of their own, so that signals and
 	// the final kill reach up itself, not only strace. --seccomp-bpf stops
 	// up only at the syscalls traced, not at every one: on a loaded
 	// machine a fully traced up could take longer than the deadlines.
-	u := startWrapped(t, dir, []string{strace, "-f", "--seccomp-bpf", "-y", "-qq", "-e", "trace=fsync,fdatasync", "-o", trace},
+	// -ff writes one file per thread: with one shared file, strace splits
+	// a call into "<unfinished ...>" and "<... resumed>" lines whenever
+	// another thread's event lands between the two halves, such as the
+	// Go runtime's preemption signals (SIGURG), frequent under -race.
+	u := startWrapped(t, dir, []string{strace, "-ff", "--seccomp-bpf", "-y", "-qq", "-e", "trace=fsync,fdatasync", "-e", "signal=none", "-o", filepath.Join(traces, "t")},
 		&syscall.SysProcAttr{Setpgid: true}, "--port-base", strconv.Itoa(base), "--data-dir", data)
 	t.Cleanup(func() { _ = syscall.Kill(-u.cmd.Process.Pid, syscall.SIGKILL) })
 	brokers := u.bootstrapOf()
@@ -60,10 +67,24 @@ func TestUpSyncsSegmentsAtRollAndShutdown(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// trace is every thread's calls, one file after another.
+	trace := func() []byte {
+		var all []byte
+		files, _ := filepath.Glob(filepath.Join(traces, "t.*"))
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			all = append(all, b...)
+		}
+		return all
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("fsync calls:\n%s", trace())
+		}
+	})
 	synced := func(name string) bool {
-		b, _ := os.ReadFile(trace)
-		re := regexp.MustCompile(`f(data)?sync\(\d+<[^>]*/` + regexp.QuoteMeta(name) + `>\) = 0`)
-		return re.Match(b)
+		re := regexp.MustCompile(`(?m)^f(data)?sync\(\d+<[^>]*/` + regexp.QuoteMeta(name) + `>\) += 0$`)
+		return re.Match(trace())
 	}
 	testkit.Eventually(t, 30*time.Second, "the first, rolled segment and its index are synced while up runs", func() bool {
 		return synced("rolling-0/0.dat") && synced("rolling-0/0.idx")
@@ -93,8 +114,7 @@ func TestUpSyncsSegmentsAtRollAndShutdown(t *testing.T) {
 	}
 	for _, name := range []string{"rolling-0/" + last, "rolling-0/" + strings.TrimSuffix(last, ".dat") + ".idx", "groups.log.tmp", "data"} {
 		if !synced(name) {
-			b, _ := os.ReadFile(trace)
-			t.Errorf("%s was not synced at shutdown; fsync calls:\n%s", name, b)
+			t.Errorf("%s was not synced at shutdown", name)
 		}
 	}
 }
