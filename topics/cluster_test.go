@@ -475,6 +475,27 @@ func TestApplyWaitsForReassignmentInProgress(t *testing.T) {
 		if _, err := f.adm.AlterBrokerConfigs(f.ctx, rates, brokers...); err != nil {
 			t.Fatal(err)
 		}
+		// Each broker applies the rates once it has replayed them from the
+		// metadata log. A follower that starts fetching before that copies
+		// the 2 MB at once, and the move is over before the plan is made.
+		testkit.Eventually(t, 30*time.Second, "every broker applies the throttle rates", func() bool {
+			for _, b := range brokers {
+				rcs, err := f.adm.DescribeBrokerConfigs(f.ctx, b)
+				if err != nil || len(rcs) != 1 || rcs[0].Err != nil {
+					return false
+				}
+				set := 0
+				for _, c := range rcs[0].Configs {
+					if (c.Key == rates[0].Name || c.Key == rates[1].Name) && c.Value != nil && *c.Value == "1000" {
+						set++
+					}
+				}
+				if set != len(rates) {
+					return false
+				}
+			}
+			return true
+		})
 
 		// Start moving to two replicas behind ksuite's back.
 		current := f.replicaList(name)
