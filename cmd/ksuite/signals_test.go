@@ -57,6 +57,28 @@ func (p *proc) exitWithin(t *testing.T, d time.Duration, what string) int {
 	}
 }
 
+// interruptUntilExit sends SIGINT every 100ms until p exits, failing the
+// test if that takes longer than within, and returns the exit code. Two
+// signals sent before the process reads the first merge into one pending
+// signal, so sending a fixed number cannot promise it sees two.
+func (p *proc) interruptUntilExit(t *testing.T, within time.Duration, what string) int {
+	t.Helper()
+	deadline := time.After(within)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_ = p.cmd.Process.Signal(syscall.SIGINT) // it may have exited since
+		select {
+		case <-p.done:
+			return p.cmd.ProcessState.ExitCode()
+		case <-deadline:
+			t.Fatalf("%s: still running %s later; stderr: %s", what, within, p.errOut)
+			return -1
+		case <-tick.C:
+		}
+	}
+}
+
 func (p *proc) signal(t *testing.T, sig syscall.Signal) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(sig); err != nil {
@@ -181,18 +203,7 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 		return err == nil && len(groups["g"].Members) == 1
 	})
 	u.kill9(t)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		_ = p.cmd.Process.Signal(syscall.SIGINT) // it may have exited since
-		select {
-		case <-p.done:
-			return
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("repeated SIGINTs did not end consume within 10s; stderr: %s", p.errOut)
-		}
-	}
+	p.interruptUntilExit(t, 10*time.Second, "consume under repeated SIGINTs")
 }
 
 // waitFirstRecord waits until topic's partition 0 holds one record: the

@@ -89,10 +89,7 @@ func TestSecondSignalWhenStartedIgnoringIt(t *testing.T) {
 	// The clean end of a group consume whose cluster stopped answering
 	// may take the whole --timeout.
 	u.freeze(t)
-	p.signal(t, syscall.SIGINT)
-	time.Sleep(200 * time.Millisecond) // two signals, not one merged pending signal
-	p.signal(t, syscall.SIGINT)
-	if code := p.exitWithin(t, 5*time.Second, "consume after a second SIGINT"); code != 130 {
+	if code := p.interruptUntilExit(t, 5*time.Second, "consume under repeated SIGINTs"); code != 130 {
 		t.Fatalf("exit %d, want 130 (128+SIGINT); stderr: %s", code, p.errOut)
 	}
 }
