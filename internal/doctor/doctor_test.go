@@ -10,10 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ksuite/ksuite/internal/doctor"
 	"github.com/ksuite/ksuite/internal/kafka"
@@ -265,6 +268,46 @@ func TestMinInsyncReplicas(t *testing.T) {
 		r := run(t, c.Config())
 		wantStatus(t, r, "min.insync.replicas", doctor.Fail, impossible+" (2 > 1)", "lower min.insync.replicas")
 	})
+}
+
+// TestMinInsyncReplicasTopicDeletedMeanwhile: a topic deleted by someone
+// else between the doctor's metadata read and its config read is answered
+// UNKNOWN_TOPIC_OR_PARTITION; it is gone, not a reason to give up on the
+// other topics' check. kfake plays the broker that answers so.
+func TestMinInsyncReplicasTopicDeletedMeanwhile(t *testing.T) {
+	c := testkit.NewFake(t)
+	two := "2"
+	impossible := c.CreateTopic(t, 1, 1, map[string]*string{"min.insync.replicas": &two})
+	gone := c.CreateTopic(t, 1, 1)
+	var answered atomic.Int32
+	c.Fake.ControlKey(int16(kmsg.DescribeConfigs), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		req := kr.(*kmsg.DescribeConfigsRequest)
+		resp := req.ResponseKind().(*kmsg.DescribeConfigsResponse)
+		for _, r := range req.Resources {
+			if r.ResourceType != kmsg.ConfigResourceTypeTopic {
+				return nil, nil, false
+			}
+			rr := kmsg.NewDescribeConfigsResponseResource()
+			rr.ResourceType, rr.ResourceName = r.ResourceType, r.ResourceName
+			switch r.ResourceName {
+			case gone:
+				rr.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case impossible:
+				cfg := kmsg.NewDescribeConfigsResponseResourceConfig()
+				cfg.Name, cfg.Value = "min.insync.replicas", &two
+				rr.Configs = append(rr.Configs, cfg)
+			}
+			resp.Resources = append(resp.Resources, rr)
+		}
+		c.Fake.KeepControl()
+		answered.Add(1)
+		return resp, nil, true
+	})
+	r := run(t, c.Config())
+	if answered.Load() == 0 {
+		t.Fatal("the doctor read no topic configs")
+	}
+	wantStatus(t, r, "min.insync.replicas", doctor.Fail, impossible+" (2 > 1)")
 }
 
 // TestDeadConsumerGroup: a group whose consumers are gone while records

@@ -103,8 +103,8 @@ func minInsyncReplicas(ctx context.Context, seed *kgo.Broker, topics []topicMeta
 	}
 	for _, r := range resp.Resources {
 		if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
-			if errors.Is(err, kerr.TopicAuthorizationFailed) {
-				continue // not ours to see
+			if errors.Is(err, kerr.TopicAuthorizationFailed) || errors.Is(err, kerr.UnknownTopicOrPartition) {
+				continue // not ours to see, or deleted since the metadata was read
 			}
 			return nil, err
 		}
