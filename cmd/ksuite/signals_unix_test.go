@@ -54,8 +54,11 @@ func TestConsumeGroupSignalWithFrozenCluster(t *testing.T) {
 		start := time.Now()
 		p.signal(t, syscall.SIGINT)
 		code := p.exitWithin(t, 20*time.Second, "consume --group after SIGINT, cluster frozen")
-		if took := time.Since(start); took > 5500*time.Millisecond {
-			t.Errorf("exit %s after SIGINT, want within --timeout 3s (and a moment to close)", took.Round(100*time.Millisecond))
+		// Expected: --timeout (3s) and the close grace (1s). Two timeouts
+		// one after the other would take 7s or more; the rest is slack for
+		// a loaded machine.
+		if took := time.Since(start); took > 6500*time.Millisecond {
+			t.Errorf("exit %s after SIGINT, want within --timeout 3s and the 1s close grace", took.Round(100*time.Millisecond))
 		}
 		got := p.errOut.String()
 		if code == 1 && strings.Contains(got, `group "`+group+`"`) && strings.Contains(got, "not committed") {
