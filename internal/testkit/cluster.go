@@ -19,6 +19,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"regexp"
@@ -312,19 +313,15 @@ func Context(t testing.TB, timeout time.Duration) context.Context {
 }
 
 // FreePortBase returns a port p such that p..p+n-1 are all free on
-// loopback right now, for commands that take --port-base.
+// loopback right now, for commands that take --port-base. The ports are
+// drawn below the kernel's ephemeral range: a free ephemeral port can be
+// taken by any outgoing connection before the command binds it, and again
+// whenever a test restarts the command on the same ports.
 func FreePortBase(t testing.TB, n int) int {
 	t.Helper()
-	for range 100 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if base+n-1 > 65535 {
-			continue
-		}
+	lo, hi := 15000, ephemeralLow()
+	for range 200 {
+		base := lo + mrand.IntN(hi-lo-n)
 		ok := true
 		for p := base; p < base+n && ok; p++ {
 			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
@@ -338,6 +335,26 @@ func FreePortBase(t testing.TB, n int) int {
 			return base
 		}
 	}
-	t.Fatalf("no %d consecutive free ports found", n)
+	t.Fatalf("no %d consecutive free ports found in %d-%d", n, lo, hi)
 	return 0
+}
+
+// ephemeralLow is where the kernel's ephemeral ports start: Linux's
+// default (32768) unless it says otherwise. macOS starts at 49152 and
+// Windows at 49152, both above it.
+func ephemeralLow() int {
+	const linuxDefault = 32768
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return linuxDefault
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return linuxDefault
+	}
+	low, err := strconv.Atoi(f[0])
+	if err != nil || low < 16000 { // a range reaching this low leaves no room below it: take the default
+		return linuxDefault
+	}
+	return min(low, linuxDefault)
 }
