@@ -69,7 +69,7 @@ only), or from a prompt on a terminal.`,
 					return nil
 				}
 				fmt.Fprintf(a.io.Out, "created user %s (%s)\n", name, strings.ToUpper(mechanism))
-				fmt.Fprintf(a.io.Err, "%s can do nothing until ACLs grant it: add them to the acls: section of topics.yaml and run ksuite topics apply\n", name)
+				fmt.Fprintf(a.io.Err, "%s can do nothing until ACLs grant it, on a cluster with ACLs on (such as ksuite up --external-host): add them to the acls: section of topics.yaml and run ksuite topics apply\n", name)
 				return nil
 			})
 		},
@@ -116,20 +116,24 @@ func (a *app) newPassword(cmd *cobra.Command, fromStdin bool, flag, user string)
 func (a *app) usersListCmd() *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
-		Use:   "list",
+		Use:   "list [NAME...]",
 		Short: "List SCRAM users and their mechanisms",
-		Long: `List prints every user with a SCRAM credential and its mechanisms (passwords
-cannot be read back). --output json prints
+		Long: `List prints every user with a SCRAM credential, or only the users named, and
+their mechanisms (passwords cannot be read back). A named user that does not
+exist is an error (exit 1). --output json prints
   {"users":[{"name","mechanisms":[{"mechanism","iterations"}]}]}`,
 		Example: `  ksuite users list
+  ksuite users list alice --output json
   ksuite users list --output json | jq -r '.users[].name'`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, names []string) error {
 			if err := checkOutput(output); err != nil {
 				return err
 			}
 			return a.withAdmin(cmd, func(ctx context.Context, adm *kadm.Client) error {
-				all, err := users.List(ctx, adm)
+				all, err := users.List(ctx, adm, names...)
+				if errors.Is(err, users.ErrNotFound) {
+					return fmt.Errorf("%w on this cluster: ksuite users list (no NAME) shows every user", err)
+				}
 				if err != nil {
 					return err
 				}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ksuite/ksuite/internal/testkit"
 )
@@ -65,6 +66,11 @@ func TestUsersCommands(t *testing.T) {
 			t.Fatalf("users list: %q", r.out)
 		}
 
+		// Named, only that user is listed.
+		if r = runStdin(t, "", admin, "users", "list", name, "--output", "json"); r.code != 0 || strings.TrimSpace(r.out) != `{"users":[{"name":"`+name+`","mechanisms":[{"mechanism":"SCRAM-SHA-512","iterations":4096}]}]}` {
+			t.Fatalf("users list %s --output json: exit %d, %q %q", name, r.code, r.out, r.errOut)
+		}
+
 		r = runStdin(t, "", admin, "users", "add", name, "--password", "second-pw")
 		if r.code != 0 || r.out != "updated the SCRAM-SHA-512 password of user "+name+"\n" {
 			t.Fatalf("users add (existing): exit %d, %q %q", r.code, r.out, r.errOut)
@@ -77,6 +83,12 @@ func TestUsersCommands(t *testing.T) {
 		if r = runStdin(t, "", admin, "users", "delete", name); r.code != 1 || !strings.Contains(r.errOut, "user "+name+" does not exist") {
 			t.Fatalf("users delete (gone): exit %d, %q", r.code, r.errOut)
 		}
+		// Kafka answers DescribeUserScramCredentials from the broker's copy
+		// of the metadata log, which may lag the delete a moment.
+		testkit.Eventually(t, 30*time.Second, "users list of a deleted user fails naming it", func() bool {
+			r = runStdin(t, "", admin, "users", "list", name)
+			return r.code == 1 && r.out == "" && strings.Contains(r.errOut, "user "+name+": no such user on this cluster")
+		})
 	})
 }
 

@@ -55,14 +55,19 @@ func Mechanism(name string) (kadm.ScramMechanism, error) {
 	return 0, fmt.Errorf("mechanism %q: use SCRAM-SHA-512 or SCRAM-SHA-256", name)
 }
 
-// List returns every SCRAM user, sorted by name.
-func List(ctx context.Context, adm *kadm.Client) ([]User, error) {
-	described, err := adm.DescribeUserSCRAMs(ctx)
+// List returns the SCRAM users named, or every one if none is, sorted by
+// name. A named user that does not exist is an error wrapping
+// [ErrNotFound].
+func List(ctx context.Context, adm *kadm.Client, names ...string) ([]User, error) {
+	described, err := adm.DescribeUserSCRAMs(ctx, names...)
 	if err != nil {
 		return nil, fmt.Errorf("listing users: %w", err)
 	}
 	out := make([]User, 0, len(described))
 	for _, d := range described.Sorted() {
+		if errors.Is(d.Err, kerr.ResourceNotFound) {
+			return nil, fmt.Errorf("user %s: %w", d.User, ErrNotFound)
+		}
 		if d.Err != nil {
 			return nil, fmt.Errorf("listing users: %s: %w", d.User, d.Err)
 		}

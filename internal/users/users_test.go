@@ -39,6 +39,12 @@ func TestUserLifecycle(t *testing.T) {
 		if !containsUser(all, name) || !containsUser(all, testkit.AdminUser) {
 			t.Fatalf("List has %v, want %s and %s", all, name, testkit.AdminUser)
 		}
+		if named, err := users.List(ctx, adm, name); err != nil || len(named) != 1 || named[0].Name != name {
+			t.Fatalf("List(%s) = %v, %v; want that user alone", name, named, err)
+		}
+		if _, err := users.List(ctx, adm, name, "ksuite-test-nobody"); !errors.Is(err, users.ErrNotFound) || !strings.Contains(err.Error(), "ksuite-test-nobody") {
+			t.Fatalf("List of a user that does not exist: %v, want ErrNotFound naming it", err)
+		}
 
 		created, err = users.Set(ctx, adm, name, "second-password", "scram-sha-512", 8192)
 		if err != nil || created {
