@@ -100,7 +100,7 @@ docs/expose.md.`,
 				emb.External = exposed.External
 				if !exposed.External.Secure() {
 					a.log.Warn("--insecure-plaintext: the brokers take PLAINTEXT without authentication or ACLs; anyone who reaches these ports can read and write every topic",
-						"advertised", exposed.External.Host, "listen", exposed.External.ListenAddress)
+						"advertised", exposed.External.Host, "listen", exposed.External.Listen())
 				}
 			}
 			cfg := stack.Config{

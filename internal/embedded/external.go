@@ -43,7 +43,9 @@ type External struct {
 // Secure reports whether the listener is SASL_SSL (else PLAINTEXT).
 func (x *External) Secure() bool { return x.TLS != nil }
 
-func (x *External) listenAddress() string {
+// Listen is the address the brokers bind: ListenAddress, or
+// [DefaultListenAddress] when it is empty.
+func (x *External) Listen() string {
 	if x.ListenAddress == "" {
 		return DefaultListenAddress
 	}
@@ -56,7 +58,7 @@ func (x *External) Validate() error {
 	if err := ValidateHost(x.Host); err != nil {
 		return err
 	}
-	if net.ParseIP(x.listenAddress()) == nil {
+	if net.ParseIP(x.Listen()) == nil {
 		return fmt.Errorf("--listen-address %q is not an IP address (e.g. 0.0.0.0, or this machine's private IP)", x.ListenAddress)
 	}
 	if x.Secure() && x.AdminPassword == "" {
@@ -106,14 +108,14 @@ func ValidateHost(h string) error {
 // localAddress is where this process dials a broker listening on the
 // listen address: loopback for a wildcard, else the address itself.
 func (x *External) localAddress(port string) string {
-	ip := net.ParseIP(x.listenAddress())
+	ip := net.ParseIP(x.Listen())
 	switch {
 	case ip.Equal(net.IPv4zero):
 		return net.JoinHostPort("127.0.0.1", port)
 	case ip.Equal(net.IPv6unspecified):
 		return net.JoinHostPort("::1", port)
 	}
-	return net.JoinHostPort(x.listenAddress(), port)
+	return net.JoinHostPort(x.Listen(), port)
 }
 
 // exposure is the kfake side of an [External]: the options, and the map
@@ -151,7 +153,7 @@ func (e *exposure) listen(network, address string) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen(network, net.JoinHostPort(e.x.listenAddress(), port))
+	ln, err := net.Listen(network, net.JoinHostPort(e.x.Listen(), port))
 	if err != nil {
 		return nil, err
 	}

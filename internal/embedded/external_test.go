@@ -83,3 +83,18 @@ func TestExternalValidate(t *testing.T) {
 		}
 	}
 }
+
+// Listen names the address actually bound, for messages: the default when
+// none is set.
+func TestExternalListen(t *testing.T) {
+	for _, tt := range []struct{ set, want string }{
+		{"", embedded.DefaultListenAddress},
+		{"10.0.0.5", "10.0.0.5"},
+		{"::", "::"},
+	} {
+		x := embedded.External{Host: "h", ListenAddress: tt.set}
+		if got := x.Listen(); got != tt.want {
+			t.Errorf("ListenAddress %q: Listen() = %q, want %q", tt.set, got, tt.want)
+		}
+	}
+}
