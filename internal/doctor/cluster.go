@@ -127,7 +127,7 @@ func minISRCheck(m clusterMeta, minISR map[string]int, err error) Check {
 		c.Detail = "min.insync.replicas equals the replication factor, so one broker down stops acks=all producers: " + names(fragile, maxListed)
 		c.Fix = "set min.insync.replicas to the replication factor minus one"
 	default:
-		c.Detail = fmt.Sprintf("%d topic(s): min.insync.replicas below the replication factor (or a single replica)", len(minISR))
+		c.Detail = fmt.Sprintf("%d topic(s) checked: none has min.insync.replicas at or above its replication factor (single-replica topics aside)", len(minISR))
 	}
 	return c
 }
