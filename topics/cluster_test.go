@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ksuite/ksuite/internal/testkit"
@@ -334,11 +335,10 @@ func TestReplicationFactorAboveLiveBrokersFailsBeforeApplying(t *testing.T) {
 	})
 }
 
+// On kfake (ksuite up) too: a reassignment sets the replication factor
+// there (kfake patch 0033), so apply's wait for it ends.
 func TestReplicationFactorChange(t *testing.T) {
 	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
-		if !c.Real {
-			t.Skip("kfake accepts reassignments without moving replicas; real Kafka is where they happen")
-		}
 		f := newFixture(t, c)
 		name := f.name("rf")
 		rfOf := func() []int { return f.replicas(name) }
@@ -360,6 +360,42 @@ func TestReplicationFactorChange(t *testing.T) {
 			t.Fatalf("replicas per partition = %v, want 2 each", got)
 		}
 		f.wantSummary(down, topics.Summary{})
+	})
+}
+
+// A replica list Kafka's controller refuses is refused on kfake too, with
+// the same code (kfake patch 0033), and changes nothing.
+func TestReassignmentRefusesBadReplicaLists(t *testing.T) {
+	testkit.ForEachCluster(t, func(t *testing.T, c testkit.Cluster) {
+		f := newFixture(t, c)
+		name := f.name("bad")
+		f.apply(f.plan(f.desired("topics: [{name: '{{p}}bad', partitions: 1, replication-factor: 2}]")), topics.ApplyOptions{})
+		brokers, err := f.adm.ListBrokers(f.ctx)
+		if err != nil || len(brokers) == 0 {
+			t.Fatalf("brokers = %v, %v", brokers, err)
+		}
+		b := brokers[0].NodeID
+		for _, tt := range []struct {
+			name     string
+			replicas []int32
+		}{
+			{"empty", []int32{}},
+			{"a broker twice", []int32{b, b}},
+			{"an unknown broker", []int32{b, 999}},
+		} {
+			var req kadm.AlterPartitionAssignmentsReq
+			req.Assign(name, 0, tt.replicas)
+			resp, err := f.adm.AlterPartitionAssignments(f.ctx, req)
+			if err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			if err := resp.Error(); !errors.Is(err, kerr.InvalidReplicaAssignment) {
+				t.Errorf("%s: %v, want INVALID_REPLICA_ASSIGNMENT", tt.name, err)
+			}
+		}
+		if got := f.replicas(name); !slices.Equal(got, []int{2}) {
+			t.Fatalf("replicas = %v after refused reassignments, want [2]", got)
+		}
 	})
 }
 
