@@ -127,12 +127,22 @@ func TestProduceGivesUpWhenClusterDies(t *testing.T) {
 	// The first record is acknowledged once the topic shows up.
 	waitFirstRecord(t, u, "dying")
 	u.kill9(t)
+	killed := time.Now()
 	for i := range 100 {
 		fmt.Fprintf(p.stdin, "after-%d\n", i)
 	}
 	// stdin stays open: produce must not wait for its end either.
 	if code := p.exitWithin(t, 15*time.Second, "produce to a dead cluster"); code != 1 {
 		t.Fatalf("exit %d, want 1; stderr: %s", code, p.errOut)
+	}
+	// Expected 5s: --timeout (3s) from the records sent after the kill
+	// (TestProduceWatchTimesFromTheOwedAnswer pins that down), a second
+	// for answers in flight, the 1s close grace. Another --timeout on top
+	// takes 8s; the rest is slack for a loaded machine.
+	took := time.Since(killed)
+	t.Logf("exit %s after the kill", took.Round(10*time.Millisecond))
+	if took > 6500*time.Millisecond {
+		t.Errorf("exit %s after the cluster died, want within --timeout 3s, the 1s grace and the 1s close grace", took.Round(100*time.Millisecond))
 	}
 	if got := p.errOut.String(); !strings.Contains(got, "1 of 101 record(s) acknowledged, 100 not") {
 		t.Fatalf("stderr does not count acknowledged and lost records: %s", got)

@@ -77,7 +77,9 @@ how many were). A second Ctrl-C exits at once.`,
 			if err != nil {
 				return err
 			}
-			defer closeWithin(cl, cfg.Timeout)
+			// Produce has had every record answered, or given up on it:
+			// closing only releases connections (see closeGrace).
+			defer closeWithin(cl, closeGrace)
 			res, err := records.Produce(cmd.Context(), cl, o, a.io.In, cfg.Timeout)
 			if err != nil {
 				return fmt.Errorf("%w; %d of %d record(s) acknowledged, %d not", explainProduce(cfg, o.Topic, err), res.Acked, res.Sent, res.NotAcked())
@@ -145,7 +147,7 @@ Ctrl-C exits at once.`,
 			// it within --timeout): closing only releases connections,
 			// and a cluster that stopped answering must not add another
 			// --timeout to the exit.
-			defer closeWithin(cl, consumeCloseGrace)
+			defer closeWithin(cl, closeGrace)
 			if err := checkTopic(cmd, cfg, cl, o); err != nil {
 				return err
 			}
@@ -174,8 +176,10 @@ Ctrl-C exits at once.`,
 // produceTries bounds the tries of one record, see produceCmd.
 const produceTries = 5
 
-// consumeCloseGrace bounds closing the client at the end of consume.
-const consumeCloseGrace = time.Second
+// closeGrace bounds closing the client at the end of produce and consume,
+// once their own work is done or given up within --timeout: a cluster that
+// stopped answering must not add another --timeout to the exit.
+const closeGrace = time.Second
 
 // explainProduce names what a user can act on in a produce failure.
 func explainProduce(cfg kafka.Config, topic string, err error) error {

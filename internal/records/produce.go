@@ -207,6 +207,9 @@ type produceTracker struct {
 	firstErr  error
 	firstLine int
 	changed   chan struct{} // closed, and replaced, whenever a record is answered
+	// waiting is since when the cluster owes an answer: the last answer,
+	// or the send that ended a time with nothing outstanding.
+	waiting time.Time
 }
 
 func newProduceTracker() *produceTracker {
@@ -215,6 +218,9 @@ func newProduceTracker() *produceTracker {
 
 func (t *produceTracker) sent() {
 	t.mu.Lock()
+	if t.nSent == t.nAnswered {
+		t.waiting = time.Now()
+	}
 	t.nSent++
 	t.mu.Unlock()
 }
@@ -223,6 +229,7 @@ func (t *produceTracker) done(n int, topic string, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.nAnswered++
+	t.waiting = time.Now()
 	if err == nil {
 		t.nAcked++
 	} else if t.firstErr == nil || n < t.firstLine {
@@ -238,6 +245,17 @@ func (t *produceTracker) state() (int, <-chan struct{}) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.nSent - t.nAnswered, t.changed
+}
+
+// owed is how long the cluster has owed an answer: zero with nothing
+// outstanding.
+func (t *produceTracker) owed() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.nSent == t.nAnswered {
+		return 0
+	}
+	return time.Since(t.waiting)
 }
 
 // wait returns once every record sent is answered (call it after reading
@@ -262,26 +280,30 @@ func (t *produceTracker) result() (ProduceResult, error) {
 	return ProduceResult{Sent: t.nSent, Acked: t.nAcked}, t.firstErr
 }
 
-// watch gives up on the outstanding records when the cluster answers
-// nothing for timeout, or timeout after ctx ends.
+// watch gives up on the outstanding records when the cluster has owed an
+// answer for timeout, or timeout after ctx ends.
 func (t *produceTracker) watch(ctx, pctx context.Context, giveUp context.CancelCauseFunc, timeout time.Duration) {
 	stall := time.NewTimer(timeout)
 	defer stall.Stop()
 	signalled := ctx.Done()
 	var interrupted <-chan time.Time
 	for {
-		n, changed := t.state()
+		_, changed := t.state()
 		select {
 		case <-pctx.Done():
 			return
 		case <-changed:
 			stall.Reset(timeout)
 		case <-stall.C:
-			if n > 0 {
+			// Measured from when the answer became owed, not from the
+			// timer's start: records sent after a quiet spell get the
+			// whole timeout, and no more.
+			owed := t.owed()
+			if owed >= timeout {
 				giveUp(ErrNoAnswer)
 				return
 			}
-			stall.Reset(timeout)
+			stall.Reset(timeout - owed)
 		case <-signalled:
 			signalled = nil
 			interrupted = time.After(timeout)

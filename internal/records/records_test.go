@@ -2,7 +2,9 @@ package records
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -253,4 +255,36 @@ func FuzzAppendJSON(f *testing.F) {
 			t.Fatalf("\n got %s\nwant %s", got, want)
 		}
 	})
+}
+
+// The cluster gets the whole timeout from when an answer became owed: for
+// records sent after a quiet spell, from their send, not from the last
+// answer before it (which gave up too early) nor from the watch timer's
+// last start (which gave up up to a timeout late).
+func TestProduceWatchTimesFromTheOwedAnswer(t *testing.T) {
+	const timeout = time.Second
+	tr := newProduceTracker()
+	tr.sent()
+	tr.done(1, "t", nil) // answered: nothing owed
+	pctx, giveUp := context.WithCancelCause(context.Background())
+	defer giveUp(nil)
+	start := time.Now()
+	go tr.watch(context.Background(), pctx, giveUp, timeout)
+
+	time.Sleep(100 * time.Millisecond) // the quiet spell before the next send: the point of the test, not synchronisation
+	sent := time.Now()
+	tr.sent()
+	select {
+	case <-pctx.Done():
+	case <-time.After(5 * timeout):
+		t.Fatal("the watch never gave up on a record owed an answer")
+	}
+	gaveUp := time.Since(sent)
+	if !errors.Is(context.Cause(pctx), ErrNoAnswer) {
+		t.Fatalf("cause %v, want ErrNoAnswer", context.Cause(pctx))
+	}
+	if gaveUp < timeout || gaveUp > timeout+timeout/2 {
+		t.Fatalf("gave up %s after the send (%s after the watch started), want one timeout (%s) after it",
+			gaveUp.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), timeout)
+	}
 }
