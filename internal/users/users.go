@@ -78,18 +78,14 @@ func List(ctx context.Context, adm *kadm.Client, names ...string) ([]User, error
 
 // Get returns one user, or an error wrapping [ErrNotFound].
 func Get(ctx context.Context, adm *kadm.Client, name string) (User, error) {
-	described, err := adm.DescribeUserSCRAMs(ctx, name)
+	us, err := List(ctx, adm, name)
 	if err != nil {
-		return User{}, fmt.Errorf("describing user %s: %w", name, err)
+		return User{}, err
 	}
-	d, ok := described[name]
-	switch {
-	case !ok, errors.Is(d.Err, kerr.ResourceNotFound):
+	if len(us) == 0 {
 		return User{}, fmt.Errorf("user %s: %w", name, ErrNotFound)
-	case d.Err != nil:
-		return User{}, fmt.Errorf("describing user %s: %w", name, d.Err)
 	}
-	return toUser(d), nil
+	return us[0], nil
 }
 
 // Set creates the user, or replaces its password for mech, and reports
